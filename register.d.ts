@@ -1,0 +1,2 @@
+// The register preload has no exports: importing it fills process.env.
+export {};

@@ -1,0 +1,146 @@
+// The audit log: a process-wide ring buffer of operations (DESIGN.md §5), with filters and sinks.
+// Entries hold names, providers, codes and timings — never a value, by construction of the type.
+
+import { appendFileSync, closeSync, openSync } from 'node:fs';
+import { userInfo } from 'node:os';
+import type { ErrorCode } from '../errors.js';
+
+export type AuditAction =
+  | 'resolve'
+  | 'get'
+  | 'set'
+  | 'delete'
+  | 'list'
+  | 'versions'
+  | 'rotate'
+  | 'auth'
+  | 'health'
+  | 'batch-fallback';
+
+export type AuditSource = 'register' | 'cli' | 'api' | 'sidecar';
+
+export interface AuditEntry {
+  /** Milliseconds since the epoch. */
+  time: number;
+  action: AuditAction;
+  provider?: string;
+  /** The secret's name (never its value). */
+  key?: string;
+  outcome: 'ok' | 'error' | 'miss';
+  code?: ErrorCode;
+  durationMs?: number;
+  cache?: 'hit' | 'miss' | 'stale' | 'bypass';
+  actor: string;
+  source: AuditSource;
+  pid: number;
+}
+
+export type AuditInput = Omit<AuditEntry, 'time' | 'actor' | 'pid' | 'source'> & {
+  source?: AuditSource;
+};
+
+export interface AuditFilter {
+  action?: AuditAction | AuditAction[];
+  key?: string | RegExp;
+  provider?: string;
+  outcome?: AuditEntry['outcome'];
+  since?: Date | number;
+  until?: Date | number;
+}
+
+export type AuditSink = (entry: AuditEntry) => void;
+
+let actor: string | undefined;
+function currentActor(): string {
+  if (actor === undefined) {
+    try {
+      actor = userInfo().username;
+    } catch {
+      actor = process.env.USER ?? 'unknown';
+    }
+  }
+  return actor;
+}
+
+/** A fixed-size ring buffer of audit entries. */
+export class AuditLog {
+  private readonly entries: (AuditEntry | undefined)[];
+  private next = 0;
+  private size = 0;
+  private readonly sinks = new Set<AuditSink>();
+  /** Where entries come from unless an entry says otherwise. */
+  source: AuditSource = 'api';
+
+  constructor(readonly capacity = 1000) {
+    this.entries = new Array(capacity);
+  }
+
+  record(input: AuditInput): void {
+    const entry = input as AuditEntry;
+    entry.time = Date.now();
+    entry.actor = currentActor();
+    entry.pid = process.pid;
+    entry.source ??= this.source;
+    this.entries[this.next] = entry;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.size < this.capacity) this.size++;
+    for (const sink of this.sinks) {
+      try {
+        sink(entry);
+      } catch {
+        // A broken sink must not break resolution.
+      }
+    }
+  }
+
+  /** Entries oldest first, filtered. */
+  query(filter: AuditFilter = {}): AuditEntry[] {
+    const out: AuditEntry[] = [];
+    const start = (this.next - this.size + this.capacity) % this.capacity;
+    const actions =
+      filter.action && (Array.isArray(filter.action) ? filter.action : [filter.action]);
+    const since = filter.since === undefined ? undefined : +filter.since;
+    const until = filter.until === undefined ? undefined : +filter.until;
+    for (let i = 0; i < this.size; i++) {
+      const e = this.entries[(start + i) % this.capacity]!;
+      if (actions && !actions.includes(e.action)) continue;
+      if (filter.provider && e.provider !== filter.provider) continue;
+      if (filter.outcome && e.outcome !== filter.outcome) continue;
+      if (filter.key !== undefined) {
+        if (typeof filter.key === 'string' ? e.key !== filter.key : !filter.key.test(e.key ?? ''))
+          continue;
+      }
+      if (since !== undefined && e.time < since) continue;
+      if (until !== undefined && e.time > until) continue;
+      out.push(e);
+    }
+    return out;
+  }
+
+  clear(): void {
+    this.entries.fill(undefined);
+    this.next = 0;
+    this.size = 0;
+  }
+
+  /** Add a sink; returns a function that removes it. */
+  addSink(sink: AuditSink): () => void {
+    this.sinks.add(sink);
+    return () => this.sinks.delete(sink);
+  }
+}
+
+/** A sink appending JSON lines to `path` (created 0600). */
+export function jsonLinesSink(path: string): AuditSink {
+  closeSync(openSync(path, 'a', 0o600));
+  return (entry) => appendFileSync(path, `${JSON.stringify(entry)}\n`);
+}
+
+const GLOBAL = Symbol.for('envmux.audit');
+
+/** The process-wide audit log (one even when both the ESM and CJS builds are loaded). */
+export function processAuditLog(): AuditLog {
+  const g = globalThis as { [GLOBAL]?: AuditLog };
+  g[GLOBAL] ??= new AuditLog();
+  return g[GLOBAL];
+}

@@ -1,0 +1,92 @@
+// The in-process cache tier: LRU with TTL (lru-cache). Holds fetched documents (fields are picked
+// after), keeps expired entries for stale-if-error, and is invalidated by name on writes.
+
+import { LRUCache } from 'lru-cache';
+
+/** A cached answer: the value and the provider that served it. */
+export interface CachedSecret {
+  value: string;
+  provider: string;
+}
+
+export interface CacheOptions {
+  /** Most entries; default 1,000. */
+  max?: number;
+  /** Default time-to-live in ms; default 5 minutes. */
+  ttl?: number;
+  /**
+   * How long past its TTL an entry may still be served when its provider is down (stale-if-error),
+   * in ms; default 0 (never). Serving stale is audited.
+   */
+  maxStale?: number;
+}
+
+export interface CacheStats {
+  hits: number;
+  misses: number;
+  stale: number;
+  hitRate: number;
+  size: number;
+}
+
+/** Cache keys are `target\0name\0version`; `target` is `secret` (the chain) or a provider id. */
+export class SecretCache {
+  private readonly lru: LRUCache<string, CachedSecret>;
+  private readonly maxStale: number;
+  private hits = 0;
+  private misses = 0;
+  private staleServed = 0;
+
+  constructor(options: CacheOptions = {}) {
+    this.maxStale = options.maxStale ?? 0;
+    this.lru = new LRUCache({
+      max: options.max ?? 1000,
+      ttl: options.ttl ?? 5 * 60_000,
+      // Keep expired entries until evicted, so stale-if-error has something to serve.
+      noDeleteOnStaleGet: this.maxStale > 0,
+    });
+  }
+
+  get(key: string): CachedSecret | undefined {
+    const hit = this.lru.get(key);
+    if (hit) this.hits++;
+    else this.misses++;
+    return hit;
+  }
+
+  set(key: string, value: CachedSecret, ttl?: number): void {
+    this.lru.set(key, value, ttl === undefined ? undefined : { ttl });
+  }
+
+  /** An expired entry no older than `maxStale` past its TTL, for when the provider is down. */
+  stale(key: string): CachedSecret | undefined {
+    if (this.maxStale <= 0) return undefined;
+    const remaining = this.lru.getRemainingTTL(key);
+    if (remaining === 0 || -remaining > this.maxStale) return undefined;
+    const hit = this.lru.get(key, { allowStale: true });
+    if (hit) this.staleServed++;
+    return hit;
+  }
+
+  /** Forget every entry for `name` (any target, any version). */
+  invalidate(name: string): void {
+    for (const key of this.lru.keys()) {
+      if (key.split('\0')[1] === name) this.lru.delete(key);
+    }
+  }
+
+  clear(): void {
+    this.lru.clear();
+  }
+
+  stats(): CacheStats {
+    const total = this.hits + this.misses;
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      stale: this.staleServed,
+      hitRate: total ? this.hits / total : 0,
+      size: this.lru.size,
+    };
+  }
+}

@@ -1,0 +1,202 @@
+// Errors: one class with a stable code and the context that makes it actionable.
+// Never holds a secret value: messages are built from names, references and codes only.
+
+/** The stable error codes (DESIGN.md §4). */
+export const ERROR_CODES = [
+  'NOT_FOUND',
+  'ACCESS_DENIED',
+  'AUTH_FAILED',
+  'SESSION_EXPIRED',
+  'UNAVAILABLE',
+  'TIMEOUT',
+  'THROTTLED',
+  'INVALID_REFERENCE',
+  'CYCLE',
+  'VALIDATION_FAILED',
+  'DECRYPTION_FAILED',
+  'LOCKED',
+  'EXPIRED',
+  'CONFIG',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Codes worth another attempt: the store may answer next time. */
+const RETRYABLE: ReadonlySet<ErrorCode> = new Set(['UNAVAILABLE', 'TIMEOUT', 'THROTTLED']);
+
+/** Where a problem came from and what it was about (never a value). */
+export interface ErrorContext {
+  key?: string;
+  reference?: string;
+  file?: string;
+  line?: number;
+  provider?: string;
+  /** What the user can do about it. */
+  hint?: string;
+  cause?: unknown;
+  retryable?: boolean;
+}
+
+/**
+ * The one error class of envmux. `code` is stable; `retryable` says whether trying again may help.
+ * `cause` keeps the underlying error's name, code and message, never the error object itself
+ * (SDK errors can carry request bodies).
+ */
+const BRAND = Symbol.for('envmux.error');
+
+export class EnvmuxError extends Error {
+  override readonly name: string = 'EnvmuxError';
+  /** Marks envmux errors across the ESM and CJS copies of the package. */
+  declare readonly [BRAND]: true;
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  key?: string;
+  reference?: string;
+  file?: string;
+  line?: number;
+  provider?: string;
+  hint?: string;
+
+  constructor(code: ErrorCode, message: string, context: ErrorContext = {}) {
+    super(
+      message,
+      context.cause === undefined ? undefined : { cause: summarizeCause(context.cause) },
+    );
+    Object.defineProperty(this, BRAND, { value: true });
+    this.code = code;
+    this.retryable = context.retryable ?? RETRYABLE.has(code);
+    for (const field of ['key', 'reference', 'file', 'line', 'provider', 'hint'] as const) {
+      if (context[field] !== undefined) (this as any)[field] = context[field];
+    }
+  }
+
+  /** `file:line` when known. */
+  get location(): string | undefined {
+    if (!this.file) return undefined;
+    return this.line ? `${this.file}:${this.line}` : this.file;
+  }
+
+  /** One line: where, which key and reference, code, message. */
+  describe(): string {
+    const where = [this.location, this.key, this.reference].filter(Boolean).join(' ');
+    const hint = this.hint ? ` (${this.hint})` : '';
+    return `${where ? `${where}: ` : ''}${this.code}: ${this.message}${hint}`;
+  }
+
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { code: this.code, message: this.message };
+    for (const field of ['key', 'reference', 'file', 'line', 'provider', 'hint'] as const) {
+      if (this[field] !== undefined) out[field] = this[field];
+    }
+    out.retryable = this.retryable;
+    return out;
+  }
+}
+
+/** Every problem of one load, reported together. `code` is the first problem's code. */
+export class EnvmuxAggregateError extends EnvmuxError {
+  override readonly name = 'EnvmuxAggregateError';
+  readonly errors: EnvmuxError[];
+
+  constructor(errors: EnvmuxError[], title = 'envmux could not load the environment') {
+    const first = errors[0];
+    super(
+      first?.code ?? 'CONFIG',
+      `${title}: ${errors.length} problem${errors.length === 1 ? '' : 's'}\n${errors
+        .map((e) => `  - ${e.describe()}`)
+        .join('\n')}`,
+      { retryable: false },
+    );
+    this.errors = errors;
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, errors: this.errors.map((e) => e.toJSON()) };
+  }
+}
+
+/** A plain, value-free summary of an underlying error. */
+function summarizeCause(cause: unknown): unknown {
+  if (isEnvmuxError(cause)) return cause;
+  if (cause instanceof Error) {
+    const summary = new Error(cause.message);
+    summary.name = cause.name;
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' || typeof code === 'number') (summary as any).code = code;
+    summary.stack = `${summary.name}: ${summary.message}`;
+    return summary;
+  }
+  return typeof cause === 'string' ? cause : undefined;
+}
+
+/** True for errors from either copy (ESM or CJS) of envmux. */
+export function isEnvmuxError(error: unknown): error is EnvmuxError {
+  return (
+    typeof error === 'object' && error !== null && (error as { [BRAND]?: true })[BRAND] === true
+  );
+}
+
+/**
+ * Map anything a provider threw to an EnvmuxError, keeping its code when it has a known one,
+ * classifying common network and HTTP failures otherwise. The message of a foreign error is
+ * kept only as `cause`; the error's own message says what failed in our words.
+ */
+export function toEnvmuxError(error: unknown, context: ErrorContext = {}): EnvmuxError {
+  if (isEnvmuxError(error)) {
+    for (const field of ['key', 'reference', 'file', 'line', 'provider'] as const) {
+      if (error[field] === undefined && context[field] !== undefined)
+        (error as any)[field] = context[field];
+    }
+    return error;
+  }
+  const code = classify(error);
+  const what = context.provider ? `provider "${context.provider}"` : 'the provider';
+  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return new EnvmuxError(code, `${what} failed (${truncate(detail, 200)})`, {
+    ...context,
+    cause: error,
+  });
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+const NETWORK_CODES: Record<string, ErrorCode> = {
+  ECONNRESET: 'UNAVAILABLE',
+  ECONNREFUSED: 'UNAVAILABLE',
+  EPIPE: 'UNAVAILABLE',
+  ENOTFOUND: 'UNAVAILABLE',
+  EAI_AGAIN: 'UNAVAILABLE',
+  EHOSTUNREACH: 'UNAVAILABLE',
+  ETIMEDOUT: 'TIMEOUT',
+  ESOCKETTIMEDOUT: 'TIMEOUT',
+  UND_ERR_CONNECT_TIMEOUT: 'TIMEOUT',
+  UND_ERR_SOCKET: 'UNAVAILABLE',
+  EACCES: 'ACCESS_DENIED',
+  EPERM: 'ACCESS_DENIED',
+  ENOENT: 'NOT_FOUND',
+};
+
+/** Best-effort classification of a foreign error into a stable code. */
+export function classify(error: unknown): ErrorCode {
+  if (!error || typeof error !== 'object') return 'UNAVAILABLE';
+  const e = error as { code?: unknown; name?: unknown; status?: unknown; statusCode?: unknown };
+  if (typeof e.code === 'string') {
+    if ((ERROR_CODES as readonly string[]).includes(e.code)) return e.code as ErrorCode;
+    const mapped = NETWORK_CODES[e.code];
+    if (mapped) return mapped;
+  }
+  if (e.name === 'AbortError' || e.name === 'TimeoutError') return 'TIMEOUT';
+  // A programming error in a provider is not a store outage: report it, do not retry or fail over.
+  if (error instanceof TypeError || error instanceof ReferenceError || error instanceof SyntaxError)
+    return 'CONFIG';
+  const status = Number(e.status ?? e.statusCode ?? (error as any).$metadata?.httpStatusCode);
+  if (status === 401) return 'AUTH_FAILED';
+  if (status === 403) return 'ACCESS_DENIED';
+  if (status === 404) return 'NOT_FOUND';
+  if (status === 408) return 'TIMEOUT';
+  if (status === 429) return 'THROTTLED';
+  if (status >= 500) return 'UNAVAILABLE';
+  return 'UNAVAILABLE';
+}

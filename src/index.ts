@@ -1,0 +1,35 @@
+// Public API of `envmux` (re-exports only).
+export { type AuditEntry, type AuditFilter, AuditLog, processAuditLog } from './audit/audit-log.js';
+export type { CacheOptions, CacheStats } from './cache/secret-cache.js';
+export { defineConfig } from './define-config.js';
+export { parseDuration } from './durations.js';
+export {
+  EnvmuxAggregateError,
+  EnvmuxError,
+  ERROR_CODES,
+  type ErrorCode,
+  isEnvmuxError,
+} from './errors.js';
+export {
+  capabilitiesOf,
+  defineProvider,
+  type Provider,
+  type ProviderDefinition,
+  type ReadContext,
+} from './providers/provider.js';
+export {
+  createResolver,
+  type GetOptions,
+  type Resolver,
+  type ResolverOptions,
+} from './resolver/client.js';
+export { envFilesFor } from './resolver/files.js';
+export {
+  type LoadedConfig,
+  type LoadOptions,
+  loadConfig,
+  loadEnvironment,
+} from './resolver/load.js';
+export { type EnvEntry, parseEnvSource } from './resolver/parse.js';
+export { type Reference, scan, type Template } from './resolver/scan.js';
+export type { InferOutput, StandardSchemaV1 } from './resolver/validate.js';

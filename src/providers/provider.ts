@@ -1,0 +1,197 @@
+// The provider interface: what every store (env, file, memory, local, aws, gcp, vault, ...) implements.
+// A provider answers for names; it never logs, and never puts a value in an error.
+
+import { EnvmuxError, toEnvmuxError } from '../errors.js';
+
+/** Passed to every read. `signal` aborts on the call timeout or the load deadline. */
+export interface ReadContext {
+  /** A pinned version or stage; `previous` is portable across providers. Absent = latest. */
+  version?: string;
+  signal?: AbortSignal;
+}
+
+/** Passed to writes and management calls. */
+export interface WriteContext {
+  signal?: AbortSignal;
+  /** Human description stored beside the secret, where the store keeps one. */
+  description?: string;
+  /** When the secret stops being served (stores that support expiry). */
+  expiresAt?: Date;
+  /** Free-form metadata or tags, where the store keeps them. */
+  metadata?: Record<string, string>;
+}
+
+export interface DeleteContext {
+  signal?: AbortSignal;
+  /** Skip the store's recovery window (soft delete) and delete for good. */
+  force?: boolean;
+}
+
+export interface RotateContext {
+  signal?: AbortSignal;
+  /** Produces the new value when the store has no native rotation. */
+  generate?: () => string | Promise<string>;
+}
+
+/** One entry of `list()`: names and metadata, never a value. */
+export interface SecretInfo {
+  name: string;
+  version?: string;
+  description?: string;
+  created?: Date;
+  updated?: Date;
+  expires?: Date;
+  metadata?: Record<string, string>;
+}
+
+/** One entry of `versions()`. */
+export interface VersionInfo {
+  version: string;
+  created?: Date;
+  /** Stages or labels (AWSCURRENT, AWSPREVIOUS, latest, ...). */
+  stages?: string[];
+  enabled?: boolean;
+}
+
+export interface WriteResult {
+  version?: string;
+}
+
+export interface HealthResult {
+  ok: boolean;
+  latencyMs?: number;
+  detail?: string;
+}
+
+/**
+ * A secret store. Only `id` and `get` are required; every other method is a capability, and its
+ * presence is the declaration (see {@link capabilitiesOf}).
+ */
+export interface Provider {
+  /** The id references pin (`$<ID:name>`) and the chain reports; unique within a chain. */
+  readonly id: string;
+  /** The kind of store (`env`, `aws`, ...); equals `id` unless several instances share a chain. */
+  readonly type: string;
+  /** Most names one `getMany` call takes (e.g. 20 for AWS BatchGetSecretValue). */
+  readonly batchSize?: number;
+  /** Cache time-to-live for this provider's values, in ms (overrides the resolver's default). */
+  readonly ttl?: number;
+  /** Resolve to the value, or `undefined` when the secret does not exist here. */
+  get(name: string, ctx: ReadContext): Promise<string | undefined>;
+  /**
+   * The same answer synchronously, for stores that need no I/O wait (env, mounted files, a local
+   * vault with a raw key): lets the register preload resolve without a worker thread.
+   */
+  getSync?(name: string, ctx: ReadContext): string | undefined;
+  /**
+   * Read several latest values in one call. The map holds the names found; a name the store
+   * reported a per-name error for (e.g. AWS `Errors[]`) may map to that Error.
+   */
+  getMany?(names: string[], ctx: ReadContext): Promise<Map<string, string | Error>>;
+  set?(name: string, value: string, ctx: WriteContext): Promise<WriteResult | undefined>;
+  delete?(name: string, ctx: DeleteContext): Promise<void>;
+  list?(prefix: string, ctx: ReadContext): Promise<SecretInfo[]>;
+  versions?(name: string, ctx: ReadContext): Promise<VersionInfo[]>;
+  rotate?(name: string, ctx: RotateContext): Promise<WriteResult | undefined>;
+  /** (Re)establish a session; called again, and the operation retried once, after SESSION_EXPIRED. */
+  authenticate?(ctx: { signal?: AbortSignal }): Promise<void>;
+  health?(ctx: { signal?: AbortSignal }): Promise<HealthResult>;
+  close?(): Promise<void>;
+}
+
+export interface Capabilities {
+  read: true;
+  sync: boolean;
+  batch: boolean;
+  write: boolean;
+  delete: boolean;
+  list: boolean;
+  versions: boolean;
+  rotate: boolean;
+}
+
+/** What a provider can do, read from the methods it has. */
+export function capabilitiesOf(provider: Provider): Capabilities {
+  return {
+    read: true,
+    sync: typeof provider.getSync === 'function',
+    batch: typeof provider.getMany === 'function',
+    write: typeof provider.set === 'function',
+    delete: typeof provider.delete === 'function',
+    list: typeof provider.list === 'function',
+    versions: typeof provider.versions === 'function',
+    rotate: typeof provider.rotate === 'function',
+  };
+}
+
+/** The shape `defineProvider` accepts: `type` defaults to `id`. */
+export type ProviderDefinition = Omit<Provider, 'type'> & { type?: string };
+
+const METHODS = [
+  'get',
+  'getSync',
+  'getMany',
+  'set',
+  'delete',
+  'list',
+  'versions',
+  'rotate',
+  'authenticate',
+  'health',
+  'close',
+] as const;
+
+/**
+ * Define a custom store in a few lines:
+ * ```ts
+ * defineProvider({ id: 'http', async get(name, { signal }) { ... } })
+ * ```
+ * Whatever the methods throw is mapped to an {@link EnvmuxError} with a stable code.
+ */
+export function defineProvider(definition: ProviderDefinition): Provider {
+  if (
+    !definition ||
+    typeof definition.id !== 'string' ||
+    !/^[a-z][a-z0-9_-]*$/i.test(definition.id)
+  ) {
+    throw new EnvmuxError('CONFIG', 'defineProvider needs an id of letters, digits, "-" or "_"', {
+      hint: 'defineProvider({ id: "mystore", get(name) { ... } })',
+    });
+  }
+  if (typeof definition.get !== 'function') {
+    throw new EnvmuxError('CONFIG', `provider "${definition.id}" has no get(name) method`, {
+      provider: definition.id,
+    });
+  }
+  const provider: Record<string, unknown> = {
+    ...definition,
+    id: definition.id,
+    type: definition.type ?? definition.id,
+  };
+  for (const method of METHODS) {
+    const fn = definition[method] as ((...args: unknown[]) => unknown) | undefined;
+    if (typeof fn !== 'function') continue;
+    provider[method] =
+      method === 'getSync'
+        ? (...args: unknown[]) => {
+            try {
+              return fn.apply(definition, args);
+            } catch (error) {
+              throw toEnvmuxError(error, { provider: definition.id });
+            }
+          }
+        : async (...args: unknown[]) => {
+            try {
+              return await fn.apply(definition, args);
+            } catch (error) {
+              throw toEnvmuxError(error, { provider: definition.id });
+            }
+          };
+  }
+  return provider as unknown as Provider;
+}
+
+/** Accepts a Provider, or a definition that still needs `defineProvider`. */
+export function asProvider(value: Provider | ProviderDefinition): Provider {
+  return typeof (value as Provider).type === 'string' ? (value as Provider) : defineProvider(value);
+}

@@ -1,0 +1,117 @@
+// Which stores exist, how each is built from environment variables, and the auto-detected chain
+// (DESIGN.md §3). Heavy providers are imported only when a chain actually needs them.
+
+import { existsSync } from 'node:fs';
+import { EnvmuxError } from '../errors.js';
+import { env } from './env.js';
+import { defaultSecretDir, file } from './file.js';
+import { memory } from './memory.js';
+import type { Provider } from './provider.js';
+
+/** Every store type of the design, built or not. */
+export const PROVIDER_TYPES = [
+  'env',
+  'file',
+  'memory',
+  'local',
+  'aws',
+  'ssm',
+  'gcp',
+  'vault',
+  'azure',
+  'k8s',
+  'pass',
+  'op',
+  'bw',
+  'keychain',
+] as const;
+
+export type ProviderType = (typeof PROVIDER_TYPES)[number];
+export type Env = Record<string, string | undefined>;
+
+/** Builders that need no I/O wait: the register preload can use these without a worker. */
+const SYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Provider>> = {
+  env: () => env(),
+  file: (environment) => file({ dir: defaultSecretDir(environment) }),
+  memory: () => memory(),
+};
+
+/** Builders that load code on demand (cloud SDKs, vault crypto). */
+const ASYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Promise<Provider>>> = {};
+
+export function isProviderType(id: string): id is ProviderType {
+  return (PROVIDER_TYPES as readonly string[]).includes(id);
+}
+
+function notBuilt(type: string): EnvmuxError {
+  return new EnvmuxError(
+    'CONFIG',
+    isProviderType(type)
+      ? `provider "${type}" is not available in this version of envmux`
+      : `unknown provider "${type}"`,
+    {
+      provider: type,
+      hint: `available providers: ${availableProviderTypes().join(', ')}; or pass a custom one with defineProvider()`,
+    },
+  );
+}
+
+/** The provider types this build can construct. */
+export function availableProviderTypes(): string[] {
+  return PROVIDER_TYPES.filter((t) => SYNC_BUILDERS[t] || ASYNC_BUILDERS[t]);
+}
+
+/** Build a provider of `type` from environment variables, synchronously when it can be. */
+export function buildProviderSync(type: string, environment: Env): Provider | undefined {
+  return isProviderType(type) ? SYNC_BUILDERS[type]?.(environment) : undefined;
+}
+
+/** Build a provider of `type` from environment variables. */
+export async function buildProvider(type: string, environment: Env): Promise<Provider> {
+  const sync = buildProviderSync(type, environment);
+  if (sync) return sync;
+  const builder = isProviderType(type) ? ASYNC_BUILDERS[type] : undefined;
+  if (!builder) throw notBuilt(type);
+  return builder(environment);
+}
+
+/** Register an on-demand builder (used by provider modules that load SDKs). */
+export function registerProviderBuilder(
+  type: ProviderType,
+  builder: (environment: Env) => Promise<Provider>,
+): void {
+  ASYNC_BUILDERS[type] = builder;
+}
+
+export interface DetectedProvider {
+  type: string;
+  /** Why it joined the chain (for `envmux doctor` and debug output). */
+  reason: string;
+}
+
+/** The chain auto-detection builds from the environment, in order, with the reason for each. */
+export function detectChain(environment: Env): DetectedProvider[] {
+  const explicit = environment.ENVMUX_PROVIDERS || environment.SECRET_PROVIDER;
+  if (explicit) {
+    const source = environment.ENVMUX_PROVIDERS ? 'ENVMUX_PROVIDERS' : 'SECRET_PROVIDER';
+    return explicit
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((type) => ({ type, reason: `listed in ${source}` }));
+  }
+  const chain: DetectedProvider[] = [];
+  const when = (type: string, names: string[]) => {
+    const hit = names.find((n) => environment[n]);
+    if (hit) chain.push({ type, reason: `${hit} is set` });
+  };
+  when('vault', ['VAULT_ADDR']);
+  when('aws', ['AWS_REGION', 'AWS_SECRET_MANAGER_REGION']);
+  when('gcp', ['GCP_PROJECT_ID', 'GOOGLE_CLOUD_PROJECT']);
+  when('azure', ['AZURE_KEYVAULT_URL', 'AZURE_KEY_VAULT_NAME']);
+  when('k8s', ['KUBERNETES_SERVICE_HOST']);
+  if (environment.ENVMUX_FILE_DIR) chain.push({ type: 'file', reason: 'ENVMUX_FILE_DIR is set' });
+  else if (existsSync('/run/secrets')) chain.push({ type: 'file', reason: '/run/secrets exists' });
+  chain.push({ type: 'env', reason: 'always last' });
+  return chain;
+}

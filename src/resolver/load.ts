@@ -1,0 +1,126 @@
+// Stage 4–5 driver: files → entries → resolution (through a resolver client when a reference needs
+// a provider) → validation → a frozen config. Reports every problem of a load in one error.
+
+import { findConfigFile, readConfigFile } from '../config-file.js';
+import { parseDuration } from '../durations.js';
+import { EnvmuxAggregateError, type EnvmuxError } from '../errors.js';
+import { isProviderType } from '../providers/registry.js';
+import { createResolver, type Resolver, type ResolverOptions } from './client.js';
+import { envFilesFor, type FileOptions, readEnvFiles } from './files.js';
+import type { EnvEntry } from './parse.js';
+import { Evaluation, type Resolution, resolveAsync } from './resolve.js';
+import { type InferOutput, type StandardSchemaV1, validate } from './validate.js';
+
+export interface LoadOptions<S extends StandardSchemaV1 | undefined = undefined>
+  extends ResolverOptions,
+    FileOptions {
+  /** A zod 4 object (or any Standard Schema); the result's type is inferred from it. */
+  schema?: S;
+  /** The environment `$<env:...>` reads and that wins over files; default `process.env`. Never written. */
+  processEnv?: Record<string, string | undefined>;
+  /** Let file values replace variables the environment already has; default false. */
+  override?: boolean;
+  /** Expand `${NAME}` / `$NAME` from other keys (dotenv-expand semantics); default false. */
+  expand?: boolean;
+  /** The whole load's deadline (ms or `15s`); default 15 s. */
+  deadline?: number | string;
+  /** Reuse a resolver client (its chain, cache and audit) instead of creating one. */
+  resolver?: Resolver;
+  /** A config file to merge under these options, or `false` to read none; default: found in cwd. */
+  configFile?: string | false;
+}
+
+/** What a load produced, before validation. */
+export interface LoadedEnvironment extends Resolution {
+  /** Every entry read, by key (highest-precedence file's). */
+  entries: Map<string, EnvEntry>;
+  /** Files read, as displayed in messages. */
+  files: string[];
+}
+
+/** Result type of `loadConfig`: the schema's output, or the file keys as strings. */
+export type LoadedConfig<S> = S extends StandardSchemaV1 ? InferOutput<S> : Record<string, string>;
+
+/** Options from the config file (if any) under the given ones. */
+export async function withConfigFile<
+  T extends { cwd?: string; configFile?: string | false; env?: Record<string, string | undefined> },
+>(options: T): Promise<T> {
+  if (options.configFile === false) return options;
+  const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
+  const found = findConfigFile(
+    cwd,
+    options.configFile ? { ...env, ENVMUX_CONFIG: options.configFile } : env,
+  );
+  if (!found) return options;
+  return { ...(await readConfigFile(found)), ...options } as T;
+}
+
+/**
+ * Read the env files and resolve every reference. Problems come back in `errors`; nothing throws
+ * for a bad file or reference. Used by `loadConfig`, the register preload's worker and the CLI.
+ */
+export async function loadEnvironment(
+  options: LoadOptions<StandardSchemaV1 | undefined>,
+): Promise<LoadedEnvironment> {
+  const processEnv = options.processEnv ?? process.env;
+  const env = options.env ?? processEnv;
+  const cwd = options.cwd ?? process.cwd();
+  const { entries, errors: fileErrors, read } = readEnvFiles(envFilesFor(options, env), cwd);
+  const configuredIds = new Set(
+    (options.providers ?? []).map((p) => (typeof p === 'string' ? p : p.id)),
+  );
+  const isScheme =
+    options.resolver?.isScheme ??
+    ((w: string) => w === 'secret' || w === 'env' || configuredIds.has(w) || isProviderType(w));
+  const evaluation = new Evaluation(entries.values(), {
+    processEnv,
+    override: options.override,
+    expand: options.expand,
+    isScheme,
+  });
+  const schemes = evaluation.schemes();
+  const needsProviders = [...schemes].some((s) => s !== 'env');
+  let resolution: Resolution;
+  if (!needsProviders) {
+    resolution = await resolveAsync(evaluation, async () => new Map());
+  } else {
+    const resolver = options.resolver ?? createResolver({ ...options, env });
+    const deadline = AbortSignal.timeout(parseDuration(options.deadline ?? undefined, 15_000));
+    try {
+      resolution = await resolveAsync(
+        evaluation,
+        (requests) => resolver.fetch(requests, deadline),
+        deadline,
+      );
+    } finally {
+      if (!options.resolver) await resolver.close();
+    }
+  }
+  return { ...resolution, errors: [...fileErrors, ...resolution.errors], entries, files: read };
+}
+
+/**
+ * Load the env files, resolve every reference and return a frozen config: the schema's output
+ * (types inferred from it), or the file keys as strings without a schema. Throws one
+ * {@link EnvmuxAggregateError} listing every problem; never touches `process.env`.
+ */
+export async function loadConfig<S extends StandardSchemaV1 | undefined = undefined>(
+  options: LoadOptions<S> = {},
+): Promise<Readonly<LoadedConfig<S>>> {
+  const merged = await withConfigFile(options);
+  const loaded = await loadEnvironment(merged);
+  if (loaded.errors.length) throw new EnvmuxAggregateError(loaded.errors as EnvmuxError[]);
+  const processEnv = merged.processEnv ?? process.env;
+  const fileValues: Record<string, string> = {};
+  for (const key of loaded.entries.keys()) {
+    const value = loaded.values.get(key) ?? processEnv[key];
+    if (value !== undefined) fileValues[key] = value;
+  }
+  if (!merged.schema) return Object.freeze(fileValues) as Readonly<LoadedConfig<S>>;
+  const input = { ...processEnv, ...fileValues };
+  const output = await validate(merged.schema, input, loaded.entries, loaded.values.values());
+  return (output && typeof output === 'object' ? Object.freeze(output) : output) as Readonly<
+    LoadedConfig<S>
+  >;
+}

@@ -1,0 +1,355 @@
+// Stage 3: entries → values. Evaluates every key's template in synchronous waves: a wave resolves
+// all it can and names the secrets it still needs; the driver fetches those (batched, in parallel)
+// and runs the next wave. Cycles and depth are checked per key; a provider's value is never rescanned.
+
+import { EnvmuxError } from '../errors.js';
+import type { EnvEntry } from './parse.js';
+import { type Reference, ScanError, scan, type Template } from './scan.js';
+
+/** One secret read a wave needs. `scheme` is `secret` (the chain) or a provider id. */
+export interface SecretRequest {
+  scheme: string;
+  name: string;
+  version?: string;
+}
+
+/** The answer to a request: a value, `undefined` for "does not exist", or an error. */
+export type SecretAnswer =
+  | { value: string | undefined; provider?: string }
+  | { error: EnvmuxError };
+
+/** Answers a request now, or returns `undefined` when it must be fetched first. */
+export type Lookup = (request: SecretRequest) => SecretAnswer | undefined;
+
+export interface EvaluateOptions {
+  /** The environment `$<env:...>` reads and that wins over files unless `override`. */
+  processEnv: Record<string, string | undefined>;
+  override?: boolean;
+  expand?: boolean;
+  /** Whether a word is a scheme (`secret`, `env`, a provider id or type). */
+  isScheme: (word: string) => boolean;
+  /** Deepest chain of keys referring to keys; default 32. */
+  maxChain?: number;
+}
+
+/** The outcome of resolving a set of entries. */
+export interface Resolution {
+  /** Resolved values of the keys the files set (and that the environment did not already set). */
+  values: Map<string, string>;
+  /** Keys left as the environment had them (it wins unless `override`). */
+  kept: string[];
+  /** One error per failing key (keys that failed only because a key they use failed are left out). */
+  errors: EnvmuxError[];
+  /** Where each resolved key came from: file:line and the providers that served it. */
+  sources: Map<string, { entry: EnvEntry; providers: string[] }>;
+}
+
+export function requestKey(r: SecretRequest): string {
+  return `${r.scheme}\0${r.name}\0${r.version ?? ''}`;
+}
+
+const BLOCKED = Symbol('blocked');
+type Blocked = typeof BLOCKED;
+
+/** Thrown through the keys of a cycle until it reaches the key that closes it. */
+class CycleSignal {
+  constructor(readonly path: string[]) {}
+}
+/** A key failed because a key it uses failed; that key's error is reported, not this one. */
+class DependencyFailed {}
+
+type KeyState =
+  | { status: 'done'; value: string; providers: string[] }
+  | { status: 'failed'; error: EnvmuxError | DependencyFailed };
+
+/**
+ * Resolve entries with a lookup that may defer. `wave` runs one synchronous pass; `pending` lists
+ * what it could not answer. Drivers: {@link resolveSync} and {@link resolveAsync}.
+ */
+export class Evaluation {
+  readonly active = new Map<string, EnvEntry>();
+  readonly kept: string[] = [];
+  private readonly templates = new Map<string, Template | EnvmuxError>();
+  private readonly states = new Map<string, KeyState>();
+  private readonly inProgress: string[] = [];
+  private providersOfKey: string[] = [];
+  private pending = new Map<string, SecretRequest>();
+  private readonly maxChain: number;
+
+  constructor(
+    entries: Iterable<EnvEntry>,
+    private readonly options: EvaluateOptions,
+  ) {
+    this.maxChain = options.maxChain ?? 32;
+    for (const entry of entries) {
+      if (!options.override && options.processEnv[entry.key] !== undefined) {
+        this.kept.push(entry.key);
+      } else {
+        this.active.set(entry.key, entry);
+      }
+    }
+  }
+
+  /** Every scheme the references of the active keys use (known before anything is fetched). */
+  schemes(): Set<string> {
+    const out = new Set<string>();
+    const visit = (t: Template) => {
+      for (const part of t) {
+        if (typeof part === 'string') continue;
+        out.add(part.scheme);
+        for (const sub of [part.name, part.field, part.version, part.fallback]) if (sub) visit(sub);
+      }
+    };
+    for (const key of this.active.keys()) {
+      const t = this.template(key);
+      if (Array.isArray(t)) visit(t);
+    }
+    return out;
+  }
+
+  /** One synchronous pass; returns the requests still unanswered (empty when finished). */
+  wave(lookup: Lookup): SecretRequest[] {
+    this.pending = new Map();
+    for (const key of this.active.keys()) {
+      if (this.states.has(key)) continue;
+      try {
+        this.evaluateKey(key, lookup);
+      } catch (signal) {
+        // The key's state already holds its outcome.
+        if (!(signal instanceof CycleSignal || signal instanceof DependencyFailed)) throw signal;
+      }
+    }
+    return [...this.pending.values()];
+  }
+
+  result(): Resolution {
+    const values = new Map<string, string>();
+    const errors: EnvmuxError[] = [];
+    const sources: Resolution['sources'] = new Map();
+    for (const [key, entry] of this.active) {
+      const state = this.states.get(key);
+      if (state?.status === 'done') {
+        values.set(key, state.value);
+        sources.set(key, { entry, providers: state.providers });
+      } else if (state?.status === 'failed' && state.error instanceof EnvmuxError) {
+        errors.push(state.error);
+      } else if (!state) {
+        errors.push(
+          this.keyError(key, new EnvmuxError('TIMEOUT', 'was not resolved before the load ended')),
+        );
+      }
+    }
+    return { values, kept: this.kept, errors, sources };
+  }
+
+  private template(key: string): Template | EnvmuxError {
+    let t = this.templates.get(key);
+    if (t) return t;
+    const entry = this.active.get(key)!;
+    if (entry.quote === "'") {
+      t = [entry.value];
+    } else {
+      try {
+        t = scan(entry.value, { isScheme: this.options.isScheme, expand: this.options.expand });
+      } catch (error) {
+        if (!(error instanceof ScanError)) throw error;
+        t = this.keyError(
+          key,
+          new EnvmuxError(
+            'INVALID_REFERENCE',
+            error.message,
+            error.hint ? { hint: error.hint } : {},
+          ),
+        );
+      }
+    }
+    this.templates.set(key, t);
+    return t;
+  }
+
+  /** Evaluate a key; returns its value, BLOCKED, or throws DependencyFailed/CycleSignal. */
+  private evaluateKey(key: string, lookup: Lookup): string | Blocked {
+    const state = this.states.get(key);
+    if (state?.status === 'done') return state.value;
+    if (state?.status === 'failed') throw new DependencyFailed();
+    const at = this.inProgress.indexOf(key);
+    if (at !== -1) throw new CycleSignal([...this.inProgress.slice(at), key]);
+    const template = this.template(key);
+    if (template instanceof EnvmuxError) {
+      this.states.set(key, { status: 'failed', error: template });
+      throw new DependencyFailed();
+    }
+    if (this.inProgress.length >= this.maxChain) {
+      const error = this.keyError(
+        key,
+        new EnvmuxError('INVALID_REFERENCE', `keys refer to keys more than ${this.maxChain} deep`),
+      );
+      this.states.set(key, { status: 'failed', error });
+      throw new DependencyFailed();
+    }
+    const outer = this.providersOfKey;
+    this.providersOfKey = [];
+    this.inProgress.push(key);
+    try {
+      const value = this.evaluateTemplate(template, lookup);
+      if (value !== BLOCKED) {
+        this.states.set(key, { status: 'done', value, providers: this.providersOfKey });
+      }
+      return value;
+    } catch (error) {
+      if (error instanceof CycleSignal) {
+        if (error.path[0] !== key) {
+          this.states.set(key, { status: 'failed', error: new DependencyFailed() });
+          throw error;
+        }
+        const steps = error.path.map((k) => {
+          const e = this.active.get(k)!;
+          return `${k} (${e.file}:${e.line})`;
+        });
+        this.states.set(key, {
+          status: 'failed',
+          error: this.keyError(
+            key,
+            new EnvmuxError('CYCLE', `keys refer to each other: ${steps.join(' → ')}`),
+          ),
+        });
+      } else if (error instanceof DependencyFailed) {
+        this.states.set(key, { status: 'failed', error });
+      } else if (error instanceof EnvmuxError) {
+        this.states.set(key, { status: 'failed', error: this.keyError(key, error) });
+      } else {
+        throw error;
+      }
+      throw new DependencyFailed();
+    } finally {
+      this.inProgress.pop();
+      this.providersOfKey = outer;
+    }
+  }
+
+  private evaluateTemplate(template: Template, lookup: Lookup): string | Blocked {
+    let out = '';
+    let blocked = false;
+    for (const part of template) {
+      const value = typeof part === 'string' ? part : this.evaluateReference(part, lookup);
+      if (value === BLOCKED) blocked = true;
+      else out += value;
+    }
+    return blocked ? BLOCKED : out;
+  }
+
+  private evaluateReference(ref: Reference, lookup: Lookup): string | Blocked {
+    const name = this.evaluateTemplate(ref.name, lookup);
+    const field = ref.field && this.evaluateTemplate(ref.field, lookup);
+    const version = ref.version && this.evaluateTemplate(ref.version, lookup);
+    if (name === BLOCKED || field === BLOCKED || version === BLOCKED) return BLOCKED;
+    const found = this.read(ref, name, version || undefined, lookup);
+    if (found === BLOCKED) return BLOCKED;
+    let value = found;
+    if (value !== undefined && field) value = pickField(value, field, ref.raw);
+    const missing = value === undefined || (ref.fallbackWhenEmpty && value === '');
+    if (missing && ref.fallback) return this.evaluateTemplate(ref.fallback, lookup);
+    if (value === undefined) {
+      throw new EnvmuxError(
+        'NOT_FOUND',
+        field && found !== undefined
+          ? `field "${field}" is not in the secret`
+          : ref.scheme === 'env'
+            ? `variable "${name}" is not set`
+            : `secret "${name}" was not found${ref.scheme === 'secret' ? ' in any provider of the chain' : ` in provider "${ref.scheme}"`}`,
+        { reference: ref.raw, hint: 'create it, or give a default with :-' },
+      );
+    }
+    return value;
+  }
+
+  /** The raw value a reference names: another key, the environment, or a provider. */
+  private read(ref: Reference, name: string, version: string | undefined, lookup: Lookup) {
+    if (ref.scheme === 'env') {
+      // `KEY=$<env:KEY:-default>` reads the environment the process started with, not itself.
+      const self = this.inProgress[this.inProgress.length - 1] === name;
+      if (this.active.has(name) && !self) return this.evaluateKey(name, lookup);
+      return this.options.processEnv[name];
+    }
+    const request: SecretRequest = { scheme: ref.scheme, name, version };
+    const answer = lookup(request);
+    if (!answer) {
+      this.pending.set(requestKey(request), request);
+      return BLOCKED;
+    }
+    if ('error' in answer) {
+      throw new EnvmuxError(answer.error.code, answer.error.message, {
+        reference: ref.raw,
+        provider: answer.error.provider,
+        hint: answer.error.hint,
+        retryable: answer.error.retryable,
+        cause: (answer.error as { cause?: unknown }).cause,
+      });
+    }
+    if (answer.provider) this.providersOfKey.push(answer.provider);
+    return answer.value;
+  }
+
+  private keyError(key: string, error: EnvmuxError): EnvmuxError {
+    const entry = this.active.get(key);
+    error.key ??= key;
+    if (entry) {
+      error.file ??= entry.file;
+      error.line ??= entry.line || undefined;
+    }
+    return error;
+  }
+}
+
+/** `#a.b.0` of a JSON value. Objects and arrays come back as JSON text, scalars as text. */
+export function pickField(value: string, path: string, reference: string): string | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(value);
+  } catch {
+    throw new EnvmuxError(
+      'INVALID_REFERENCE',
+      `the secret is not JSON, so it has no field "${path}"`,
+      {
+        reference,
+        hint: 'drop the #field, or store the secret as a JSON object',
+      },
+    );
+  }
+  for (const step of path.split('.')) {
+    if (doc === null || typeof doc !== 'object' || !Object.hasOwn(doc, step)) return undefined;
+    doc = (doc as Record<string, unknown>)[step];
+  }
+  if (doc === undefined || doc === null) return undefined;
+  return typeof doc === 'string'
+    ? doc
+    : typeof doc === 'object'
+      ? JSON.stringify(doc)
+      : String(doc);
+}
+
+/** Resolve with a lookup that always answers (synchronous stores only). */
+export function resolveSync(evaluation: Evaluation, lookup: Lookup): Resolution {
+  const left = evaluation.wave(lookup);
+  if (left.length) throw new Error('resolveSync: a lookup deferred a request');
+  return evaluation.result();
+}
+
+/**
+ * Resolve with an async fetcher: each wave's requests are fetched together (so the fetcher can
+ * dedupe and batch them), then the next wave runs, until nothing is left or `signal` aborts.
+ */
+export async function resolveAsync(
+  evaluation: Evaluation,
+  fetch: (requests: SecretRequest[]) => Promise<Map<string, SecretAnswer>>,
+  signal?: AbortSignal,
+): Promise<Resolution> {
+  const answers = new Map<string, SecretAnswer>();
+  const lookup: Lookup = (r) => answers.get(requestKey(r));
+  for (;;) {
+    const requests = evaluation.wave(lookup);
+    if (!requests.length || signal?.aborted) break;
+    for (const [k, v] of await fetch(requests)) answers.set(k, v);
+  }
+  return evaluation.result();
+}

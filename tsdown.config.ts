@@ -1,0 +1,38 @@
+import { defineConfig, type UserConfig } from 'tsdown';
+
+const common: UserConfig = {
+  platform: 'node',
+  target: 'node20.19',
+  // p-retry is ESM-only: bundled so the CJS build never require()s an ES module.
+  deps: { alwaysBundle: ['p-retry', 'is-network-error'], onlyBundle: false },
+};
+
+export default defineConfig([
+  {
+    ...common,
+    // The library: ESM + CJS with declarations.
+    entry: {
+      index: 'src/index.ts',
+      providers: 'src/providers/index.ts',
+      testing: 'src/testing/index.ts',
+    },
+    format: ['esm', 'cjs'],
+    dts: true,
+    clean: true,
+  },
+  {
+    ...common,
+    // The preload alone, CJS (fastest start; `import 'envmux/register'` loads it too), so that it
+    // shares no chunk with code it does not run.
+    entry: { register: 'src/register.ts' },
+    format: ['cjs'],
+    clean: false,
+  },
+  {
+    ...common,
+    // The preload's worker and the CLI: CJS.
+    entry: { 'register-worker': 'src/register-worker.ts', cli: 'src/cli/main.ts' },
+    format: ['cjs'],
+    clean: false,
+  },
+]);
