@@ -1,8 +1,12 @@
 #!/usr/bin/env node
-// The `envmux` command: one file per command under src/cli, each on top of the library API.
+// The `envmux` command. One file per command under src/cli, each exporting `register(program)` and
+// built on the library API. Output: values only from explicit `get`/`export`; diagnostics on stderr.
 
 import { Command } from 'commander';
 import { version } from './version.js';
+
+/** Each command module adds itself to the program. */
+const COMMANDS: Array<(program: Command) => void> = [];
 
 export function createProgram(): Command {
   const program = new Command()
@@ -10,6 +14,7 @@ export function createProgram(): Command {
     .description('Resolve secret references in .env files from any secret store')
     .version(version, '-v, --version')
     .showHelpAfterError();
+  for (const add of COMMANDS) add(program);
   return program;
 }
 

@@ -36,7 +36,10 @@ const SYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Provider
   memory: () => memory(),
 };
 
-/** Builders that load code on demand (cloud SDKs, vault crypto). */
+/**
+ * Builders that load code on demand (cloud SDKs, vault crypto): each imports its provider module
+ * only when a chain needs it, so the preload never loads an SDK it does not use. One line per store.
+ */
 const ASYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Promise<Provider>>> = {};
 
 export function isProviderType(id: string): id is ProviderType {
