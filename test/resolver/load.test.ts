@@ -1,0 +1,257 @@
+// loadConfig end to end in-process: every row of the grammar (DESIGN.md §2), env file precedence,
+// the environment winning unless `override`, and every problem of a load in one error.
+
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EnvmuxAggregateError, type EnvmuxError, loadConfig } from '../../src/index.js';
+import { file, memory } from '../../src/providers/index.js';
+
+function project(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'envmux-load-'));
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true });
+    writeFileSync(join(dir, name), content);
+  }
+  return dir;
+}
+
+const values = {
+  db: '{"user":"app","password":"pw-123456","nested":{"list":["zero","one"]},"port":5432}',
+  'prod/db': 'prod-db-secret',
+  plain: 'plain-secret',
+  empty: '',
+  versioned: ['v1-value', 'v2-value', 'v3-value'],
+  'staging/db': 'staging-db-secret',
+};
+
+async function load(env: string, options: Parameters<typeof loadConfig>[0] = {}) {
+  const cwd = project({ '.env': env });
+  return loadConfig({
+    cwd,
+    processEnv: { APP_ENV: 'staging', HOME: '/home/u' },
+    providers: [
+      memory({ values }),
+      memory({ id: 'backup', values: { only_in_backup: 'from-backup' } }),
+    ],
+    configFile: false,
+    audit: false,
+    ...options,
+  });
+}
+
+async function loadError(
+  env: string,
+  options: Parameters<typeof loadConfig>[0] = {},
+): Promise<EnvmuxAggregateError> {
+  try {
+    await load(env, options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(EnvmuxAggregateError);
+    return error as EnvmuxAggregateError;
+  }
+  throw new Error('expected the load to fail');
+}
+
+describe('grammar rows through loadConfig', () => {
+  it.each<[string, string, string]>([
+    ['chain lookup', '$<secret:plain>', 'plain-secret'],
+    ['chain failover to the next provider', '$<secret:only_in_backup>', 'from-backup'],
+    ['pinned provider', '$<backup:only_in_backup>', 'from-backup'],
+    ['env', '$<env:HOME>', '/home/u'],
+    ['JSON field', '$<secret:db#password>', 'pw-123456'],
+    ['JSON field path', '$<secret:db#nested.list.1>', 'one'],
+    ['JSON number field', '$<secret:db#port>', '5432'],
+    ['JSON object field', '$<secret:db#nested>', '{"list":["zero","one"]}'],
+    ['version', '$<secret:versioned?version=1>', 'v1-value'],
+    ['previous version', '$<secret:versioned?version=previous>', 'v2-value'],
+    ['latest', '$<secret:versioned>', 'v3-value'],
+    ['default when missing', '$<secret:nope:-fallback>', 'fallback'],
+    ['default when empty', '$<secret:empty:-fallback>', 'fallback'],
+    ['default with a reference', '$<secret:nope:-$<secret:plain>>', 'plain-secret'],
+    ['default when the field is missing', '$<secret:db#nope:-x>', 'x'],
+    ['${} form', '${secret:db#user}', 'app'],
+    ['${} env form', '${env:HOME}', '/home/u'],
+    ['escaped $<', '\\$<secret:plain>', '$<secret:plain>'],
+    ['escaped ${', '\\${secret:plain}', '${secret:plain}'],
+    ['single-quoted literal', "'$<secret:plain>'", '$<secret:plain>'],
+    [
+      'several references with text',
+      'postgres://$<secret:db#user>:$<secret:db#password>@h/db',
+      'postgres://app:pw-123456@h/db',
+    ],
+    ['nesting', '$<secret:$<env:APP_ENV>/db>', 'staging-db-secret'],
+    ['# inside an unquoted reference', '$<secret:db#user> # comment', 'app'],
+    ['$ in a password survives (no expansion by default)', 'pa$$w0rd$HOME', 'pa$$w0rd$HOME'],
+    ['bcrypt hash survives', '$2b$12$abcdefghijklmnopqrstuv', '$2b$12$abcdefghijklmnopqrstuv'],
+    ['regex ending in $ survives', '^[a-z]+$', '^[a-z]+$'],
+    ['${NAME} stays literal without expand', '${HOME}', '${HOME}'],
+  ])('%s: %s', async (_, source, expected) => {
+    const config = await load(`KEY=${source}\n`);
+    expect(config.KEY).toBe(expected);
+  });
+
+  it('opt-in expansion of other keys', async () => {
+    const config = await load(
+      'BASE=/srv\nDIR=${BASE}/app\nBIN=$DIR/bin\nPORT=${PORT:-3000}\nHOMEDIR=$HOME\n',
+      { expand: true },
+    );
+    expect(config).toMatchObject({
+      DIR: '/srv/app',
+      BIN: '/srv/app/bin',
+      PORT: '3000',
+      HOMEDIR: '/home/u',
+    });
+  });
+
+  it('`$<env:KEY>` reads another key of the files before the environment', async () => {
+    const config = await load('A=from-file\nB=$<env:A>-x\n');
+    expect(config.B).toBe('from-file-x');
+  });
+
+  it('`KEY=$<env:KEY:-default>` reads the environment, not itself', async () => {
+    expect((await load('LEVEL=$<env:LEVEL:-info>\n')).LEVEL).toBe('info');
+  });
+
+  it('a value from a provider is data: never parsed again', async () => {
+    const config = await load('A=$<x:evil>\n', {
+      providers: [memory({ id: 'x', values: { evil: '$<secret:plain> $(rm -rf /) ${HOME}' } })],
+      expand: true,
+    });
+    expect(config.A).toBe('$<secret:plain> $(rm -rf /) ${HOME}');
+  });
+
+  it('a multi-line value (PEM) is injected intact', async () => {
+    const pem = '-----BEGIN KEY-----\nAAAA\nBBBB\n-----END KEY-----';
+    const config = await load('KEY=$<x:pem>\n', {
+      providers: [memory({ id: 'x', values: { pem } })],
+    });
+    expect(config.KEY).toBe(pem);
+  });
+});
+
+describe('grammar errors carry file:line', () => {
+  it.each<[string, string, string]>([
+    ['unterminated', 'A=ok\nB=$<secret:db\n', 'INVALID_REFERENCE'],
+    ['unknown scheme', 'A=ok\nB=$<nosuch:x>\n', 'INVALID_REFERENCE'],
+    ['provider not built yet', 'A=ok\nB=$<gcp:x>\n', 'CONFIG'],
+    ['missing secret', 'A=ok\nB=$<secret:nope>\n', 'NOT_FOUND'],
+    ['missing env', 'A=ok\nB=$<env:NOPE>\n', 'NOT_FOUND'],
+    ['field of a non-JSON secret', 'A=ok\nB=$<secret:plain#x>\n', 'INVALID_REFERENCE'],
+    ['missing field', 'A=ok\nB=$<secret:db#nope>\n', 'NOT_FOUND'],
+    ['too deep', `A=ok\nB=${'$<secret:'.repeat(9)}x${'>'.repeat(9)}\n`, 'INVALID_REFERENCE'],
+  ])('%s', async (_, env, code) => {
+    const error = await loadError(env);
+    expect(error.errors).toHaveLength(1);
+    expect(error.errors[0]).toMatchObject({ code, key: 'B', file: '.env', line: 2 });
+    expect(error.message).toContain(`.env:2 B`);
+  });
+
+  it('reports a cycle once with the file:line of each step', async () => {
+    const error = await loadError('A=$<env:B>\nB=x-$<env:C>\nC=$<env:A>\nD=ok\n');
+    expect(error.errors).toHaveLength(1);
+    expect(error.errors[0]!.code).toBe('CYCLE');
+    expect(error.errors[0]!.message).toMatch(
+      /A \(\.env:1\) → B \(\.env:2\) → C \(\.env:3\) → A \(\.env:1\)/,
+    );
+  });
+
+  it('reports a chain of keys deeper than the limit', async () => {
+    const lines = Array.from({ length: 40 }, (_, i) => `K${i}=$<env:K${i + 1}>`).concat('K40=end');
+    const error = await loadError(`${lines.join('\n')}\n`);
+    expect(error.errors.map((e) => e.code)).toContain('INVALID_REFERENCE');
+  });
+
+  it('reports every problem of a load together, and nothing else fails with them', async () => {
+    const error = await loadError(
+      'GOOD=$<secret:plain>\nBAD1=$<secret:nope>\nBAD2=$<env:NOPE>\nBAD3=$<secret:x\nUSES_BAD=$<env:BAD1>\n',
+    );
+    expect(error.errors.map((e: EnvmuxError) => `${e.key}:${e.line}:${e.code}`).sort()).toEqual([
+      'BAD1:2:NOT_FOUND',
+      'BAD2:3:NOT_FOUND',
+      'BAD3:4:INVALID_REFERENCE',
+    ]);
+  });
+});
+
+describe('env files', () => {
+  it('precedence: .env.{mode}.local > .env.local > .env.{mode} > .env, missing files fine', async () => {
+    const cwd = project({
+      '.env': 'A=env\nB=env\nC=env\nD=env\n',
+      '.env.production': 'A=mode\nB=mode\nC=mode\n',
+      '.env.local': 'A=local\nB=local\n',
+      '.env.production.local': 'A=mode-local\n',
+    });
+    const config = await loadConfig({
+      cwd,
+      nodeEnv: 'production',
+      processEnv: {},
+      configFile: false,
+    });
+    expect(config).toEqual({ A: 'mode-local', B: 'local', C: 'mode', D: 'env' });
+  });
+
+  it('.env.local is skipped in test mode', async () => {
+    const cwd = project({ '.env': 'A=env\n', '.env.local': 'A=local\n', '.env.test': 'B=test\n' });
+    expect(await loadConfig({ cwd, nodeEnv: 'test', processEnv: {}, configFile: false })).toEqual({
+      A: 'env',
+      B: 'test',
+    });
+  });
+
+  it('explicit files: earlier wins, a missing one is an error naming it', async () => {
+    const cwd = project({ 'a.env': 'X=a\n', 'b.env': 'X=b\nY=b\n' });
+    expect(
+      await loadConfig({ cwd, files: ['a.env', 'b.env'], processEnv: {}, configFile: false }),
+    ).toEqual({ X: 'a', Y: 'b' });
+    await expect(
+      loadConfig({ cwd, files: ['a.env', 'nope.env'], processEnv: {}, configFile: false }),
+    ).rejects.toMatchObject({
+      errors: [{ code: 'CONFIG', file: 'nope.env' }],
+    });
+  });
+
+  it('ENVMUX_FILES names the files', async () => {
+    const cwd = project({ 'x.env': 'X=1\n' });
+    expect(
+      await loadConfig({ cwd, processEnv: { ENVMUX_FILES: 'x.env' }, configFile: false }),
+    ).toEqual({ X: '1' });
+  });
+
+  it('the environment wins unless override; no fetch for a key the environment has', async () => {
+    const store = memory({ values: { s: 'from-store' } });
+    const cwd = project({ '.env': 'A=$<secret:s>\nB=file\n' });
+    const base = { cwd, providers: [store], configFile: false as const, audit: false as const };
+    expect(await loadConfig({ ...base, processEnv: { A: 'from-env', B: 'env' } })).toEqual({
+      A: 'from-env',
+      B: 'env',
+    });
+    expect(store.calls.get + store.calls.getMany).toBe(0);
+    expect(
+      await loadConfig({ ...base, processEnv: { A: 'from-env', B: 'env' }, override: true }),
+    ).toEqual({ A: 'from-store', B: 'file' });
+  });
+
+  it('reads a config file (envmux.config.json) under the options', async () => {
+    const cwd = project({
+      'envmux.config.json': '{"files":["c.env"],"expand":true}',
+      'c.env': 'A=1\nB=${A}2\n',
+    });
+    expect(await loadConfig({ cwd, processEnv: {} })).toEqual({ A: '1', B: '12' });
+  });
+
+  it('resolves mounted secret files through the file provider', async () => {
+    const cwd = project({
+      '.env': 'PW=$<secret:db_password>\n',
+      'secrets/db_password': 'from-file\n',
+    });
+    const config = await loadConfig({
+      cwd,
+      providers: [file({ dir: join(cwd, 'secrets') })],
+      processEnv: {},
+      configFile: false,
+    });
+    expect(config.PW).toBe('from-file');
+  });
+});

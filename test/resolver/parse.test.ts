@@ -1,0 +1,110 @@
+// The loader's parse stage: values are dotenv's, plus line numbers, quoting, and references kept
+// whole across `#`. Differential tests against dotenv.parse itself.
+
+import { readFileSync } from 'node:fs';
+import dotenv from 'dotenv';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { locateKeys, parseEnvSource } from '../../src/resolver/parse.js';
+
+const asRecord = (source: string) =>
+  Object.fromEntries(parseEnvSource(source, '.env').map((e) => [e.key, e.value]));
+
+describe('parseEnvSource matches dotenv.parse on reference-free files', () => {
+  it("on dotenv's documented edge cases (quotes, multi-line, export, comments, CRLF, BOM)", () => {
+    const source = readFileSync(new URL('../fixtures/edge-cases.env', import.meta.url), 'utf8');
+    const ours = asRecord(source);
+    expect(ours).toEqual(dotenv.parse(source));
+    // Spot checks, so a dotenv change shows up here as well.
+    expect(ours.BOM_FIRST).toBe('yes');
+    expect(ours.CRLF).toBe('crlf');
+    expect(ours.EXPORTED).toBe('exp');
+    expect(ours.INLINE).toBe('value');
+    expect(ours.HASH_IN_DQ).toBe('a#b');
+    expect(ours.DOUBLE).toBe('line1\nline2');
+    expect(ours.MULTI).toBe('first\nsecond\nthird');
+    expect(ours.DUP).toBe('second');
+    expect(ours.PEM).toBe('-----BEGIN KEY-----\nabc\n-----END KEY-----');
+  });
+
+  const envChar = fc.constantFrom(...'abcXYZ_09 =#"\'`\\\n\r\t.-:$<>{}'.split(''));
+  it('on random files (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(envChar, { maxLength: 200 }).map((a) => a.join('')),
+        (source) => {
+          const withoutRefs = source.replaceAll('$', 'S');
+          expect(asRecord(withoutRefs)).toEqual(dotenv.parse(withoutRefs));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('on random line-structured files (property)', () => {
+    const key = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_.-]{0,8}$/);
+    const value = fc.oneof(
+      fc.stringMatching(/^[^\n$]{0,20}$/),
+      fc.stringMatching(/^[^\n"$]{0,20}$/).map((v) => `"${v}"`),
+      fc.stringMatching(/^[^\n'$]{0,20}$/).map((v) => `'${v}'`),
+    );
+    const line = fc.tuple(
+      fc.constantFrom('', 'export ', '  '),
+      key,
+      fc.constantFrom('=', ' = ', ': '),
+      value,
+      fc.constantFrom('', ' # c'),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(line, { maxLength: 20 }),
+        fc.constantFrom('\n', '\r\n'),
+        (lines, eol) => {
+          const source = lines.map((l) => l.join('')).join(eol);
+          expect(asRecord(source)).toEqual(dotenv.parse(source));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+describe('parseEnvSource with references', () => {
+  it('keeps an unquoted reference whole across # (dotenv would cut it)', () => {
+    const source =
+      'A=$<secret:db#password>\nB=$<secret:db#password> # a comment\nC=x#y\nD="$<secret:db#password>"\n';
+    expect(dotenv.parse(source).A).toBe('$<secret:db');
+    expect(asRecord(source)).toEqual({
+      A: '$<secret:db#password>',
+      B: '$<secret:db#password>',
+      C: 'x',
+      D: '$<secret:db#password>',
+    });
+  });
+
+  it('keeps nested references whole', () => {
+    expect(asRecord('A=$<secret:$<env:E>/db#pw:-x#y> # c\n').A).toBe(
+      '$<secret:$<env:E>/db#pw:-x#y>',
+    );
+  });
+
+  it('records the line of each key (last occurrence wins) and its quoting', () => {
+    const source =
+      '# header\n\nA=$<env:X>\nexport B="$<env:Y>"\nMULTI="a\nb"\nC=\'$<env:Z>\'\nA=$<env:W>\r\n';
+    const entries = parseEnvSource(source, 'f.env');
+    const byKey = Object.fromEntries(entries.map((e) => [e.key, e]));
+    expect(byKey.A).toMatchObject({ line: 8, quote: '', value: '$<env:W>', file: 'f.env' });
+    expect(byKey.B).toMatchObject({ line: 4, quote: '"' });
+    expect(byKey.C).toMatchObject({ line: 7, quote: "'" });
+    expect(byKey.MULTI?.line).toBe(5);
+  });
+
+  it('locates keys after a BOM and CRLF line ends', () => {
+    const meta = locateKeys('\uFEFFA=1\r\nB=2\r\n\r\nC=$<env:X>\r\n');
+    expect([...meta].map(([k, m]) => [k, m.line])).toEqual([
+      ['A', 1],
+      ['B', 2],
+      ['C', 4],
+    ]);
+  });
+});
