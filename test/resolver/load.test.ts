@@ -5,7 +5,12 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EnvmuxAggregateError, type EnvmuxError, loadConfig } from '../../src/index.js';
+import {
+  EnvmuxAggregateError,
+  type EnvmuxError,
+  type LoadOptions,
+  loadConfig,
+} from '../../src/index.js';
 import { file, memory } from '../../src/providers/index.js';
 
 function project(files: Record<string, string>): string {
@@ -26,7 +31,10 @@ const values = {
   'staging/db': 'staging-db-secret',
 };
 
-async function load(env: string, options: Parameters<typeof loadConfig>[0] = {}) {
+async function load(
+  env: string,
+  options: LoadOptions = {},
+): Promise<Readonly<Record<string, string>>> {
   const cwd = project({ '.env': env });
   return loadConfig({
     cwd,
@@ -41,10 +49,7 @@ async function load(env: string, options: Parameters<typeof loadConfig>[0] = {})
   });
 }
 
-async function loadError(
-  env: string,
-  options: Parameters<typeof loadConfig>[0] = {},
-): Promise<EnvmuxAggregateError> {
+async function loadError(env: string, options: LoadOptions = {}): Promise<EnvmuxAggregateError> {
   try {
     await load(env, options);
   } catch (error) {
