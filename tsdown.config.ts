@@ -30,6 +30,13 @@ export default defineConfig([
   },
   {
     ...common,
+    // What the preload requires only when a value holds a reference.
+    entry: { 'register-resolve': 'src/register-resolve.ts' },
+    format: ['cjs'],
+    clean: false,
+  },
+  {
+    ...common,
     // The preload's worker and the CLI: CJS.
     entry: { 'register-worker': 'src/register-worker.ts', cli: 'src/cli/main.ts' },
     format: ['cjs'],

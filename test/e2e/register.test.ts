@@ -93,3 +93,96 @@ loadConfig({ providers: [${provider}] }).then((c) => console.log(JSON.stringify(
     expect(JSON.parse(r.stdout)).toEqual({ PORT: '8080', DB: 's3cret-pw', DEBUG: 'true' });
   });
 });
+
+describe('register preload behaviour', () => {
+  const printEnv = 'console.log(JSON.stringify({ A: process.env.A, B: process.env.B }));\n';
+
+  it('writes nothing to stdout and loads nothing a reference-free file does not need', () => {
+    const dir = makeCase({
+      '.env': 'A=1\nB=two\n',
+      'app.cjs': `const loaded = Object.keys(require.cache).map((p) => p.split('node_modules/').pop());
+console.log(JSON.stringify({ A: process.env.A, loaded }));`,
+    });
+    const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir);
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout);
+    expect(out.A).toBe('1');
+    // Only the preload itself and dotenv: no resolver, no worker, no zod, no SDK.
+    expect(out.loaded.filter((p: string) => !p.endsWith('app.cjs')).sort()).toEqual([
+      'dotenv/dist/index.cjs',
+      'envmux/dist/register.cjs',
+    ]);
+  });
+
+  it('is quiet on stdout even with ENVMUX_DEBUG and when failing', () => {
+    const dir = makeCase({ '.env': 'A=$<secret:nope>\n', 'app.cjs': printEnv });
+    const failing = runNode(['-r', 'envmux/register', 'app.cjs'], dir, { ENVMUX_DEBUG: '1' });
+    expect(failing.status).toBe(1);
+    expect(failing.stdout).toBe('');
+    const ok = runNode(['-r', 'envmux/register', '-e', ''], makeCase({ '.env': 'A=1\n' }), {
+      ENVMUX_DEBUG: '1',
+    });
+    expect(ok.stdout).toBe('');
+    expect(ok.stderr).toContain('envmux: read .env');
+  });
+
+  it('the environment wins over the file', () => {
+    const dir = makeCase({ '.env': 'A=file\nB=$<env:A>\n', 'app.cjs': printEnv });
+    expect(
+      JSON.parse(runNode(['-r', 'envmux/register', 'app.cjs'], dir, { A: 'env' }).stdout),
+    ).toEqual({ A: 'env', B: 'env' });
+  });
+
+  it('ENVMUX_STRICT=false starts the app with failed keys unset and warns on stderr', () => {
+    const dir = makeCase({ '.env': 'A=ok\nB=$<secret:nope>\n', 'app.cjs': printEnv });
+    const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir, { ENVMUX_STRICT: 'false' });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ A: 'ok' });
+    expect(r.stderr).toContain('warning: .env:2 B $<secret:nope>: NOT_FOUND');
+  });
+
+  it('never starts the app with a partial environment', () => {
+    const dir = makeCase({
+      '.env': 'A=ok\nB=$<secret:nope>\n',
+      'app.cjs': 'console.log("app ran")',
+    });
+    const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).not.toContain('app ran');
+  });
+
+  it('ENVMUX_DISABLE=1 makes it a no-op', () => {
+    const dir = makeCase({ '.env': 'A=$<secret:nope>\n', 'app.cjs': printEnv });
+    const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir, { ENVMUX_DISABLE: '1' });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({});
+  });
+
+  it('does not run again in worker threads that inherit -r envmux/register', () => {
+    const dir = makeCase({
+      '.env': 'A=$<secret:counted>\n',
+      'envmux.config.mjs': `import { defineProvider } from 'envmux';
+import { appendFileSync } from 'node:fs';
+export default { providers: [defineProvider({ id: 'c', async get() { appendFileSync('calls.log', 'x'); return 'v'; } })] };`,
+      'app.cjs': `const { Worker } = require('node:worker_threads');
+const w = new Worker('process.stdout.write(process.env.A)', { eval: true });
+w.on('exit', () => console.log(require('fs').readFileSync('calls.log', 'utf8').length));`,
+    });
+    const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('v1\n');
+  });
+
+  it('resolves mounted secret files without a worker (synchronous stores)', () => {
+    const dir = makeCase({
+      '.env': 'A=$<secret:db_password>\nB=$<file:db_password>\n',
+      'secrets/db_password': 'pw\n',
+      'app.cjs': `${printEnv}console.log(Object.keys(require.cache).some((p) => p.includes('register-worker')));`,
+    });
+    const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir, {
+      ENVMUX_FILE_DIR: `${dir}/secrets`,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('{"A":"pw","B":"pw"}\nfalse\n');
+  });
+});

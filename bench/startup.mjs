@@ -1,0 +1,144 @@
+// Whole-process start-up: node alone, --env-file, dotenv, dotenvx and envmux/register on the same
+// files, side by side in one run (hyperfine when present, else Node timers), plus peak RSS.
+// NODE_EXTRA_CA_CERTS and DOTENV_* are unset: they add work to every start and would hide ours.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fixture, plainEnv, refEnv } from './fixtures.mjs';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 20);
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([k]) => !/^(NODE_EXTRA_CA_CERTS|NODE_OPTIONS|DOTENV_|ENVMUX_)/.test(k),
+  ),
+);
+const hasHyperfine = spawnSync('hyperfine', ['--version']).status === 0;
+
+/** Median wall time (ms) of `args` run `RUNS` times after warm-up. */
+function time(args, cwd, extraEnv = {}) {
+  const runEnv = { ...env, ...extraEnv };
+  if (hasHyperfine) {
+    const out = join(cwd, 'hyperfine.json');
+    execFileSync(
+      'hyperfine',
+      [
+        '-N',
+        '--warmup',
+        '3',
+        '--runs',
+        String(RUNS),
+        '--export-json',
+        out,
+        [process.execPath, ...args].map(quote).join(' '),
+      ],
+      { cwd, env: runEnv, stdio: 'ignore' },
+    );
+    const { results } = JSON.parse(execFileSync('cat', [out], { encoding: 'utf8' }));
+    return results[0].median * 1000;
+  }
+  const samples = [];
+  for (let i = 0; i < RUNS + 3; i++) {
+    const t = process.hrtime.bigint();
+    spawnSync(process.execPath, args, { cwd, env: runEnv, stdio: 'ignore' });
+    if (i >= 3) samples.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  return median(samples);
+}
+
+/** Median peak RSS (MiB) of `args`, read by GNU time. */
+function rss(args, cwd, extraEnv = {}) {
+  if (!existsSync('/usr/bin/time')) return Number.NaN;
+  const samples = [];
+  for (let i = 0; i < 5; i++) {
+    const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, ...args], {
+      cwd,
+      env: { ...env, ...extraEnv },
+      encoding: 'utf8',
+    });
+    samples.push(Number(r.stderr.trim().split('\n').pop()) / 1024);
+  }
+  return median(samples);
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+function quote(s) {
+  return /[^\w@%+=:,./-]/.test(s) ? `'${s.replaceAll("'", "'\\''")}'` : s;
+}
+
+const memoryConfig = (latency) => `import { memory } from 'envmux/testing';
+const values = Object.fromEntries(Array.from({ length: 20 }, (_, i) => ['app/secret_' + i, 'value-' + i]));
+export default { providers: [memory({ values, latency: ${latency} })] };
+`;
+
+export function runStartup() {
+  const cases = [
+    ['50-line .env', fixture('plain50', { '.env': plainEnv(50) }), {}],
+    ['1,000-line .env', fixture('plain1000', { '.env': plainEnv(1000) }), {}],
+  ];
+  const rows = [];
+  for (const [label, cwd] of cases) {
+    const base = time(['-e', '0'], cwd);
+    const dotenv = time(['-r', 'dotenv/config', '-e', '0'], cwd);
+    const measured = [
+      ['node -e 0', ['-e', '0'], base],
+      ['node --env-file=.env', ['--env-file=.env', '-e', '0']],
+      ['node -r dotenv/config', ['-r', 'dotenv/config', '-e', '0'], dotenv],
+      ['node -r @dotenvx/dotenvx/config', ['-r', '@dotenvx/dotenvx/config', '-e', '0']],
+      ['node -r envmux/register', ['-r', 'envmux/register', '-e', '0']],
+    ];
+    for (const [name, args, known] of measured) {
+      const ms = known ?? time(args, cwd);
+      rows.push({ file: label, command: name, ms, vsDotenv: ms / dotenv, rss: rss(args, cwd) });
+    }
+  }
+  // envmux with 20 references to an async provider (memory, 20 ms latency): the worker bridge.
+  const refs = fixture('memory20', {
+    '.env': refEnv(50, 20),
+    'envmux.config.mjs': memoryConfig(20),
+  });
+  const dotenvRefs = time(['-r', 'dotenv/config', '-e', '0'], refs);
+  for (const [name, args] of [
+    ['node -r dotenv/config (no resolution)', ['-r', 'dotenv/config', '-e', '0']],
+    ['node -r envmux/register, 20 refs → memory @20 ms', ['-r', 'envmux/register', '-e', '0']],
+  ]) {
+    const ms = name.startsWith('node -r dotenv') ? dotenvRefs : time(args, refs);
+    rows.push({
+      file: '50 lines + 20 refs',
+      command: name,
+      ms,
+      vsDotenv: ms / dotenvRefs,
+      rss: rss(args, refs),
+    });
+  }
+  const zero = fixture('memory20-0ms', {
+    '.env': refEnv(50, 20),
+    'envmux.config.mjs': memoryConfig(0),
+  });
+  const ms0 = time(['-r', 'envmux/register', '-e', '0'], zero);
+  rows.push({
+    file: '50 lines + 20 refs',
+    command: 'node -r envmux/register, 20 refs → memory @0 ms',
+    ms: ms0,
+    vsDotenv: ms0 / dotenvRefs,
+    rss: rss(['-r', 'envmux/register', '-e', '0'], zero),
+  });
+  return rows;
+}
+
+export function startupTable(rows) {
+  const lines = [
+    '| file | command | median ms | × dotenv/config | peak RSS MiB |',
+    '|---|---|---:|---:|---:|',
+  ];
+  for (const r of rows)
+    lines.push(
+      `| ${r.file} | \`${r.command}\` | ${r.ms.toFixed(1)} | ${r.vsDotenv.toFixed(2)} | ${r.rss.toFixed(1)} |`,
+    );
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(startupTable(runStartup()));
