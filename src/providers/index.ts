@@ -1,7 +1,9 @@
 // Provider factories (`envmux/providers`), re-exports only.
+export { type AwsProviderOptions, aws } from './aws.js';
 export { type EnvProviderOptions, env } from './env.js';
 export { type FileProviderOptions, file } from './file.js';
 export { type MemoryProvider, type MemoryProviderOptions, memory } from './memory.js';
 export type { Capabilities, Provider, ProviderDefinition } from './provider.js';
 export { capabilitiesOf, defineProvider } from './provider.js';
 export { availableProviderTypes, detectChain, PROVIDER_TYPES } from './registry.js';
+export { type SsmProviderOptions, ssm } from './ssm.js';

@@ -40,7 +40,10 @@ const SYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Provider
  * Builders that load code on demand (cloud SDKs, vault crypto): each imports its provider module
  * only when a chain needs it, so the preload never loads an SDK it does not use. One line per store.
  */
-const ASYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Promise<Provider>>> = {};
+const ASYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Promise<Provider>>> = {
+  aws: async (environment) => (await import('./aws.js')).awsFromEnv(environment),
+  ssm: async (environment) => (await import('./ssm.js')).ssmFromEnv(environment),
+};
 
 export function isProviderType(id: string): id is ProviderType {
   return (PROVIDER_TYPES as readonly string[]).includes(id);
