@@ -43,6 +43,7 @@ const SYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Provider
 const ASYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Promise<Provider>>> = {
   aws: async (environment) => (await import('./aws.js')).awsFromEnv(environment),
   ssm: async (environment) => (await import('./ssm.js')).ssmFromEnv(environment),
+  gcp: async (environment) => (await import('./gcp.js')).gcp({ env: environment }),
 };
 
 export function isProviderType(id: string): id is ProviderType {
