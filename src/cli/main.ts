@@ -3,10 +3,12 @@
 // built on the library API. Output: values only from explicit `get`/`export`; diagnostics on stderr.
 
 import { Command } from 'commander';
+import { register as check } from './check.js';
+import { register as run } from './run.js';
 import { version } from './version.js';
 
 /** Each command module adds itself to the program. */
-const COMMANDS: Array<(program: Command) => void> = [];
+const COMMANDS: Array<(program: Command) => void> = [run, check];
 
 export function createProgram(): Command {
   const program = new Command()
