@@ -1,87 +1,75 @@
 // Stage 1 of the pipeline: env file text → entries (key, value, file, line, quoting).
-// Values are dotenv's own `parse()`; this module adds only where each key stands and how it was
-// quoted, and keeps an unquoted reference whole where dotenv would cut it at `#`.
-
-import dotenv from 'dotenv';
+// dotenv's grammar exactly (its expression and value rules, pinned by differential tests against
+// dotenv.parse), plus lines and quoting, and references kept whole where dotenv would cut at `#`.
 
 /** One key of one env file. */
 export interface EnvEntry {
   key: string;
   value: string;
   file: string;
-  /** 1-based line of the key; 0 when unknown. */
+  /** 1-based line of the key (of its last assignment, which wins). */
   line: number;
   /** How the value was quoted: `'` values are literal, never resolved. */
   quote: '' | "'" | '"' | '`';
 }
 
-// dotenv 18's LINE expression (lib/main.js), with `d` for match indices: the same matches, so the
-// same keys, in the same order, as dotenv.parse.
-const LINE =
-  /(?:^|^)\s*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/dgm;
-
 /**
- * Parse env file text. The values equal `dotenv.parse(source)`, except that an unquoted value
- * that dotenv would cut inside a `$<...>` / `${...}` reference keeps the reference whole.
+ * Parse env file text with dotenv 18's own expression and value rules, in one pass that also
+ * records each key's line and quoting. The values equal `dotenv.parse(source)` — differential
+ * tests against dotenv pin that (test/resolver/parse.test.ts) — except that an unquoted value
+ * dotenv would cut at a `#` inside a `$<...>` / `${...}` reference keeps the reference whole.
+ * One pass instead of dotenv's parse plus a walk over its result: a 10,000-key object is slow
+ * to iterate (dictionary mode), and this is on every process start.
  */
 export function parseEnvSource(source: string, file: string): EnvEntry[] {
-  const values = dotenv.parse(source);
-  const keys = Object.keys(values);
-  // Line numbers and quoting are needed only where references may be: skip the second pass
-  // entirely for reference-free files (the common case, on every process start).
-  if (!keys.some((key) => values[key]!.includes('$'))) {
-    return keys.map((key) => ({ key, value: values[key]!, file, line: 0, quote: '' }));
-  }
-  const meta = locateKeys(source);
-  return keys.map((key) => {
-    const m = meta.get(key);
-    let value = values[key]!;
-    if (m && !m.quote && m.rest.includes('#') && value.includes('$'))
-      value = keepReferencesWhole(m.rest);
-    return { key, value, file, line: m?.line ?? 0, quote: m?.quote ?? '' };
-  });
-}
-
-interface KeyMeta {
-  line: number;
-  quote: EnvEntry['quote'];
-  /** The unquoted value's text to the end of its line, comment included. */
-  rest: string;
-}
-
-/** Where each key stands (its last occurrence, as dotenv's last assignment wins). */
-export function locateKeys(source: string): Map<string, KeyMeta> {
-  const text = source.replace(/\r\n?/g, '\n');
-  const meta = new Map<string, KeyMeta>();
+  const text = source.includes('\r') ? source.replace(/\r\n?/g, '\n') : source;
+  const entries = new Map<string, EnvEntry>();
   let line = 1;
   let counted = 0; // newlines before this offset are in `line`
   LINE.lastIndex = 0;
   for (let m = LINE.exec(text); m; m = LINE.exec(text)) {
-    const keyStart = m.indices![1]![0];
+    const key = m[1]!;
+    const raw = m[2] ?? '';
+    // dotenv: trim, strip one pair of matching quotes, and expand \n \r inside double quotes.
+    let value = raw.trim();
+    const first = value[0];
+    const stripped = value.replace(STRIP_QUOTES, '$2');
+    const quoted = stripped !== value;
+    value = stripped;
+    if (first === '"') value = value.replace(/\\n/g, '\n').replace(/\\r/g, '\r');
+    if (key === '__proto__') continue; // dotenv's `obj[key] = value` drops it
+    const keyAt = m.index + (m[0].length - m[0].trimStart().length);
     for (
       let i = text.indexOf('\n', counted);
-      i !== -1 && i < keyStart;
+      i !== -1 && i < keyAt;
       i = text.indexOf('\n', counted)
     ) {
       line++;
       counted = i + 1;
     }
-    const raw = (m[2] ?? '').trim();
-    const first = raw[0];
-    const quote = first === "'" || first === '"' || first === '`' ? first : '';
-    const valueStart = m.indices![2]?.[0] ?? keyStart;
-    const end = text.indexOf('\n', valueStart);
-    meta.set(m[1]!, {
-      line,
-      quote,
-      rest: quote ? '' : text.slice(valueStart, end === -1 ? undefined : end),
-    });
+    const quote = quoted && (first === "'" || first === '"' || first === '`') ? first : '';
+    if (!quote && value.includes('$') && m[0].includes('#'))
+      value = keepReferencesWhole(m[0], key, raw, value);
+    const entry = entries.get(key);
+    if (entry) Object.assign(entry, { value, line, quote });
+    else entries.set(key, { key, value, file, line, quote });
   }
-  return meta;
+  return [...entries.values()];
 }
 
-/** An unquoted value read to the first `#` outside any reference, trimmed (dotenv's rule otherwise). */
-function keepReferencesWhole(rest: string): string {
+const STRIP_QUOTES = /^(['"`])([\s\S]*)\1$/gm;
+
+// dotenv 18's LINE expression (lib/main.js): the same matches, so the same keys in the same order.
+const LINE =
+  /(?:^|^)\s*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/gm;
+/**
+ * The unquoted value read to the first `#` outside any reference on its line (dotenv stops at any
+ * `#`). Only ever extends what dotenv read.
+ */
+function keepReferencesWhole(match: string, key: string, raw: string, value: string): string {
+  const at = match.indexOf(raw, match.indexOf(key) + key.length);
+  const lineEnd = match.indexOf('\n', at + raw.length);
+  const rest = match.slice(at, lineEnd === -1 ? undefined : lineEnd);
   let depth = 0;
   let i = 0;
   for (; i < rest.length; i++) {
@@ -97,5 +85,6 @@ function keepReferencesWhole(rest: string): string {
       break;
     }
   }
-  return rest.slice(0, i).trim();
+  const whole = rest.slice(0, i).trim();
+  return whole.length > value.length && whole.startsWith(value) ? whole : value;
 }

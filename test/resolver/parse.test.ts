@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import dotenv from 'dotenv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { locateKeys, parseEnvSource } from '../../src/resolver/parse.js';
+import { parseEnvSource } from '../../src/resolver/parse.js';
 
 const asRecord = (source: string) =>
   Object.fromEntries(parseEnvSource(source, '.env').map((e) => [e.key, e.value]));
@@ -35,6 +35,39 @@ describe('parseEnvSource matches dotenv.parse on reference-free files', () => {
         (source) => {
           const withoutRefs = source.replaceAll('$', 'S');
           expect(asRecord(withoutRefs)).toEqual(dotenv.parse(withoutRefs));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('on random files holding `$` but no `#` (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(envChar, { maxLength: 200 }).map((a) => a.join('')),
+        (source) => {
+          const withoutHash = source.replaceAll('#', 'H');
+          expect(asRecord(withoutHash)).toEqual(dotenv.parse(withoutHash));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('differs from dotenv only by keeping a cut reference whole (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(envChar, { maxLength: 200 }).map((a) => a.join('')),
+        (source) => {
+          const ours = asRecord(source);
+          const theirs = dotenv.parse(source);
+          expect(Object.keys(ours)).toEqual(Object.keys(theirs));
+          for (const key of Object.keys(theirs)) {
+            if (ours[key] !== theirs[key]) {
+              expect(ours[key]!.startsWith(theirs[key]!)).toBe(true);
+              expect(theirs[key]).toContain('$');
+            }
+          }
         },
       ),
       { numRuns: 3000 },
@@ -99,9 +132,21 @@ describe('parseEnvSource with references', () => {
     expect(byKey.MULTI?.line).toBe(5);
   });
 
+  it('places a key whose `$` sits only on a continuation line', () => {
+    const entries = parseEnvSource(
+      'A=1\nPEM="-----BEGIN\n$<secret:x>\n-----END"\nB=$<env:Y>\n',
+      '.env',
+    );
+    expect(entries.map((e) => [e.key, e.line, e.quote])).toEqual([
+      ['A', 1, ''],
+      ['PEM', 2, '"'],
+      ['B', 5, ''],
+    ]);
+  });
+
   it('locates keys after a BOM and CRLF line ends', () => {
-    const meta = locateKeys('\uFEFFA=1\r\nB=2\r\n\r\nC=$<env:X>\r\n');
-    expect([...meta].map(([k, m]) => [k, m.line])).toEqual([
+    const entries = parseEnvSource('\uFEFFA=1\r\nB=2\r\n\r\nC=$<env:X>\r\n', '.env');
+    expect(entries.map((e) => [e.key, e.line])).toEqual([
       ['A', 1],
       ['B', 2],
       ['C', 4],
