@@ -349,16 +349,16 @@ export function aws(options: AwsProviderOptions = {}): Provider {
       async getMany(names: string[], ctx: { signal?: AbortSignal }) {
         const found = new Map<string, string | Error>();
         const byId = new Map(names.map((n) => [full(n), n]));
-        const nameOf = (entryName?: string, arn?: string, secretId?: string) => {
-          for (const key of [secretId, entryName, arn]) {
-            if (key && byId.has(key)) return byId.get(key);
-          }
-          // A partial ARN asked for, the full ARN (with its random suffix) answered.
-          for (const [requested, original] of byId) {
-            if (requested.startsWith('arn:') && arn?.startsWith(requested)) return original;
-          }
-          return undefined;
-        };
+        /** The requested names one answer is for: by name, full ARN, or partial ARN (no suffix). */
+        const namesOf = (entryName?: string, arn?: string): string[] =>
+          [...byId]
+            .filter(
+              ([requested]) =>
+                requested === entryName ||
+                requested === arn ||
+                (requested.startsWith('arn:') && !!arn?.startsWith(requested)),
+            )
+            .map(([, original]) => original);
         for (let i = 0; i < names.length; i += size) {
           const ids = names.slice(i, i + size).map(full);
           let token: string | undefined;
@@ -370,12 +370,12 @@ export function aws(options: AwsProviderOptions = {}): Provider {
               ctx.signal,
             );
             for (const entry of page.SecretValues ?? []) {
-              const name = nameOf(entry.Name, entry.ARN);
               const value = secretText(entry);
-              if (name !== undefined && value !== undefined) found.set(name, value);
+              if (value === undefined) continue;
+              for (const name of namesOf(entry.Name, entry.ARN)) found.set(name, value);
             }
             for (const failure of page.Errors ?? []) {
-              const name = nameOf(undefined, undefined, failure.SecretId);
+              const name = failure.SecretId === undefined ? undefined : byId.get(failure.SecretId);
               if (name === undefined) continue;
               const error = Object.assign(new Error(failure.Message ?? ''), {
                 name: failure.ErrorCode ?? 'Error',
