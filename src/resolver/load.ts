@@ -1,6 +1,7 @@
 // Stage 4–5 driver: files → entries → resolution (through a resolver client when a reference needs
 // a provider) → validation → a frozen config. Reports every problem of a load in one error.
 
+import { setMaxListeners } from 'node:events';
 import { findConfigFile, readConfigFile } from '../config-file.js';
 import { parseDuration } from '../durations.js';
 import { EnvmuxAggregateError, type EnvmuxError } from '../errors.js';
@@ -87,6 +88,8 @@ export async function loadEnvironment(
   } else {
     const resolver = options.resolver ?? createResolver({ ...options, env });
     const deadline = AbortSignal.timeout(parseDuration(options.deadline ?? undefined, 15_000));
+    // Every in-flight call listens to the deadline; hundreds at once are expected, not a leak.
+    setMaxListeners(0, deadline);
     try {
       resolution = await resolveAsync(
         evaluation,

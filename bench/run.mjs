@@ -1,0 +1,16 @@
+// `npm run bench`: builds nothing (run `npm run build` first, or use `npm run bench` which does),
+// runs every benchmark and prints one Markdown report with the machine, Node version and date.
+
+import { cpus, totalmem } from 'node:os';
+import { coldBench, getBench, scanBench, tables } from './inproc.mjs';
+import { runStartup, startupTable } from './startup.mjs';
+
+const header = [
+  `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length}× ${cpus()[0]?.model?.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, NODE_EXTRA_CA_CERTS unset for start-up runs.`,
+  '',
+];
+console.log(header.join('\n'));
+console.log('### Start-up (whole process, median)\n');
+console.log(startupTable(runStartup()));
+console.log('\n### In-process (mitata, median)\n');
+console.log(tables({ scanRows: await scanBench(), getRows: await getBench(), coldRows: await coldBench() }));
