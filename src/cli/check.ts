@@ -134,8 +134,10 @@ export async function check(flags: CheckFlags): Promise<CheckReport> {
       report.files = loaded.files;
       report.keys = loaded.entries.size;
       const isScheme = schemeTest(options);
-      report.references = [...loaded.entries.values()].filter((e) =>
-        hasReference(e, isScheme, options.expand),
+      // Keys the environment already sets are not resolved (it wins unless --override).
+      const kept = new Set(loaded.kept);
+      report.references = [...loaded.entries.values()].filter(
+        (e) => !kept.has(e.key) && hasReference(e, isScheme, options.expand),
       ).length;
       problems.push(...loaded.errors);
       if (options.schema) {

@@ -61,12 +61,14 @@ describe('envmux run', () => {
         'run',
         '--',
         ...js(
-          `console.log(require('crypto').createHash('sha256').update(process.env.DB_PASSWORD).digest('hex'))`,
+          `for (const k of ['DB_PASSWORD', 'TLS_KEY']) console.log(require('crypto').createHash('sha256').update(process.env[k]).digest('hex'))`,
         ),
       ],
       dir,
     );
-    expect(hash.stdout.trim()).toBe(createHash('sha256').update(SECRET).digest('hex'));
+    // The multi-line value arrives intact (USERS.md #18).
+    const sha = (v: string) => createHash('sha256').update(v).digest('hex');
+    expect(hash.stdout).toBe(`${sha(SECRET)}\n${sha(PEM)}\n`);
   });
 
   it('masks stderr, values split across writes, multi-line values and encoded forms', () => {
