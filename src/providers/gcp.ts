@@ -477,7 +477,8 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
     async versions(name, ctx): Promise<VersionInfo[]> {
       const versions = (await listVersions(name, ctx.signal)) ?? [];
       const previous = previousOf(versions);
-      return versions.map((v) => {
+      // Oldest first, latest last (the order every provider's `versions()` keeps).
+      return [...versions].reverse().map((v) => {
         const state = stateOf(v);
         const stages: string[] = [];
         if (v === versions[0]) stages.push('latest');

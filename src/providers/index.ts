@@ -1,5 +1,6 @@
 // Provider factories (`envmux/providers`), re-exports only.
 export { type AwsProviderOptions, aws } from './aws.js';
+export { type AzureProviderOptions, azure } from './azure.js';
 export { type EnvProviderOptions, env } from './env.js';
 export { type FileProviderOptions, file } from './file.js';
 export { type GcpProvider, type GcpProviderOptions, gcp } from './gcp.js';

@@ -44,6 +44,7 @@ const ASYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Promise
   aws: async (environment) => (await import('./aws.js')).awsFromEnv(environment),
   ssm: async (environment) => (await import('./ssm.js')).ssmFromEnv(environment),
   gcp: async (environment) => (await import('./gcp.js')).gcp({ env: environment }),
+  azure: async (environment) => (await import('./azure.js')).azure({ env: environment }),
 };
 
 export function isProviderType(id: string): id is ProviderType {

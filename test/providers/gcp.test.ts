@@ -10,7 +10,7 @@
 // - secrets.create takes `secretId` as a query parameter and the Secret (replication, labels,
 //   annotations, expireTime) as the body; secrets:addVersion takes `payload.data` + `dataCrc32c`.
 // - secrets.list pages with pageSize/pageToken → nextPageToken and filters with `name:X`;
-//   versions.list returns newest first; versions :disable / :enable / :destroy change the state.
+//   versions.list returns newest first (envmux answers oldest first, latest last); versions :disable / :enable / :destroy change the state.
 // - Regional secrets live under projects/P/locations/L and are served by secretmanager.L.rep.googleapis.com.
 // What envmux adds: NOT_FOUND → undefined; RESOURCE_EXHAUSTED → THROTTLED, retried by the resolver;
 // PERMISSION_DENIED / UNAUTHENTICATED → ACCESS_DENIED / AUTH_FAILED, never retried; the SDK's own
@@ -353,16 +353,16 @@ describe('gcp: writes and management', () => {
     expect(items.map((i) => i.name)).toEqual(['cache', 'db']);
   });
 
-  it('lists versions newest first with their state, latest and previous', async () => {
+  it('lists versions oldest first with their state, latest and previous', async () => {
     wire.seed('p1', 'db', ['v1', 'v2', 'v3']);
     const p = provider();
     await p.disableVersion('db', '2');
     await p.destroyVersion('db', '1');
     const versions = await p.versions!('db', {});
     expect(versions.map((v) => [v.version, v.enabled, v.stages])).toEqual([
-      ['3', true, ['latest']],
-      ['2', false, ['DISABLED']],
       ['1', false, ['DESTROYED']],
+      ['2', false, ['DISABLED']],
+      ['3', true, ['latest']],
     ]);
     expect(await p.get('db', { version: 'previous' })).toBeUndefined();
     await p.enableVersion('db', '2');
