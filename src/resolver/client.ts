@@ -10,7 +10,18 @@ import {
   jsonLinesSink,
   processAuditLog,
 } from '../audit/audit-log.js';
-import { type CacheOptions, type CacheStats, SecretCache } from '../cache/secret-cache.js';
+import {
+  type RedisTierOptions,
+  redisTier,
+  type SecondTier,
+  wantsRedisTier,
+} from '../cache/redis-tier.js';
+import {
+  type CachedSecret,
+  type CacheOptions,
+  type CacheStats,
+  SecretCache,
+} from '../cache/secret-cache.js';
 import { parseDuration } from '../durations.js';
 import { EnvmuxAggregateError, EnvmuxError, type ErrorCode, toEnvmuxError } from '../errors.js';
 import {
@@ -39,8 +50,11 @@ export interface ResolverOptions {
   providers?: ProviderInput[];
   /** Environment used for auto-detection and provider settings; default `process.env`. */
   env?: Env;
-  /** Cache options, or `false` for none. Default: 1,000 entries, 5 min TTL (`ENVMUX_CACHE_TTL`). */
-  cache?: false | CacheOptions;
+  /**
+   * Cache options, or `false` for none. Default: 1,000 entries, 5 min TTL (`ENVMUX_CACHE_TTL`).
+   * `redis` (or `ENVMUX_REDIS_URL` + `ENVMUX_REDIS_KEY`) adds an encrypted, shared second tier.
+   */
+  cache?: false | (CacheOptions & { redis?: RedisTierOptions });
   /** Retry policy for transient errors; default 3 attempts, 100 ms doubling with jitter. */
   retry?: RetryOptions;
   /** Per-call timeout (ms or `5s`); default 5 s (`ENVMUX_TIMEOUT`). */
@@ -118,13 +132,24 @@ const DEFAULT_FAILOVER: ErrorCode[] = ['NOT_FOUND', 'UNAVAILABLE', 'TIMEOUT', 'T
 /** Create a resolver client. */
 export function createResolver(options: ResolverOptions = {}): Resolver {
   const environment = options.env ?? process.env;
+  const defaultTtl =
+    (options.cache ? options.cache.ttl : undefined) ??
+    parseDuration(environment.ENVMUX_CACHE_TTL, 5 * 60_000);
   const cache =
     options.cache === false
       ? undefined
       : new SecretCache({
           ...options.cache,
-          ttl: options.cache?.ttl ?? parseDuration(environment.ENVMUX_CACHE_TTL, 5 * 60_000),
+          ttl: defaultTtl,
         });
+  const redisOptions = options.cache ? options.cache.redis : undefined;
+  let tierPromise: Promise<SecondTier> | undefined;
+  /** The Redis tier when one is configured, connected on first use. */
+  const secondTier = () => {
+    if (options.cache === false || !wantsRedisTier(redisOptions, environment)) return undefined;
+    tierPromise ??= redisTier(redisOptions, environment);
+    return tierPromise;
+  };
   const timeout = parseDuration(options.timeout ?? environment.ENVMUX_TIMEOUT, 5000);
   const retry = options.retry ?? {};
   const limit = createLimiter(options.concurrency ?? 50);
@@ -256,8 +281,19 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     const shared = inflight.get(key);
     if (shared) return shared;
     const started = performance.now();
-    const promise = fetchThroughChain(request, signal)
+    const promise = readThrough(request, key, useCache, signal)
       .then((result): SecretAnswer => {
+        if ('tierHit' in result) {
+          cache?.set(key, result.tierHit, result.ttl);
+          record({
+            action: 'get',
+            key: request.name,
+            provider: result.tierHit.provider,
+            outcome: 'ok',
+            cache: 'hit',
+          });
+          return { value: result.tierHit.value, provider: result.tierHit.provider };
+        }
         const durationMs = performance.now() - started;
         const cacheState = !cache ? undefined : useCache ? 'miss' : 'bypass';
         if (result.value === undefined) {
@@ -272,7 +308,11 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
           return { value: undefined };
         }
         const provider = result.provider!;
-        cache?.set(key, { value: result.value, provider: provider.id }, provider.ttl);
+        const entry = { value: result.value, provider: provider.id };
+        cache?.set(key, entry, provider.ttl);
+        void secondTier()?.then((tier) =>
+          tier.set(key, request.name, entry, provider.ttl ?? defaultTtl),
+        );
         record({
           action: 'get',
           key: request.name,
@@ -310,6 +350,21 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       .finally(() => inflight.delete(key));
     inflight.set(key, promise);
     return promise;
+  };
+
+  /** The second tier first (when configured and allowed), then the providers. */
+  const readThrough = async (
+    request: SecretRequest,
+    key: string,
+    useCache: boolean,
+    signal?: AbortSignal,
+  ): Promise<
+    { tierHit: CachedSecret; ttl?: number } | { value: string | undefined; provider?: Provider }
+  > => {
+    const tier = await secondTier();
+    const hit = tier && useCache ? await tier.get(key, request.name) : undefined;
+    if (hit) return { tierHit: hit, ttl: (await chain()).find((p) => p.id === hit.provider)?.ttl };
+    return fetchThroughChain(request, signal);
   };
 
   const fetchThroughChain = async (
@@ -382,6 +437,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
           return { provider: p.id, error: e };
         } finally {
           cache?.invalidate(name);
+          await (await secondTier()?.catch(() => undefined))?.invalidate(name);
         }
       }),
     );
@@ -554,6 +610,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
         ...(await Promise.all(extra.values()).catch(() => [])),
       ];
       await Promise.all(providers.map((p) => p.close?.()));
+      await (await tierPromise?.catch(() => undefined))?.close();
       cache?.clear();
     },
   };

@@ -54,7 +54,9 @@ export async function withConfigFile<
     options.configFile ? { ...env, ENVMUX_CONFIG: options.configFile } : env,
   );
   if (!found) return options;
-  return { ...(await readConfigFile(found)), ...options } as T;
+  // An option passed as `undefined` means "not given": it must not hide the file's value.
+  const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
+  return { ...(await readConfigFile(found)), ...given } as T;
 }
 
 /**
