@@ -120,6 +120,8 @@ export interface AzureWireServer {
   count(op: string): number;
   /** Store versions (oldest first). */
   seed(name: string, values: string[], options?: { tags?: Record<string, string> }): void;
+  /** Add a version now (as `az keyvault secret set` would), creating the secret when absent. */
+  add(name: string, value: string): void;
   /** Enable or disable one version (default: the newest). */
   setEnabled(name: string, enabled: boolean, version?: string): void;
   secret(name: string): StoredSecret | undefined;
@@ -441,6 +443,19 @@ export async function startAzureWire(tls: { key: string; cert: string }): Promis
           updated: created + i * 60,
           ...(options.tags ? { tags: options.tags } : {}),
         })),
+      });
+    },
+    add(name, value) {
+      const key = name.toLowerCase();
+      const secret = secrets.get(key) ?? { name, versions: [] };
+      secrets.set(key, secret);
+      const now = Math.floor(Date.now() / 1000);
+      secret.versions.push({
+        version: randomBytes(16).toString('hex'),
+        value,
+        enabled: true,
+        created: now,
+        updated: now,
       });
     },
     setEnabled(name, enabled, version) {

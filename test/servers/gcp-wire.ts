@@ -77,6 +77,8 @@ export interface GcpWireServer {
     values: string[],
     options?: { location?: string; labels?: Record<string, string> },
   ): void;
+  /** Add a version (as `gcloud secrets versions add` would), creating the secret when absent. */
+  add(project: string, secretId: string, value: string): void;
   /** Change a stored version's state directly. */
   setState(fullSecretName: string, version: number, state: VersionState): void;
   /** The stored secret (or undefined), for assertions on labels, versions and states. */
@@ -329,6 +331,27 @@ export async function startGcpWire(): Promise<GcpWireServer> {
           created: new Date(created.getTime() + i * 1000),
           data: Buffer.from(value, 'utf8'),
         })),
+      });
+    },
+    add(project, secretId, value) {
+      const name = `projects/${project}/secrets/${secretId}`;
+      let secret = secrets.get(name);
+      if (!secret) {
+        secret = {
+          name,
+          created: new Date(),
+          labels: {},
+          annotations: {},
+          replication: { automatic: {} },
+          versions: [],
+        };
+        secrets.set(name, secret);
+      }
+      secret.versions.push({
+        id: secret.versions.length + 1,
+        state: 'ENABLED',
+        created: new Date(),
+        data: Buffer.from(value, 'utf8'),
       });
     },
     setState(fullSecretName, version, state) {
