@@ -49,6 +49,8 @@ export function requestKey(r: SecretRequest): string {
 }
 
 const BLOCKED = Symbol('blocked');
+/** The longest value a key may resolve to (reference bombs stop here, not at the memory limit). */
+const MAX_VALUE_LENGTH = 16 * 2 ** 20;
 type Blocked = typeof BLOCKED;
 
 /** Thrown through the keys of a cycle until it reaches the key that closes it. */
@@ -234,6 +236,15 @@ export class Evaluation {
       const value = typeof part === 'string' ? part : this.evaluateReference(part, lookup);
       if (value === BLOCKED) blocked = true;
       else out += value;
+      if (out.length > MAX_VALUE_LENGTH) {
+        throw new EnvmuxError(
+          'INVALID_REFERENCE',
+          `the value grows past ${MAX_VALUE_LENGTH / 2 ** 20} MiB`,
+          {
+            hint: 'a reference bomb? keys that repeat other keys multiply their size',
+          },
+        );
+      }
     }
     return blocked ? BLOCKED : out;
   }
