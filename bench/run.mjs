@@ -13,4 +13,6 @@ console.log(header.join('\n'));
 console.log('### Start-up (whole process, median)\n');
 console.log(startupTable(runStartup()));
 console.log('\n### In-process (mitata, median)\n');
-console.log(tables({ scanRows: await scanBench(), getRows: await getBench(), coldRows: await coldBench() }));
+console.log(
+  tables({ scanRows: await scanBench(), getRows: await getBench(), coldRows: await coldBench() }),
+);

@@ -1,0 +1,665 @@
+// `envmux vault …`: manage the local encrypted vault (init, set, get, list, versions, rm, restore,
+// rotate-key, cleanup, lock, unlock) through the `local` provider's API. Values come from stdin or a
+// no-echo prompt, never from argv; `get` is the only command that prints a value. Every operation
+// is recorded in the audit log (and the vault's audit file when ENVMUX_VAULT_AUDIT is set).
+
+import { existsSync, rmSync } from 'node:fs';
+import type { Command } from 'commander';
+import { type AuditAction, processAuditLog } from '../audit/audit-log.js';
+import { parseDuration } from '../durations.js';
+import { EnvmuxError, isEnvmuxError, toEnvmuxError } from '../errors.js';
+import { shownPath } from '../providers/local/format.js';
+import { ensureGitignore, initVault } from '../providers/local/init.js';
+import { DEFAULT_ARGON2 } from '../providers/local/kdf.js';
+import { parseRawKey } from '../providers/local/key-source.js';
+import { configuredKeyFile, type LocalProvider, local } from '../providers/local/local.js';
+import { keyFileBeside, vaultPathFrom } from '../providers/local/paths.js';
+import { DEFAULT_SESSION_IDLE_MS, removeSession } from '../providers/local/session.js';
+import { readSecret } from './secret-input.js';
+
+interface VaultFlags {
+  vault?: string;
+  keyFile?: string;
+}
+
+/** The vault's flags, merged from the `vault` command and the subcommand. */
+function flagsOf(command: Command): VaultFlags {
+  return command.optsWithGlobals() as VaultFlags;
+}
+
+function providerFor(flags: VaultFlags): LocalProvider {
+  return local({
+    path: flags.vault,
+    ...(flags.keyFile ? { keyFile: flags.keyFile } : {}),
+    audit: { source: 'cli' },
+  });
+}
+
+/** Record a CLI operation in the audit log (names only). */
+function audit(
+  provider: LocalProvider,
+  action: AuditAction,
+  key: string | undefined,
+  error?: EnvmuxError,
+): void {
+  processAuditLog().record({
+    action,
+    key,
+    provider: provider.id,
+    outcome: error ? (error.code === 'NOT_FOUND' ? 'miss' : 'error') : 'ok',
+    ...(error ? { code: error.code } : {}),
+    source: 'cli',
+  });
+}
+
+/** Open the provider's key, prompting for a passphrase on a terminal when the vault is locked. */
+async function opened(flags: VaultFlags): Promise<LocalProvider> {
+  const provider = providerFor(flags);
+  try {
+    await provider.unlock();
+  } catch (error) {
+    const e = toEnvmuxError(error);
+    if (e.code !== 'LOCKED' || !process.stdin.isTTY) throw e;
+    const passphrase = await readSecret({ prompt: `Passphrase for ${shownPath(provider.path)}: ` });
+    await provider.unlock({ passphrase });
+  }
+  return provider;
+}
+
+/** Print an error the way every vault command does, and set the exit code. */
+function report(error: unknown): void {
+  const e = isEnvmuxError(error) ? error : toEnvmuxError(error);
+  process.stderr.write(`envmux: ${e.code}: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}\n`);
+  process.exitCode = 1;
+}
+
+/** Wrap an action: errors are reported, never thrown as stack traces. */
+function action<A extends unknown[]>(
+  fn: (...args: A) => Promise<void>,
+): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (error) {
+      report(error);
+    }
+  };
+}
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** `name?version=N` → name and version. */
+function splitVersion(spec: string, explicit?: string): { name: string; version?: string } {
+  const m = /^(.*)\?version=([^&]+)$/.exec(spec);
+  if (m) return { name: m[1]!, version: explicit ?? m[2] };
+  return { name: spec, version: explicit };
+}
+
+/** A glob (`*` within a path segment, `**` across, `?` one character) as a regular expression. */
+export function globToRegExp(glob: string): RegExp {
+  let source = '';
+  for (let i = 0; i < glob.length; i++) {
+    const ch = glob[i]!;
+    if (ch === '*' && glob[i + 1] === '*') {
+      source += '.*';
+      i++;
+    } else if (ch === '*') source += '[^/]*';
+    else if (ch === '?') source += '[^/]';
+    else source += ch.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
+}
+
+/** A value shown masked: `***` and, for values of 12 characters or more, the last three. */
+export function maskValue(value: string): string {
+  const chars = [...value];
+  return chars.length >= 12 ? `***${chars.slice(-3).join('')}` : '***';
+}
+
+function when(date: Date | undefined): string {
+  return date ? `${date.toISOString().slice(0, 16).replace('T', ' ')}Z` : '-';
+}
+
+/** Left-aligned columns, two spaces apart. */
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => [...(r[c] ?? '')].length)));
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function positiveInt(what: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1)
+      throw new EnvmuxError('CONFIG', `${what} must be a positive integer`);
+    return n;
+  };
+}
+
+export function register(program: Command): void {
+  const vault = program
+    .command('vault')
+    .description(
+      'manage the local encrypted vault (.envmux/vault.json: safe to commit; its key is not)',
+    )
+    .option(
+      '--vault <path>',
+      'the vault file (default: ENVMUX_VAULT_PATH, else .envmux/vault.json)',
+    )
+    .option(
+      '--key-file <path>',
+      'the key file (default: ENVMUX_VAULT_KEY_FILE, else vault.key beside the vault)',
+    )
+    .addHelpText(
+      'after',
+      `
+Keys, in order: ENVMUX_VAULT_KEY (base64 or hex, 32 bytes) › the key file › an unlock session
+(envmux vault unlock) › ENVMUX_VAULT_PASSPHRASE › a prompt on a terminal.
+Values are read from stdin when it is piped, else from a prompt that does not echo; never from
+the command line, so they stay out of shell history.
+
+Examples:
+  envmux vault init
+  printf %s "$PASSWORD" | envmux vault set db/password --description "primary DB"
+  envmux vault set api/token --expires-in 90d          # prompts for the value
+  envmux vault get db/password?version=previous
+  envmux vault list 'db/*' --masked`,
+    );
+
+  vault
+    .command('init')
+    .description(
+      'create a vault; with a generated key file (0600, git-ignored) unless --passphrase',
+    )
+    .option('--passphrase', 'protect it with a passphrase (Argon2id) instead of a key file')
+    .option(
+      '--kdf-memory <MiB>',
+      'Argon2id memory in MiB',
+      positiveInt('--kdf-memory'),
+      DEFAULT_ARGON2.memory / 1024,
+    )
+    .option(
+      '--kdf-iterations <n>',
+      'Argon2id passes',
+      positiveInt('--kdf-iterations'),
+      DEFAULT_ARGON2.iterations,
+    )
+    .option(
+      '--kdf-parallelism <n>',
+      'Argon2id lanes',
+      positiveInt('--kdf-parallelism'),
+      DEFAULT_ARGON2.parallelism,
+    )
+    .option('--force', 'replace an existing vault (its secrets are lost)')
+    .action(
+      action(
+        async (
+          options: {
+            passphrase?: boolean;
+            kdfMemory: number;
+            kdfIterations: number;
+            kdfParallelism: number;
+            force?: boolean;
+          },
+          command: Command,
+        ) => {
+          const flags = flagsOf(command);
+          const path = vaultPathFrom(process.env, process.cwd(), flags.vault);
+          let passphrase: string | undefined;
+          let key: Buffer | undefined;
+          if (options.passphrase) {
+            passphrase =
+              process.env.ENVMUX_VAULT_PASSPHRASE ||
+              (await readSecret({ prompt: 'New vault passphrase: ', confirm: true }));
+          } else if (process.env.ENVMUX_VAULT_KEY && !flags.keyFile) {
+            key = parseRawKey(process.env.ENVMUX_VAULT_KEY, 'ENVMUX_VAULT_KEY');
+          }
+          const result = await initVault({
+            path,
+            ...(key ? { key } : {}),
+            ...(passphrase !== undefined ? { passphrase } : {}),
+            kdf: {
+              memory: options.kdfMemory * 1024,
+              iterations: options.kdfIterations,
+              parallelism: options.kdfParallelism,
+            },
+            ...(flags.keyFile ? { keyFile: flags.keyFile } : {}),
+            force: options.force,
+          });
+          result.key.fill(0);
+          const provider = providerFor(flags);
+          audit(provider, 'set', undefined);
+          say(`created ${shownPath(result.path)} (encrypted; safe to commit)`);
+          if (result.keyFile) {
+            say(
+              `created ${shownPath(result.keyFile)} (0600): the key — keep it out of git, share it like a password`,
+            );
+          } else if (key) {
+            say('the vault opens with ENVMUX_VAULT_KEY (no key file written)');
+          } else {
+            say(
+              `passphrase vault (Argon2id ${options.kdfMemory} MiB, t=${options.kdfIterations}, p=${options.kdfParallelism}); unlock with ENVMUX_VAULT_PASSPHRASE or \`envmux vault unlock\``,
+            );
+            if (options.kdfMemory < 64 || options.kdfIterations < 3) {
+              say(
+                'warning: these Argon2id parameters are below RFC 9106’s recommendation (64 MiB, t=3)',
+              );
+            }
+          }
+          if (result.gitignore) say(`updated ${shownPath(result.gitignore)}`);
+          say('next: envmux vault set NAME   (the value is read from stdin or a prompt)');
+        },
+      ),
+    );
+
+  vault
+    .command('set <name>')
+    .description('store a new version of a secret (value from stdin or a no-echo prompt)')
+    .option(
+      '-d, --description <text>',
+      'what the secret is (kept from the previous version when omitted)',
+    )
+    .option('--expires-in <duration>', 'stop serving it after this long: 24h, 7d, 90d')
+    .option('--meta <key=value>', 'metadata (repeatable; replaces the previous version’s)', collect)
+    .option('--keep-newline', 'keep a trailing newline of a piped value')
+    .action(
+      action(
+        async (
+          name: string,
+          options: {
+            description?: string;
+            expiresIn?: string;
+            meta?: string[];
+            keepNewline?: boolean;
+          },
+          command: Command,
+        ) => {
+          const provider = providerFor(flagsOf(command));
+          let expiresAt: Date | undefined;
+          if (options.expiresIn) {
+            const ms = parseDuration(options.expiresIn, 0);
+            if (ms <= 0)
+              throw new EnvmuxError('CONFIG', '--expires-in must be a positive duration');
+            expiresAt = new Date(Date.now() + ms);
+          }
+          let metadata: Record<string, string> | undefined;
+          if (options.meta) {
+            metadata = {};
+            for (const pair of options.meta) {
+              const eq = pair.indexOf('=');
+              if (eq < 1) throw new EnvmuxError('CONFIG', `--meta "${pair}" is not key=value`);
+              metadata[pair.slice(0, eq)] = pair.slice(eq + 1);
+            }
+          }
+          const ready = await opened(flagsOf(command));
+          const value = await readSecret({
+            prompt: `Value for ${name}: `,
+            keepNewline: options.keepNewline,
+          });
+          try {
+            const { version } = await ready.set(name, value, {
+              ...(options.description !== undefined ? { description: options.description } : {}),
+              ...(expiresAt ? { expiresAt } : {}),
+              ...(metadata ? { metadata } : {}),
+            });
+            audit(provider, 'set', name);
+            say(`${name}: version ${version}${expiresAt ? `, expires ${when(expiresAt)}` : ''}`);
+          } catch (error) {
+            audit(provider, 'set', name, toEnvmuxError(error));
+            throw error;
+          }
+        },
+      ),
+    );
+
+  vault
+    .command('get <name>')
+    .description(
+      'print a secret’s value (the only command that prints one); NAME?version=N works too',
+    )
+    .option('--version <version>', 'a version number, latest or previous')
+    .option('-n, --no-newline', 'no newline after the value')
+    .action(
+      action(
+        async (spec: string, options: { version?: string; newline: boolean }, command: Command) => {
+          const { name, version } = splitVersion(spec, options.version);
+          const provider = await opened(flagsOf(command));
+          try {
+            const value = await provider.get(name, version ? { version } : {});
+            if (value === undefined) {
+              throw new EnvmuxError(
+                'NOT_FOUND',
+                `"${name}"${version ? ` version ${version}` : ''} is not in the vault`,
+                {
+                  key: name,
+                  hint: 'envmux vault list shows what is there',
+                },
+              );
+            }
+            audit(provider, 'get', name);
+            process.stdout.write(options.newline ? `${value}\n` : value);
+          } catch (error) {
+            audit(provider, 'get', name, toEnvmuxError(error));
+            throw error;
+          }
+        },
+      ),
+    );
+
+  vault
+    .command('list [pattern]')
+    .alias('ls')
+    .description(
+      'list secrets (a prefix, or a glob: * within a segment, ** across) — names and metadata only',
+    )
+    .option(
+      '--masked',
+      'add a masked value column (***, plus the last 3 characters of long values)',
+    )
+    .option('--json', 'print JSON')
+    .action(
+      action(
+        async (
+          pattern: string | undefined,
+          options: { masked?: boolean; json?: boolean },
+          command: Command,
+        ) => {
+          const provider = await opened(flagsOf(command));
+          const glob = pattern && /[*?]/.test(pattern) ? globToRegExp(pattern) : undefined;
+          const items = (await provider.list(glob ? '' : (pattern ?? ''))).filter(
+            (i) => !glob || glob.test(i.name),
+          );
+          audit(provider, 'list', pattern ?? '');
+          const now = Date.now();
+          const masked = new Map<string, string>();
+          if (options.masked) {
+            for (const item of items) {
+              try {
+                masked.set(item.name, maskValue((await provider.get(item.name)) ?? ''));
+              } catch (error) {
+                masked.set(item.name, `(${toEnvmuxError(error).code})`);
+              }
+            }
+          }
+          if (options.json) {
+            const out = items.map((i) => ({
+              name: i.name,
+              version: i.version,
+              description: i.description ?? null,
+              created: i.created?.toISOString(),
+              updated: i.updated?.toISOString(),
+              expires: i.expires?.toISOString() ?? null,
+              expired: !!i.expires && +i.expires <= now,
+              metadata: i.metadata ?? {},
+              ...(options.masked ? { masked: masked.get(i.name) } : {}),
+            }));
+            process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+            return;
+          }
+          if (!items.length) {
+            say(
+              pattern
+                ? `no secrets match ${pattern}`
+                : 'the vault is empty (envmux vault set NAME)',
+            );
+            return;
+          }
+          const rows = [
+            [
+              'NAME',
+              'VERSION',
+              'UPDATED',
+              'EXPIRES',
+              ...(options.masked ? ['VALUE'] : []),
+              'DESCRIPTION',
+            ],
+            ...items.map((i) => [
+              i.name,
+              i.version ?? '',
+              when(i.updated),
+              i.expires ? `${when(i.expires)}${+i.expires <= now ? ' (expired)' : ''}` : '-',
+              ...(options.masked ? [masked.get(i.name) ?? ''] : []),
+              i.description ?? '',
+            ]),
+          ];
+          process.stdout.write(`${table(rows)}\n`);
+        },
+      ),
+    );
+
+  vault
+    .command('versions <name>')
+    .description('list the versions of a secret')
+    .option('--json', 'print JSON')
+    .action(
+      action(async (name: string, options: { json?: boolean }, command: Command) => {
+        const provider = await opened(flagsOf(command));
+        const versions = await provider.versions(name);
+        audit(provider, 'versions', name);
+        if (!versions.length) {
+          throw new EnvmuxError('NOT_FOUND', `"${name}" is not in the vault`, { key: name });
+        }
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(versions, null, 2)}\n`);
+          return;
+        }
+        const rows = [
+          ['VERSION', 'CREATED', 'EXPIRES', 'STAGES', 'DESCRIPTION'],
+          ...versions.map((v) => [
+            v.version,
+            when(v.created),
+            v.expires ? `${when(v.expires)}${v.expired ? ' (expired)' : ''}` : '-',
+            v.stages?.join(',') || '-',
+            v.description ?? '',
+          ]),
+        ];
+        process.stdout.write(`${table(rows)}\n`);
+      }),
+    );
+
+  vault
+    .command('rm <name>')
+    .alias('delete')
+    .description('delete a secret (every version), or one version with --version')
+    .option('--version <version>', 'delete only this version')
+    .action(
+      action(async (name: string, options: { version?: string }, command: Command) => {
+        const provider = await opened(flagsOf(command));
+        try {
+          if (options.version) {
+            await provider.deleteVersion(name, options.version);
+            say(`${name}: version ${options.version} deleted`);
+          } else {
+            if (!(await provider.versions(name)).length) {
+              throw new EnvmuxError('NOT_FOUND', `"${name}" is not in the vault`, { key: name });
+            }
+            await provider.delete(name);
+            say(`${name}: deleted (every version)`);
+          }
+          audit(provider, 'delete', name);
+        } catch (error) {
+          audit(provider, 'delete', name, toEnvmuxError(error));
+          throw error;
+        }
+      }),
+    );
+
+  vault
+    .command('restore <name> <version>')
+    .description('make an older version the latest again (stored as a new version)')
+    .action(
+      action(async (name: string, version: string, _options: unknown, command: Command) => {
+        const provider = await opened(flagsOf(command));
+        const result = await provider.restore(name, version);
+        say(`${name}: version ${version} restored as version ${result.version}`);
+      }),
+    );
+
+  vault
+    .command('rotate-key')
+    .description('re-encrypt everything under a new key, in one atomic replacement of the vault')
+    .option('--passphrase', 'switch to (or change) a passphrase, read from stdin or a prompt')
+    .option(
+      '--new-key-file <path>',
+      'where to write the new raw key (default: replace the current key file)',
+    )
+    .option(
+      '--kdf-memory <MiB>',
+      'Argon2id memory in MiB',
+      positiveInt('--kdf-memory'),
+      DEFAULT_ARGON2.memory / 1024,
+    )
+    .option(
+      '--kdf-iterations <n>',
+      'Argon2id passes',
+      positiveInt('--kdf-iterations'),
+      DEFAULT_ARGON2.iterations,
+    )
+    .option(
+      '--kdf-parallelism <n>',
+      'Argon2id lanes',
+      positiveInt('--kdf-parallelism'),
+      DEFAULT_ARGON2.parallelism,
+    )
+    .action(
+      action(
+        async (
+          options: {
+            passphrase?: boolean;
+            newKeyFile?: string;
+            kdfMemory: number;
+            kdfIterations: number;
+            kdfParallelism: number;
+          },
+          command: Command,
+        ) => {
+          const flags = flagsOf(command);
+          const provider = await opened(flags);
+          const currentKeyFile = configuredKeyFile({ path: flags.vault, keyFile: flags.keyFile });
+          const usesKeyFile = !process.env.ENVMUX_VAULT_KEY && existsSync(currentKeyFile);
+          if (options.passphrase) {
+            const passphrase = await readSecret({
+              prompt: 'New vault passphrase: ',
+              confirm: true,
+            });
+            const result = await provider.rotateKey({
+              passphrase,
+              kdf: {
+                memory: options.kdfMemory * 1024,
+                iterations: options.kdfIterations,
+                parallelism: options.kdfParallelism,
+              },
+            });
+            result.key.fill(0);
+            // The old key file would now be tried first and fail: it opens nothing any more.
+            if (usesKeyFile) rmSync(currentKeyFile, { force: true });
+            say(
+              `re-encrypted ${result.records} record(s) under the new passphrase${usesKeyFile ? `; removed the old key file ${shownPath(currentKeyFile)}` : ''}`,
+            );
+            if (process.env.ENVMUX_VAULT_PASSPHRASE)
+              say('update ENVMUX_VAULT_PASSPHRASE wherever it is set');
+            return;
+          }
+          const target = options.newKeyFile ?? (usesKeyFile ? currentKeyFile : undefined);
+          if (!target && process.env.ENVMUX_VAULT_KEY) {
+            throw new EnvmuxError(
+              'CONFIG',
+              'the current key comes from ENVMUX_VAULT_KEY: say where the new one goes',
+              {
+                hint: 'pass --new-key-file PATH (written 0600), then put its content in ENVMUX_VAULT_KEY',
+              },
+            );
+          }
+          const keyFile = target ?? keyFileBeside(provider.path);
+          const result = await provider.rotateKey({ keyFile });
+          result.key.fill(0);
+          ensureGitignore(provider.path, keyFile);
+          say(
+            `re-encrypted ${result.records} record(s) under a new key in ${shownPath(keyFile)} (0600)`,
+          );
+          if (process.env.ENVMUX_VAULT_KEY) say('update ENVMUX_VAULT_KEY wherever it is set');
+        },
+      ),
+    );
+
+  vault
+    .command('cleanup')
+    .description('remove expired versions (and with --keep N, all but the newest N of each secret)')
+    .option('--keep <n>', 'versions to keep per secret', positiveInt('--keep'))
+    .option('--dry-run', 'only list what would be removed')
+    .action(
+      action(async (options: { keep?: number; dryRun?: boolean }, command: Command) => {
+        const provider = await opened(flagsOf(command));
+        const removed = await provider.cleanup({ keep: options.keep, dryRun: options.dryRun });
+        for (const item of removed) {
+          process.stdout.write(
+            `${options.dryRun ? 'would remove' : 'removed'} ${item.name} version ${item.version} (${item.reason})\n`,
+          );
+        }
+        if (!removed.length) say('nothing to clean up');
+      }),
+    );
+
+  vault
+    .command('unlock')
+    .description(
+      'open a passphrase vault for this user for a while (no passphrase or Argon2id in later processes)',
+    )
+    .option(
+      '--idle <duration>',
+      'lock again after this long unused',
+      `${DEFAULT_SESSION_IDLE_MS / 60_000}m`,
+    )
+    .action(
+      action(async (options: { idle: string }, command: Command) => {
+        const flags = flagsOf(command);
+        const provider = providerFor({ ...flags });
+        const info = await provider.info();
+        if (info.kdf.name === 'none') {
+          say(
+            `${shownPath(provider.path)} opens with a raw key (ENVMUX_VAULT_KEY or its key file): nothing to unlock`,
+          );
+          return;
+        }
+        removeSession(provider.path);
+        const ready = process.env.ENVMUX_VAULT_PASSPHRASE
+          ? await opened(flags)
+          : await (async () => {
+              const passphrase = await readSecret({
+                prompt: `Passphrase for ${shownPath(provider.path)}: `,
+              });
+              await provider.unlock({ passphrase });
+              return provider;
+            })();
+        const idle = parseDuration(options.idle, DEFAULT_SESSION_IDLE_MS);
+        const file = ready.startSession(idle);
+        audit(ready, 'auth', undefined);
+        say(
+          `unlocked ${shownPath(ready.path)} for this user until ${options.idle} unused (session ${file}); \`envmux vault lock\` ends it`,
+        );
+      }),
+    );
+
+  vault
+    .command('lock')
+    .description('end an unlock session: the passphrase is needed again')
+    .action(
+      action(async (_options: unknown, command: Command) => {
+        const path = vaultPathFrom(process.env, process.cwd(), flagsOf(command).vault);
+        const had = removeSession(path);
+        const provider = providerFor(flagsOf(command));
+        audit(provider, 'auth', undefined);
+        say(had ? `locked ${shownPath(path)}` : `${shownPath(path)} had no unlock session`);
+      }),
+    );
+}

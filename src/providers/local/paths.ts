@@ -1,0 +1,69 @@
+// Where the local vault and its key live by default, and the cheap presence checks auto-detection
+// runs on every start. Touches the file system only with stat calls; never reads a key.
+
+import { existsSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+
+type Env = Record<string, string | undefined>;
+
+/** The vault file when nothing says otherwise, relative to the project (cwd). */
+export const DEFAULT_VAULT_PATH = join('.envmux', 'vault.json');
+
+/** The vault file: `ENVMUX_VAULT_PATH`, else `.envmux/vault.json` under `cwd`. Absolute. */
+export function vaultPathFrom(env: Env, cwd: string = process.cwd(), explicit?: string): string {
+  return resolve(cwd, explicit || env.ENVMUX_VAULT_PATH || DEFAULT_VAULT_PATH);
+}
+
+/** The key file that sits beside a vault: `vault.json` → `vault.key`. */
+export function keyFileBeside(vaultPath: string): string {
+  return join(dirname(vaultPath), `${basename(vaultPath, extname(vaultPath))}.key`);
+}
+
+/** The key file: `ENVMUX_VAULT_KEY_FILE`, else the one beside the vault. Absolute. */
+export function keyFileFrom(
+  env: Env,
+  vaultPath: string,
+  cwd: string = process.cwd(),
+  explicit?: string,
+): string {
+  const named = explicit || env.ENVMUX_VAULT_KEY_FILE;
+  return named ? resolve(cwd, named) : keyFileBeside(vaultPath);
+}
+
+/** Where a key file's replacement is staged during a key rotation (see rotate-key). */
+export function nextKeyFile(keyFile: string): string {
+  return `${keyFile}.next`;
+}
+
+/** The lock file writers hold while they replace the vault. */
+export function lockFileOf(vaultPath: string): string {
+  return `${vaultPath}.lock`;
+}
+
+/** The JSON-lines audit file kept beside a vault when enabled. */
+export function auditFileBeside(vaultPath: string): string {
+  return join(dirname(vaultPath), 'audit.jsonl');
+}
+
+/**
+ * Whether auto-detection should put `local` in the chain: a vault file **and** a key (DESIGN §3):
+ * `ENVMUX_VAULT_KEY`, `ENVMUX_VAULT_PASSPHRASE`, a key file, or an unlocked session. Returns the
+ * reason, or `undefined`.
+ */
+export function detectLocalVault(
+  env: Env,
+  cwd: string = process.cwd(),
+  hasSession?: (vaultPath: string) => boolean,
+): string | undefined {
+  const vaultPath = vaultPathFrom(env, cwd);
+  if (!existsSync(vaultPath)) return undefined;
+  const shown = env.ENVMUX_VAULT_PATH ? 'ENVMUX_VAULT_PATH' : DEFAULT_VAULT_PATH;
+  if (env.ENVMUX_VAULT_KEY) return `${shown} exists and ENVMUX_VAULT_KEY is set`;
+  if (env.ENVMUX_VAULT_PASSPHRASE) return `${shown} exists and ENVMUX_VAULT_PASSPHRASE is set`;
+  const keyFile = keyFileFrom(env, vaultPath, cwd);
+  if (existsSync(keyFile) || existsSync(nextKeyFile(keyFile))) {
+    return `${shown} exists with its key file`;
+  }
+  if (hasSession?.(vaultPath)) return `${shown} exists and is unlocked (envmux vault unlock)`;
+  return undefined;
+}
