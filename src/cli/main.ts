@@ -4,11 +4,13 @@
 
 import { Command } from 'commander';
 import { register as check } from './check.js';
+import { register as generate } from './generate.js';
 import { register as run } from './run.js';
+import { register as vault } from './vault.js';
 import { version } from './version.js';
 
 /** Each command module adds itself to the program. */
-const COMMANDS: Array<(program: Command) => void> = [run, check];
+const COMMANDS: Array<(program: Command) => void> = [run, check, vault, generate];
 
 export function createProgram(): Command {
   const program = new Command()

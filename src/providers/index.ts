@@ -4,6 +4,7 @@ export { type AzureProviderOptions, azure } from './azure.js';
 export { type EnvProviderOptions, env } from './env.js';
 export { type FileProviderOptions, file } from './file.js';
 export { type GcpProvider, type GcpProviderOptions, gcp } from './gcp.js';
+export { type LocalProvider, type LocalProviderOptions, local } from './local/index.js';
 export { type MemoryProvider, type MemoryProviderOptions, memory } from './memory.js';
 export type { Capabilities, Provider, ProviderDefinition } from './provider.js';
 export { capabilitiesOf, defineProvider } from './provider.js';

@@ -5,6 +5,9 @@ import { existsSync } from 'node:fs';
 import { EnvmuxError } from '../errors.js';
 import { env } from './env.js';
 import { defaultSecretDir, file } from './file.js';
+import { canOpenLocalSync, local, openLocal } from './local/local.js';
+import { detectLocalVault } from './local/paths.js';
+import { hasSession } from './local/session.js';
 import { memory } from './memory.js';
 import type { Provider } from './provider.js';
 
@@ -29,11 +32,17 @@ export const PROVIDER_TYPES = [
 export type ProviderType = (typeof PROVIDER_TYPES)[number];
 export type Env = Record<string, string | undefined>;
 
-/** Builders that need no I/O wait: the register preload can use these without a worker. */
-const SYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Provider>> = {
+/**
+ * Builders that need no I/O wait: the register preload can use these without a worker. One that
+ * returns `undefined` cannot be built synchronously in this environment (then its async builder runs).
+ */
+const SYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Provider | undefined>> = {
   env: () => env(),
   file: (environment) => file({ dir: defaultSecretDir(environment) }),
   memory: () => memory(),
+  // A raw key, key file or unlock session opens synchronously; a passphrase does only on Node ≥ 24.7.
+  local: (environment) =>
+    canOpenLocalSync({ env: environment }) ? local({ env: environment }) : undefined,
 };
 
 /**
@@ -41,6 +50,8 @@ const SYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Provider
  * only when a chain needs it, so the preload never loads an SDK it does not use. One line per store.
  */
 const ASYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Promise<Provider>>> = {
+  // A passphrase vault: Argon2id (hash-wasm, loaded on demand) once, then synchronous reads.
+  local: (environment) => openLocal({ env: environment }),
   aws: async (environment) => (await import('./aws.js')).awsFromEnv(environment),
   ssm: async (environment) => (await import('./ssm.js')).ssmFromEnv(environment),
   gcp: async (environment) => (await import('./gcp.js')).gcp({ env: environment }),
@@ -109,6 +120,10 @@ export function detectChain(environment: Env): DetectedProvider[] {
       .map((type) => ({ type, reason: `listed in ${source}` }));
   }
   const chain: DetectedProvider[] = [];
+  const vault = detectLocalVault(environment, process.cwd(), (path) =>
+    hasSession(path, environment),
+  );
+  if (vault) chain.push({ type: 'local', reason: vault });
   const when = (type: string, names: string[]) => {
     const hit = names.find((n) => environment[n]);
     if (hit) chain.push({ type, reason: `${hit} is set` });
