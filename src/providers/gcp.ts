@@ -180,7 +180,13 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
       const configured = options.projectId || env.GCP_PROJECT_ID || env.GOOGLE_CLOUD_PROJECT;
       if (configured) return configured;
       const c = await client();
-      const discovered = c.getProjectId ? await c.getProjectId().catch(() => undefined) : undefined;
+      let discovered: string | undefined;
+      try {
+        // The SDK asks its credentials (a key file, the metadata server); any failure means "unknown".
+        discovered = await c.getProjectId?.();
+      } catch {
+        discovered = undefined;
+      }
       if (discovered) return discovered;
       throw new EnvmuxError('CONFIG', `provider "${id}" does not know the GCP project`, {
         provider: id,

@@ -488,6 +488,35 @@ describe.skipIf('missing' in tls)('azure provider on the wire', () => {
     });
   });
 
+  describe('injection', () => {
+    it('builds the client from `lib` with DefaultAzureCredential from `identityLib`, retries off', async () => {
+      const seen: { url?: string; options?: Record<string, unknown>; credential?: unknown } = {};
+      class FakeCredential {
+        getToken = async () => ({ token: 't', expiresOnTimestamp: 0 });
+      }
+      const lib = {
+        SecretClient: class {
+          constructor(url: string, credential: unknown, options: Record<string, unknown>) {
+            Object.assign(seen, { url, credential, options });
+          }
+          async getSecret() {
+            return { value: 'from-lib', properties: { name: 'db' } };
+          }
+        },
+      };
+      const p = azure({
+        env: { AZURE_KEY_VAULT_NAME: 'myvault' },
+        lib: lib as never,
+        identityLib: { DefaultAzureCredential: FakeCredential as never },
+        clientOptions: { retryOptions: { maxRetries: 5, retryDelayInMs: 1 } },
+      });
+      expect(await p.get('db', {})).toBe('from-lib');
+      expect(seen.url).toBe('https://myvault.vault.azure.net');
+      expect(seen.credential).toBeInstanceOf(FakeCredential);
+      expect(seen.options?.retryOptions).toEqual({ maxRetries: 0, retryDelayInMs: 1 });
+    });
+  });
+
   describe('registration', () => {
     it('is detected from AZURE_KEYVAULT_URL or AZURE_KEY_VAULT_NAME and built from env', async () => {
       expect(detectChain({ AZURE_KEY_VAULT_NAME: 'v' }).map((d) => d.type)).toContain('azure');

@@ -419,6 +419,22 @@ describe('gcp: regional secrets', () => {
   });
 });
 
+describe('gcp: injection', () => {
+  it('uses a ready client handed in, and leaves closing it to its owner', async () => {
+    wire.seed('p1', 'db', ['from-injected-client']);
+    const { SecretManagerServiceClient } = await import('@google-cloud/secret-manager');
+    const client = new SecretManagerServiceClient(clientOptions() as never);
+    const p = gcp({ projectId: 'p1', env: {}, client: client as never });
+    expect(await p.get('db', {})).toBe('from-injected-client');
+    await p.close!();
+    const [again] = await client.accessSecretVersion({
+      name: 'projects/p1/secrets/db/versions/latest',
+    });
+    expect(again.payload?.data?.toString()).toBe('from-injected-client');
+    await client.close();
+  });
+});
+
 describe('gcp: registration', () => {
   it('is detected from GCP_PROJECT_ID or GOOGLE_CLOUD_PROJECT and built from env', async () => {
     expect(detectChain({ GOOGLE_CLOUD_PROJECT: 'x' }).map((d) => d.type)).toContain('gcp');
