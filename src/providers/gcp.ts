@@ -230,11 +230,17 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
   ): Promise<T | undefined> => {
     signal?.throwIfAborted();
     const c = await client();
-    const pending = send(c);
-    const onAbort = () => (pending as { cancel?: () => void }).cancel?.();
+    // The client's methods return plain promises (no `cancel()`), so an aborted call is abandoned:
+    // we stop waiting at once, and its late answer is ignored.
+    let onAbort = () => {};
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(signal?.reason);
+    });
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      return await pending;
+      const pending = send(c);
+      pending.catch(() => {});
+      return await Promise.race([pending, aborted]);
     } catch (error) {
       const status = gcpStatusOf(error);
       if (status && call.tolerate?.includes(status)) return undefined;
