@@ -222,7 +222,17 @@ export function parseVault(text: string, path: string, provider?: string): Vault
     if (problem) throw damaged(path, `record ${i}: ${problem}`, provider);
     const record = parsed[i] as VaultRecord;
     const id = `${record.name}@${record.version}`;
-    if (seen.has(id)) throw damaged(path, `${id} appears twice`, provider);
+    if (seen.has(id)) {
+      throw new EnvmuxError(
+        'CONFIG',
+        `vault ${shownPath(path)} holds ${id} twice (two branches set the same secret and a merge kept both)`,
+        {
+          file: path,
+          provider,
+          hint: `keep one of the two ${id} lines, then set the other value again with envmux vault set ${record.name}`,
+        },
+      );
+    }
     seen.add(id);
     records.push(record);
   }

@@ -75,6 +75,22 @@ export function ensureGitignore(
   return file;
 }
 
+/**
+ * Mark the vault for git's union merge (`<vault> merge=union` in `<vault dir>/.gitattributes`):
+ * records are independent lines, so when two branches add lines at the same place both are kept;
+ * two branches that set the same version of one secret leave two records the vault then names.
+ */
+export function ensureGitattributes(vaultPath: string): string | undefined {
+  const file = join(dirname(vaultPath), '.gitattributes');
+  const line = `${basename(vaultPath)} merge=union`;
+  const existing = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  if (existing.split(/\r?\n/).some((l) => l.trim().startsWith(`${basename(vaultPath)} `)))
+    return undefined;
+  const sep = existing && !existing.endsWith('\n') ? '\n' : '';
+  writeFileSync(file, `${existing}${sep}${line}\n`);
+  return file;
+}
+
 /** Create a vault. Throws CONFIG when one exists (unless `force`) or a key file would be overwritten. */
 export async function initVault(options: InitVaultOptions): Promise<InitVaultResult> {
   const cwd = options.cwd ?? process.cwd();
@@ -133,6 +149,7 @@ export async function initVault(options: InitVaultOptions): Promise<InitVaultRes
     }
     writeFileAtomicSync(path, serializeVault({ header, records: [] }), 0o600);
     const gitignore = ensureGitignore(path, keyFile);
+    ensureGitattributes(path);
     return { path, keyFile, kdf: kdf.name, gitignore, key };
   } finally {
     lock.release();
