@@ -137,7 +137,8 @@ function resolveInWorker(env: NodeJS.ProcessEnv): RegisterResolution {
   const outcome = Atomics.wait(signal, 0, 0, deadline + 2000);
   const message = receiveMessageOnPort(port1)?.message as WorkerReply | undefined;
   port1.close();
-  void worker.terminate();
+  // No terminate(): the worker ends itself once its output is flushed (terminating it here would
+  // drop what it wrote to stderr — SDK warnings, a provider's diagnostics).
   if (!message) {
     const why =
       outcome === 'timed-out'

@@ -35,4 +35,6 @@ void main().then((reply) => {
   request.port.postMessage(reply);
   Atomics.store(request.signal, 0, 1);
   Atomics.notify(request.signal, 0);
+  // A provider's open sockets may keep this thread alive; its output is flushed by now.
+  setTimeout(() => process.exit(0), 1000).unref();
 });

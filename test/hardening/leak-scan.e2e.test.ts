@@ -1,0 +1,145 @@
+// Leak scan: every entry point, CLI command and error path runs with distinctive secret values,
+// and everything they emit — stdout, stderr, thrown errors (message, stack, cause, properties,
+// util.inspect), audit entries and audit files, debug output, validation output — is searched for
+// those values in raw, base64, base64url and URL-encoded form. Zero hits is the bar.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { makeCase, runCli, runNode } from '../e2e/consumer.js';
+
+const SECRETS = {
+  db: 'LeakCanary-DB-9f8e7d6c5b4a',
+  token: 'LeakCanary/Token+With=Symbols&?',
+  json: JSON.stringify({ password: 'LeakCanary-JSON-field-1234', port: 'not-a-number-LeakCanary' }),
+  pem: '-----BEGIN KEY-----\nLeakCanaryPemLine1\nLeakCanaryPemLine2\n-----END KEY-----',
+};
+const VALUES = [
+  SECRETS.db,
+  SECRETS.token,
+  'LeakCanary-JSON-field-1234',
+  'not-a-number-LeakCanary',
+  'LeakCanaryPemLine1',
+  'LeakCanaryPemLine2',
+];
+
+/** Every form a value may leak in. */
+function forms(value: string): string[] {
+  const b64 = Buffer.from(value).toString('base64');
+  return [
+    value,
+    b64.replace(/=+$/, ''),
+    Buffer.from(value).toString('base64url'),
+    encodeURIComponent(value),
+  ];
+}
+
+function expectClean(label: string, text: string): void {
+  for (const value of VALUES) {
+    for (const form of forms(value)) {
+      expect(
+        text.includes(form),
+        `${label} leaks ${JSON.stringify(form)}:\n${text.slice(0, 2000)}`,
+      ).toBe(false);
+    }
+  }
+}
+
+const config = (extra = '') => `import { defineProvider } from 'envmux';
+import { z } from 'zod';
+const values = ${JSON.stringify({ db: SECRETS.db, token: SECRETS.token, json: SECRETS.json, pem: SECRETS.pem })};
+export default {
+  providers: [
+    defineProvider({ id: 'store', async get(name) { await new Promise((r) => setTimeout(r, 5)); return values[name]; } }),
+  ],
+  ${extra}
+};
+`;
+const schema =
+  'schema: z.object({ PORT: z.coerce.number(), DB: z.string().max(3), TOKEN: z.email(), PEM: z.string().regex(/^x$/) }),';
+const goodEnv =
+  'DB=$<secret:db>\nTOKEN=$<secret:token>\nPORT=$<secret:json#port>\nPW=$<secret:json#password>\nPEM=$<secret:pem>\n';
+const badEnv = `${goodEnv}MISSING=$<secret:nope>\nBROKEN=$<secret:db\nNOTJSON=$<secret:db#field>\n`;
+
+describe('leak scan: no secret value in any output', () => {
+  it('register preload: success, failure, debug, strict=false', () => {
+    const app = 'process.stdout.write("ran\\n");';
+    for (const [env, extra] of [
+      [goodEnv, {}],
+      [goodEnv, { ENVMUX_DEBUG: '1' }],
+      [badEnv, {}],
+      [badEnv, { ENVMUX_DEBUG: '1' }],
+      [badEnv, { ENVMUX_STRICT: 'false' }],
+    ] as const) {
+      const dir = makeCase({ 'envmux.config.mjs': config(), '.env': env, 'app.cjs': app });
+      const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir, extra);
+      expectClean(`register ${JSON.stringify(extra)} stdout`, r.stdout);
+      expectClean(`register ${JSON.stringify(extra)} stderr`, r.stderr);
+    }
+  });
+
+  it('loadConfig errors (resolution and validation): message, stack, cause, properties, inspect, audit', () => {
+    const script = `import { loadConfig, createResolver } from 'envmux';
+import { inspect } from 'node:util';
+import options from './envmux.config.mjs';
+const dump = (e) => [e.message, e.stack, String(e.cause), JSON.stringify(e), inspect(e, { depth: 20, showHidden: true }),
+  ...(e.errors ?? []).map((x) => inspect(x, { depth: 20, showHidden: true }) + JSON.stringify(x) + String(x.cause?.stack))].join('\\n');
+const out = [];
+for (const files of [['bad.env'], ['good.env']]) {
+  try { await loadConfig({ files, configFile: false, ...options, audit: { file: 'audit.jsonl' } }); out.push('no error'); }
+  catch (e) { out.push(dump(e)); }
+}
+const r = createResolver({ providers: options.providers });
+for (const call of [() => r.get('nope'), () => r.get('db', { field: 'x' }), () => r.getMany(['db', 'nope'])]) {
+  try { await call(); } catch (e) { out.push(dump(e)); }
+}
+out.push(JSON.stringify(r.audit()));
+console.log(out.join('\\n'));
+`;
+    const dir = makeCase({
+      'envmux.config.mjs': config(schema),
+      'good.env': goodEnv,
+      'bad.env': badEnv,
+      'scan.mjs': script,
+    });
+    const r = runNode(['scan.mjs'], dir);
+    expect(r.stdout).toContain('VALIDATION_FAILED');
+    expect(r.stdout).toContain('NOT_FOUND');
+    expectClean('loadConfig errors', r.stdout + r.stderr);
+    expectClean('audit file', readFileSync(join(dir, 'audit.jsonl'), 'utf8'));
+  });
+
+  it('CLI: check (text, --json, --no-resolve, schema), run (masked, failing), --help', () => {
+    for (const [env, withSchema] of [
+      [goodEnv, false],
+      [badEnv, false],
+      [goodEnv, true],
+    ] as const) {
+      const dir = makeCase({ 'envmux.config.mjs': config(withSchema ? schema : ''), '.env': env });
+      for (const args of [
+        ['check'],
+        ['check', '--json'],
+        ['check', '--no-resolve'],
+        ['--help'],
+        ['check', '--help'],
+        ['run', '--help'],
+      ]) {
+        const r = runCli(args, dir);
+        expectClean(`envmux ${args.join(' ')} stdout`, r.stdout);
+        expectClean(`envmux ${args.join(' ')} stderr`, r.stderr);
+      }
+      const run = runCli(
+        [
+          'run',
+          '--',
+          'sh',
+          '-c',
+          'echo "$DB $TOKEN $PW"; echo "$PEM" >&2; printf %s "$DB" | base64; node -e "console.log(encodeURIComponent(process.env.TOKEN))"',
+        ],
+        dir,
+      );
+      expectClean('envmux run stdout', run.stdout);
+      expectClean('envmux run stderr', run.stderr);
+    }
+  });
+});
