@@ -146,6 +146,19 @@ function positiveInt(what: string) {
   };
 }
 
+/** `--vault` and `--key-file` after the subcommand too (`envmux vault list --vault x.json`). */
+function addVaultOptions(command: Command): void {
+  command
+    .option(
+      '--vault <path>',
+      'the vault file (default: ENVMUX_VAULT_PATH, else .envmux/vault.json)',
+    )
+    .option(
+      '--key-file <path>',
+      'the key file (default: ENVMUX_VAULT_KEY_FILE, else vault.key beside the vault)',
+    );
+}
+
 export function register(program: Command): void {
   const vault = program
     .command('vault')
@@ -256,7 +269,8 @@ Examples:
               );
             }
           }
-          if (result.gitignore) say(`updated ${shownPath(result.gitignore)}`);
+          if (result.gitignore)
+            say(`wrote ${shownPath(result.gitignore)} (keeps the key out of git)`);
           say('next: envmux vault set NAME   (the value is read from stdin or a prompt)');
         },
       ),
@@ -662,4 +676,5 @@ Examples:
         say(had ? `locked ${shownPath(path)}` : `${shownPath(path)} had no unlock session`);
       }),
     );
+  for (const command of vault.commands) addVaultOptions(command);
 }

@@ -73,7 +73,7 @@ describe('acceptance: a fresh project on the local vault', () => {
         ['db/password', 'one'],
         ['api/token', 'tok'],
         ['z/last', 'zz'],
-      ]) {
+      ] as const) {
         expect(runCli(['vault', 'set', name], dir, {}, { input: value }).status).toBe(0);
       }
       git(['add', '-A'], dir);
