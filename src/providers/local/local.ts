@@ -279,6 +279,12 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
   let held: { key: Buffer; check: string; source: string } | undefined;
   let locked = false;
   const verified = new WeakSet<VaultDocument>();
+  /**
+   * What the last full verification decrypted, kept only until the event loop turns: reads of the
+   * unchanged file in the same pass (the register preload's) do not decrypt again. Zeroed and
+   * dropped by a setImmediate, a write, a key change or lock().
+   */
+  let turn: { loaded: LoadedVault; key: Buffer; plain: Map<VaultRecord, Buffer> } | undefined;
   let lastUse = 0;
   let timer: NodeJS.Timeout | undefined;
 
@@ -289,7 +295,14 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
       hint: 'call unlock() on the provider, or run `envmux vault unlock`',
     });
 
+  const endTurn = () => {
+    if (!turn) return;
+    for (const bytes of turn.plain.values()) bytes.fill(0);
+    turn = undefined;
+  };
+
   const wipe = () => {
+    endTurn();
     held?.key.fill(0);
     held = undefined;
   };
@@ -313,6 +326,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
   };
 
   const adopt = (opened: { key: Buffer; source: string }, header: VaultHeader) => {
+    endTurn();
     if (held && held.key !== opened.key) held.key.fill(0);
     held = { key: opened.key, check: header.check, source: opened.source };
     return held.key;
@@ -321,9 +335,18 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
   /** Every record must authenticate before any is served (a tampered vault is never half-read). */
   const verifyAll = (loaded: LoadedVault, key: Buffer) => {
     if (verified.has(loaded.doc)) return;
-    for (const record of loaded.doc.records)
-      openRecordBytes(key, loaded.doc.header, record, path, id).fill(0);
+    endTurn();
+    const plain = new Map<VaultRecord, Buffer>();
+    try {
+      for (const record of loaded.doc.records)
+        plain.set(record, openRecordBytes(key, loaded.doc.header, record, path, id));
+    } catch (error) {
+      for (const bytes of plain.values()) bytes.fill(0);
+      throw error;
+    }
     verified.add(loaded.doc);
+    turn = { loaded, key, plain };
+    setImmediate(endTurn).unref();
   };
 
   const openSync = (): { loaded: LoadedVault; key: Buffer } => {
@@ -377,6 +400,8 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
         verifyAll(loaded, key);
         scheduleAutoLock();
         const out = await change(loaded, key);
+        // What this turn decrypted is about to be stale.
+        if (out.doc) endTurn();
         return out;
       },
       { timeout: lockTimeout },
@@ -401,6 +426,9 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
         { key: name, provider: id, hint: `set a new value: envmux vault set ${name}` },
       );
     }
+    const decrypted =
+      turn?.loaded === loaded && turn.key === key ? turn.plain.get(record) : undefined;
+    if (decrypted) return decrypted.toString('utf8');
     return openRecord(key, loaded.doc.header, record, path, id);
   };
 
