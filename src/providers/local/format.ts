@@ -89,9 +89,16 @@ export function damaged(path: string, detail: string, provider?: string): Envmux
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
+/** Whether `value` is padded base64 (of exactly `bytes` bytes, when given). */
 function isBase64(value: unknown, bytes?: number): value is string {
   if (typeof value !== 'string' || value.length % 4 !== 0 || !BASE64.test(value)) return false;
-  return bytes === undefined || Buffer.from(value, 'base64').length === bytes;
+  return bytes === undefined || base64Length(value) === bytes;
+}
+
+/** Decoded length of padded base64, without decoding it. */
+function base64Length(value: string): number {
+  const padding = value.endsWith('==') ? 2 : value.endsWith('=') ? 1 : 0;
+  return (value.length / 4) * 3 - padding;
 }
 
 function isIsoDate(value: unknown): value is string {
@@ -148,7 +155,7 @@ function checkRecord(value: unknown): string | undefined {
     for (const v of Object.values(r.metadata)) if (typeof v !== 'string') return 'bad metadata';
   }
   if (!isBase64(r.nonce, 12)) return 'nonce is not 12 bytes of base64';
-  if (!isBase64(r.data) || Buffer.from(r.data, 'base64').length < 16) return 'bad ciphertext';
+  if (!isBase64(r.data) || base64Length(r.data) < 16) return 'bad ciphertext';
   return undefined;
 }
 
@@ -210,11 +217,7 @@ export function parseVault(text: string, path: string, provider?: string): Vault
   if (!isBase64(header.id, 16)) throw damaged(path, 'bad vault id', provider);
   const kdfProblem = checkKdf(header.kdf);
   if (kdfProblem) throw damaged(path, kdfProblem, provider);
-  if (
-    !isBase64(header.check) ||
-    Buffer.from(header.check as string, 'base64').length !== 12 + 18 + 16
-  )
-    throw damaged(path, 'bad key check value', provider);
+  if (!isBase64(header.check, 12 + 18 + 16)) throw damaged(path, 'bad key check value', provider);
   const records: VaultRecord[] = [];
   const seen = new Set<string>();
   for (let i = 1; i < parsed.length; i++) {

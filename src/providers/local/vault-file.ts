@@ -57,8 +57,10 @@ export class VaultFile {
   /** Stat signature, or undefined when the file does not exist. */
   private signature(): string | undefined {
     try {
-      const s = statSync(this.path, { bigint: true });
-      return `${s.ino}:${s.size}:${s.mtimeNs}`;
+      // Not { bigint: true }: its first use costs ~1 ms of start-up; mtimeMs keeps sub-ms digits,
+      // and every replacement is a rename, so the inode changes too.
+      const s = statSync(this.path);
+      return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw new EnvmuxError('UNAVAILABLE', `cannot read vault ${shownPath(this.path)}`, {
