@@ -56,6 +56,8 @@ const ASYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Promise
   ssm: async (environment) => (await import('./ssm.js')).ssmFromEnv(environment),
   gcp: async (environment) => (await import('./gcp.js')).gcp({ env: environment }),
   azure: async (environment) => (await import('./azure.js')).azure({ env: environment }),
+  vault: async (environment) => (await import('./vault.js')).vault({ env: environment }),
+  k8s: async (environment) => (await import('./k8s.js')).k8s({ env: environment }),
 };
 
 export function isProviderType(id: string): id is ProviderType {

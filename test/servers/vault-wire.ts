@@ -1,0 +1,565 @@
+// A loopback stand-in for HashiCorp Vault's HTTP API (https://developer.hashicorp.com/vault/api-docs),
+// over HTTP or HTTPS (a certificate made at test time). Test-only; listens on 127.0.0.1 only.
+//
+// Implemented, per the API docs:
+//   GET  sys/health                         200 active, 503 sealed (body {initialized, sealed, standby})
+//   GET  sys/internal/ui/mounts/{path}      the mount holding path: {path: "secret/", type: "kv", options: {version}}
+//   POST auth/{approle|kubernetes|jwt}/login  {role_id, secret_id} / {role, jwt} → auth.client_token,
+//        lease_duration, renewable (400 "invalid role or secret ID", 403 for a refused JWT)
+//   GET  auth/token/lookup-self             data.ttl (seconds left), creation_ttl, renewable, policies
+//   POST auth/token/renew-self              {increment?} → auth.lease_duration, capped by the token's max TTL
+//   KV v2: GET/POST/DELETE {mount}/data/{path} (?version=N; a deleted or destroyed version is a 404 whose
+//        body still holds the metadata), GET/POST/DELETE {mount}/metadata/{path}, GET {mount}/metadata/{dir}/?list=true,
+//        POST {mount}/delete|undelete|destroy/{path} {versions: [...]}
+//   KV v1: GET/POST/DELETE {mount}/{path}, GET {mount}/{dir}/?list=true
+// Tokens travel in X-Vault-Token, the namespace in X-Vault-Namespace (mounts are per namespace). A
+// missing token is 400 "missing client token"; an unknown, expired or revoked one is 403 "permission
+// denied" (with "invalid token" too, as Vault ≥ 1.10 says it, unless `terseDenials`); a path the
+// token's policy denies is 403 "permission denied". Errors are {"errors": [...]}.
+
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+
+interface KvVersion {
+  data: Record<string, unknown> | null;
+  created: string;
+  deleted: string;
+  destroyed: boolean;
+}
+
+interface KvEntry {
+  versions: KvVersion[];
+  custom: Record<string, string> | null;
+}
+
+interface Mount {
+  version: 1 | 2;
+  entries: Map<string, KvEntry>;
+  /** KV v1 values. */
+  plain: Map<string, Record<string, unknown>>;
+}
+
+export interface TokenSettings {
+  /** Seconds; 0 = never expires. Default 3600. */
+  ttl?: number;
+  renewable?: boolean;
+  /** Seconds from issue the token can live in all, renewals included; default 24 h. */
+  maxTtl?: number;
+  /** API paths (without /v1/) the token's policy denies. */
+  deny?: RegExp[];
+  /** Issue a token Vault does not know (a broken login: every use is refused). */
+  dead?: boolean;
+}
+
+interface Token {
+  id: string;
+  ttl: number;
+  renewable: boolean;
+  issued: number;
+  expiresAt?: number;
+  maxExpiresAt: number;
+  deny: RegExp[];
+}
+
+export type VaultFault = 'throttle' | 'denied' | 'revoked' | 'internal' | 'sealed' | 'hang';
+
+export interface VaultWireRequest {
+  method: string;
+  /** Path after /v1/, without the query. */
+  path: string;
+  namespace?: string;
+  hasToken: boolean;
+  status: number;
+}
+
+export interface VaultWireOptions {
+  /** Serve HTTPS with this key and certificate. */
+  tls?: { key: string; cert: string; ca?: string; requestCert?: boolean };
+}
+
+/** Loopback Vault. Create with {@link VaultWire.start}. */
+export class VaultWire {
+  readonly url: string;
+  readonly rootToken = `hvs.root-${randomBytes(6).toString('hex')}`;
+  readonly requests: VaultWireRequest[] = [];
+  /** Logins per auth method, lookups and renewals answered (successful or not). */
+  readonly counts = { logins: 0, approle: 0, kubernetes: 0, jwt: 0, lookups: 0, renewals: 0 };
+  /** Credentials the login endpoints accept. */
+  approle = { roleId: 'role-id-1', secretId: 'secret-id-1' };
+  kubernetes = { role: 'app', jwt: 'k8s-jwt-1' };
+  jwt = { role: 'ci', jwt: 'oidc-jwt-1' };
+  /** Settings of the tokens logins issue. */
+  loginTokens: TokenSettings = {};
+  /** Answer a dead token with "permission denied" only (as Vault before 1.10 did). */
+  terseDenials = false;
+  private readonly tokens = new Map<string, Token>();
+  private readonly mounts = new Map<string, Mount>();
+  private faults = new Set<VaultFault>();
+  private stalled: Array<() => void> = [];
+
+  private constructor(
+    private readonly server: Server,
+    url: string,
+  ) {
+    this.url = url;
+    this.tokens.set(this.rootToken, {
+      id: this.rootToken,
+      ttl: 0,
+      renewable: false,
+      issued: Date.now(),
+      maxExpiresAt: Number.POSITIVE_INFINITY,
+      deny: [],
+    });
+    this.mount('secret', 2);
+  }
+
+  static async start(options: VaultWireOptions = {}): Promise<VaultWire> {
+    let wire: VaultWire | undefined;
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
+      void wire!.handle(req, res).catch((error) => send(res, 500, { errors: [String(error)] }));
+    };
+    const server = options.tls
+      ? createHttpsServer(
+          {
+            key: options.tls.key,
+            cert: options.tls.cert,
+            ...(options.tls.requestCert
+              ? { requestCert: true, rejectUnauthorized: true, ca: options.tls.ca }
+              : {}),
+          },
+          handler,
+        )
+      : createHttpServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    wire = new VaultWire(server, `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`);
+    return wire;
+  }
+
+  /** Enable a KV mount (in a namespace, `''` = root). */
+  mount(name: string, version: 1 | 2, namespace = ''): void {
+    this.mounts.set(`${namespace}|${name}`, { version, entries: new Map(), plain: new Map() });
+  }
+
+  /** Write an entry as `vault kv put` would (a new version on KV v2). `mountPath` = `secret/app/db`. */
+  put(mountPath: string, data: Record<string, unknown>, namespace = ''): void {
+    const found = this.findMount(mountPath, namespace);
+    if (!found) throw new Error(`no mount for ${mountPath}`);
+    this.writeKv(found.mount, found.rest, data);
+  }
+
+  /** A KV v2 entry as stored (tests inspect versions and deletions). */
+  entry(mountPath: string, namespace = ''): KvEntry | undefined {
+    const found = this.findMount(mountPath, namespace);
+    return found?.mount.entries.get(found.rest);
+  }
+
+  /** Issue a token directly (as `vault token create` would). */
+  issueToken(settings: TokenSettings = {}): string {
+    const ttl = settings.ttl ?? 3600;
+    const now = Date.now();
+    const token: Token = {
+      id: `hvs.${randomBytes(12).toString('hex')}`,
+      ttl,
+      renewable: settings.renewable ?? true,
+      issued: now,
+      expiresAt: ttl > 0 ? now + ttl * 1000 : undefined,
+      maxExpiresAt: now + (settings.maxTtl ?? 86_400) * 1000,
+      deny: settings.deny ?? [],
+    };
+    if (!settings.dead) this.tokens.set(token.id, token);
+    return token.id;
+  }
+
+  /** Every token issued so far expires now (the root token too, unless `keepRoot`). */
+  expireAll(keepRoot = true): void {
+    for (const id of [...this.tokens.keys()]) {
+      if (keepRoot && id === this.rootToken) continue;
+      this.tokens.delete(id);
+    }
+  }
+
+  /** Add a policy denial to an existing token. */
+  deny(token: string, path: RegExp): void {
+    this.tokens.get(token)?.deny.push(path);
+  }
+
+  inject(fault: VaultFault): void {
+    this.faults.add(fault);
+  }
+
+  heal(): void {
+    this.faults.clear();
+    for (const resume of this.stalled.splice(0)) resume();
+  }
+
+  /** Forget requests and counters (not data or tokens). */
+  resetCounts(): void {
+    this.requests.length = 0;
+    for (const key of Object.keys(this.counts) as Array<keyof VaultWire['counts']>)
+      this.counts[key] = 0;
+  }
+
+  count(pattern: RegExp, method?: string): number {
+    return this.requests.filter((r) => pattern.test(r.path) && (!method || r.method === method))
+      .length;
+  }
+
+  async close(): Promise<void> {
+    this.heal();
+    (this.server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private findMount(mountPath: string, namespace: string) {
+    const parts = mountPath.replace(/^\/+/, '').split('/');
+    for (let i = parts.length; i > 0; i--) {
+      const name = parts.slice(0, i).join('/');
+      const mount = this.mounts.get(`${namespace}|${name}`);
+      if (mount) return { name, mount, rest: parts.slice(i).join('/') };
+    }
+    return undefined;
+  }
+
+  private writeKv(mount: Mount, path: string, data: Record<string, unknown>): number {
+    if (mount.version === 1) {
+      mount.plain.set(path, data);
+      return 0;
+    }
+    let entry = mount.entries.get(path);
+    if (!entry) {
+      entry = { versions: [], custom: null };
+      mount.entries.set(path, entry);
+    }
+    entry.versions.push({ data, created: new Date().toISOString(), deleted: '', destroyed: false });
+    return entry.versions.length;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://vault');
+    const body = await readBody(req);
+    const method = req.method ?? 'GET';
+    const path = decodeURIComponent(url.pathname.replace(/^\/v1\//, ''));
+    const namespace = (req.headers['x-vault-namespace'] as string | undefined) ?? '';
+    const tokenId = req.headers['x-vault-token'] as string | undefined;
+    const record: VaultWireRequest = {
+      method,
+      path,
+      hasToken: !!tokenId,
+      status: 0,
+      ...(namespace ? { namespace } : {}),
+    };
+    this.requests.push(record);
+    const reply = (status: number, payload?: unknown) => {
+      record.status = status;
+      send(res, status, payload);
+    };
+    const errors = (status: number, ...messages: string[]) => reply(status, { errors: messages });
+
+    // A stall: the request waits until heal(), then is answered as usual (the network came back).
+    while (this.faults.has('hang'))
+      await new Promise<void>((resolve) => this.stalled.push(resolve));
+    if (path === 'sys/health') {
+      const sealed = this.faults.has('sealed');
+      return reply(sealed ? 503 : 200, {
+        initialized: true,
+        sealed,
+        standby: false,
+        version: '1.17.0',
+        cluster_name: 'wire',
+      });
+    }
+    if (this.faults.has('sealed')) return errors(503, 'Vault is sealed');
+    if (this.faults.has('throttle')) {
+      res.setHeader('Retry-After', '0');
+      return errors(429, `request path "${path}": rate limit quota exceeded`);
+    }
+    if (this.faults.has('internal')) return errors(500, 'internal error');
+    const json = body.length ? JSON.parse(body.toString('utf8')) : {};
+
+    const login = /^auth\/([^/]+)\/login$/.exec(path);
+    if (login && method === 'POST') return this.login(login[1]!, json, reply, errors);
+
+    if (!tokenId) return errors(400, 'missing client token');
+    const token = this.tokens.get(tokenId);
+    const alive =
+      token &&
+      !this.faults.has('revoked') &&
+      (token.expiresAt === undefined || token.expiresAt > Date.now());
+    if (!alive) {
+      return this.terseDenials
+        ? errors(403, 'permission denied')
+        : errors(403, '2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n');
+    }
+
+    if (path === 'auth/token/lookup-self' && method === 'GET') {
+      this.counts.lookups++;
+      const left =
+        token.expiresAt === undefined
+          ? 0
+          : Math.max(0, Math.round((token.expiresAt - Date.now()) / 1000));
+      return reply(200, {
+        data: {
+          id: token.id,
+          accessor: `acc-${token.id.slice(-6)}`,
+          creation_ttl: token.ttl,
+          ttl: left,
+          renewable: token.renewable,
+          expire_time: token.expiresAt ? new Date(token.expiresAt).toISOString() : null,
+          policies: ['default'],
+        },
+      });
+    }
+    if (path === 'auth/token/renew-self' && method === 'POST') {
+      this.counts.renewals++;
+      if (!token.renewable) return errors(400, 'lease is not renewable');
+      const wanted = json.increment ? Number.parseInt(String(json.increment), 10) : token.ttl;
+      const left = Math.floor((token.maxExpiresAt - Date.now()) / 1000);
+      const granted = Math.max(0, Math.min(wanted, left));
+      token.expiresAt = Date.now() + granted * 1000;
+      return reply(200, {
+        auth: {
+          client_token: token.id,
+          lease_duration: granted,
+          renewable: token.renewable,
+          policies: ['default'],
+        },
+      });
+    }
+
+    if (this.faults.has('denied') || token.deny.some((d) => d.test(path))) {
+      return errors(403, 'permission denied');
+    }
+
+    const ui = /^sys\/internal\/ui\/mounts\/(.+)$/.exec(path);
+    if (ui && method === 'GET') {
+      const found = this.findMount(ui[1]!, namespace);
+      if (!found) return errors(404, `no mount found for "${ui[1]}"`);
+      return reply(200, {
+        data: {
+          path: `${found.name}/`,
+          type: 'kv',
+          options: found.mount.version === 2 ? { version: '2' } : null,
+        },
+      });
+    }
+
+    const found = this.findMount(path, namespace);
+    if (!found) return errors(404, `no handler for route "${path}". route entry not found.`);
+    const list = url.searchParams.get('list') === 'true' || url.searchParams.get('list') === '1';
+    return found.mount.version === 1
+      ? this.kv1(found.mount, found.rest, method, list, json, reply, errors)
+      : this.kv2(found.mount, found.rest, method, list, json, url, reply, errors);
+  }
+
+  private login(
+    mount: string,
+    json: Record<string, string>,
+    reply: (status: number, payload?: unknown) => void,
+    errors: (status: number, ...messages: string[]) => void,
+  ) {
+    this.counts.logins++;
+    const revoked = this.faults.has('revoked');
+    if (mount === 'approle') {
+      this.counts.approle++;
+      if (
+        revoked ||
+        json.role_id !== this.approle.roleId ||
+        json.secret_id !== this.approle.secretId
+      )
+        return errors(400, 'invalid role or secret ID');
+    } else if (mount === 'kubernetes') {
+      this.counts.kubernetes++;
+      if (json.role !== this.kubernetes.role)
+        return errors(400, `invalid role name "${json.role}"`);
+      if (revoked || json.jwt !== this.kubernetes.jwt) return errors(403, 'permission denied');
+    } else if (mount === 'jwt') {
+      this.counts.jwt++;
+      if (json.role !== this.jwt.role) return errors(400, `role "${json.role}" could not be found`);
+      if (revoked || json.jwt !== this.jwt.jwt)
+        return errors(400, 'error validating token: invalid audience (aud) claim');
+    } else {
+      return errors(404, `no handler for route "auth/${mount}/login". route entry not found.`);
+    }
+    const id = this.issueToken(this.loginTokens);
+    return reply(200, {
+      auth: {
+        client_token: id,
+        accessor: `acc-${id.slice(-6)}`,
+        policies: ['default', 'app'],
+        lease_duration: this.loginTokens.ttl ?? 3600,
+        renewable: this.loginTokens.renewable ?? true,
+      },
+    });
+  }
+
+  private kv1(
+    mount: Mount,
+    rest: string,
+    method: string,
+    list: boolean,
+    json: Record<string, unknown>,
+    reply: (status: number, payload?: unknown) => void,
+    errors: (status: number, ...messages: string[]) => void,
+  ) {
+    if (list && method === 'GET') {
+      const keys = listKeys([...mount.plain.keys()], rest);
+      return keys.length ? reply(200, { data: { keys } }) : errors(404);
+    }
+    if (method === 'GET') {
+      const data = mount.plain.get(rest);
+      return data ? reply(200, { data, lease_duration: 2_764_800, renewable: false }) : errors(404);
+    }
+    if (method === 'POST' || method === 'PUT') {
+      mount.plain.set(rest, json);
+      return reply(204);
+    }
+    if (method === 'DELETE') {
+      mount.plain.delete(rest);
+      return reply(204);
+    }
+    return errors(405, 'unsupported operation');
+  }
+
+  private kv2(
+    mount: Mount,
+    rest: string,
+    method: string,
+    list: boolean,
+    json: Record<string, any>,
+    url: URL,
+    reply: (status: number, payload?: unknown) => void,
+    errors: (status: number, ...messages: string[]) => void,
+  ) {
+    const slash = rest.indexOf('/');
+    const kind = slash < 0 ? rest : rest.slice(0, slash);
+    const path = slash < 0 ? '' : rest.slice(slash + 1);
+    const entry = mount.entries.get(path);
+    const metadataOf = (e: KvEntry, n: number) => {
+      const v = e.versions[n - 1]!;
+      return {
+        created_time: v.created,
+        deletion_time: v.deleted,
+        destroyed: v.destroyed,
+        version: n,
+        custom_metadata: e.custom,
+      };
+    };
+    const versionsOf = (e: KvEntry) =>
+      (Array.isArray(json.versions) ? json.versions : []).filter(
+        (n: unknown) => typeof n === 'number' && n >= 1 && n <= e.versions.length,
+      ) as number[];
+
+    if (kind === 'data') {
+      if (method === 'GET') {
+        if (!entry?.versions.length) return errors(404);
+        const wanted = Number(url.searchParams.get('version') ?? 0) || entry.versions.length;
+        const v = entry.versions[wanted - 1];
+        if (!v) return errors(404);
+        const meta = metadataOf(entry, wanted);
+        if (v.deleted || v.destroyed || !v.data)
+          return reply(404, { data: { data: null, metadata: meta } });
+        return reply(200, { data: { data: v.data, metadata: meta } });
+      }
+      if (method === 'POST' || method === 'PUT') {
+        const n = this.writeKv(mount, path, json.data ?? {});
+        return reply(200, { data: metadataOf(mount.entries.get(path)!, n) });
+      }
+      if (method === 'DELETE') {
+        const latest = entry?.versions.at(-1);
+        if (latest && !latest.deleted) latest.deleted = new Date().toISOString();
+        return reply(204);
+      }
+    }
+    if (kind === 'metadata') {
+      if (method === 'GET' && list) {
+        const live = [...mount.entries.keys()].filter((k) => mount.entries.get(k)!.versions.length);
+        const keys = listKeys(live, path);
+        return keys.length ? reply(200, { data: { keys } }) : errors(404);
+      }
+      if (method === 'GET') {
+        if (!entry?.versions.length) return errors(404);
+        const versions: Record<string, unknown> = {};
+        entry.versions.forEach((v, i) => {
+          versions[String(i + 1)] = {
+            created_time: v.created,
+            deletion_time: v.deleted,
+            destroyed: v.destroyed,
+          };
+        });
+        return reply(200, {
+          data: {
+            current_version: entry.versions.length,
+            oldest_version: 1,
+            max_versions: 0,
+            custom_metadata: entry.custom,
+            versions,
+          },
+        });
+      }
+      if (method === 'POST' || method === 'PUT') {
+        const e = entry ?? { versions: [], custom: null };
+        e.custom = json.custom_metadata ?? e.custom;
+        mount.entries.set(path, e);
+        return reply(204);
+      }
+      if (method === 'DELETE') {
+        mount.entries.delete(path);
+        return reply(204);
+      }
+    }
+    if ((kind === 'delete' || kind === 'undelete' || kind === 'destroy') && method !== 'GET') {
+      if (!entry) return reply(204);
+      for (const n of versionsOf(entry)) {
+        const v = entry.versions[n - 1]!;
+        if (kind === 'delete' && !v.deleted) v.deleted = new Date().toISOString();
+        if (kind === 'undelete' && !v.destroyed) v.deleted = '';
+        if (kind === 'destroy') {
+          v.destroyed = true;
+          v.data = null;
+        }
+      }
+      return reply(204);
+    }
+    return errors(405, 'unsupported operation');
+  }
+}
+
+/** The keys a LIST of `dir` answers: names and `folder/` entries directly under it. */
+function listKeys(paths: string[], dir: string): string[] {
+  const base = dir && !dir.endsWith('/') ? `${dir}/` : dir;
+  const keys = new Set<string>();
+  for (const p of paths) {
+    if (!p.startsWith(base)) continue;
+    const rest = p.slice(base.length);
+    const slash = rest.indexOf('/');
+    keys.add(slash < 0 ? rest : rest.slice(0, slash + 1));
+  }
+  return [...keys].filter(Boolean).sort();
+}
+
+function send(res: ServerResponse, status: number, payload?: unknown) {
+  if (res.headersSent || res.destroyed) return;
+  if (status === 204 || payload === undefined) {
+    res.writeHead(
+      status === 204 ? 204 : status,
+      status === 204 ? {} : { 'content-type': 'application/json' },
+    );
+    res.end(status === 204 ? undefined : JSON.stringify({ errors: [] }));
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(payload));
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
