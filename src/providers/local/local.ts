@@ -92,7 +92,7 @@ export interface LocalProviderOptions {
   auditFile?: boolean | string;
   /** Where vault operations are recorded; default the process-wide audit log. */
   audit?: false | { log?: AuditLog; source?: AuditSource };
-  /** How long a writer waits for another's lock (ms or `10s`) before `LOCKED`. Default 10 s. */
+  /** How long a writer waits for another's lock (ms or `4s`) before `LOCKED`. Default 4 s. */
   lockTimeout?: number | string;
   /** Cache TTL of this provider's values in the resolver, in ms. */
   ttl?: number;
@@ -248,7 +248,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
   const autoLockRaw = options.autoLock ?? env.ENVMUX_VAULT_AUTO_LOCK;
   const autoLockMs =
     autoLockRaw === false || autoLockRaw === undefined ? 0 : parseDuration(autoLockRaw, 0);
-  const lockTimeout = parseDuration(options.lockTimeout, 10_000);
+  const lockTimeout = parseDuration(options.lockTimeout, 4000);
 
   const auditLog = options.audit === false ? undefined : (options.audit?.log ?? processAuditLog());
   const auditSource = options.audit ? options.audit.source : undefined;
@@ -393,6 +393,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
   /** Read-modify-replace under the lock, with the key open and the current vault verified. */
   const update = <T>(
     change: (loaded: LoadedVault, key: Buffer) => Promise<VaultChange<T>> | VaultChange<T>,
+    signal?: AbortSignal,
   ) =>
     file.update(
       async (loaded) => {
@@ -404,7 +405,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
         if (out.doc) endTurn();
         return out;
       },
-      { timeout: lockTimeout },
+      { timeout: lockTimeout, signal },
     );
 
   const checkName = (name: string) => {
@@ -508,9 +509,9 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
           doc: { header: loaded.doc.header, records: [...loaded.doc.records, record] },
           result: { version: String(version) },
         };
-      });
+      }, ctx.signal);
     },
-    async delete(name) {
+    async delete(name, ctx = {}) {
       checkName(name);
       await update((loaded) => {
         if (!loaded.byName.has(name)) return { result: undefined };
@@ -521,7 +522,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
           },
           result: undefined,
         };
-      });
+      }, ctx.signal);
     },
     async deleteVersion(name, version) {
       checkName(name);

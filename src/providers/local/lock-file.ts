@@ -15,8 +15,13 @@ interface LockBody {
 }
 
 export interface LockOptions {
-  /** Give up after this many ms with `LOCKED`. Default 10 s. */
+  /**
+   * Give up after this many ms with `LOCKED`. Default 4 s: below the resolver's 5 s call timeout,
+   * so a write that waited too long fails as itself rather than being abandoned and retried.
+   */
   timeout?: number;
+  /** Stop waiting (and take nothing) when this aborts. */
+  signal?: AbortSignal;
   /** A lock older than this is broken whatever its pid says (pid reuse). Default 60 s. */
   staleMs?: number;
   /** What the error names as locked. */
@@ -101,7 +106,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Take the lock at `path`, waiting (with jitter) up to `timeout`; `LOCKED` after that. */
 export async function acquireLock(path: string, options: LockOptions = {}): Promise<HeldLock> {
-  const timeout = options.timeout ?? 10_000;
+  const timeout = options.timeout ?? 4000;
   const staleMs = options.staleMs ?? 60_000;
   const me: LockBody = {
     pid: process.pid,
@@ -111,6 +116,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   const deadline = Date.now() + timeout;
   let holder: LockBody | undefined;
   for (let attempt = 0; ; attempt++) {
+    options.signal?.throwIfAborted();
     if (tryCreate(path, me)) break;
     const found = readBody(path);
     holder = found?.body;
@@ -122,7 +128,8 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
       throw new EnvmuxError(
         'LOCKED',
         `${options.what ?? path} is being written by another process${holder ? ` (pid ${holder.pid})` : ''}; waited ${timeout} ms`,
-        { hint: `if no envmux process is running, remove ${path}`, retryable: true },
+        // Not retryable: the writer already waited its whole budget.
+        { hint: `if no envmux process is running, remove ${path}`, retryable: false },
       );
     }
     await sleep(Math.min(50, 2 + attempt * 2) * (0.5 + Math.random()));

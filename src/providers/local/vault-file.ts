@@ -126,6 +126,8 @@ export class VaultFile {
       removeOrphanTemps(this.path);
       const current = this.readFresh();
       const { doc, result, after } = await change(current);
+      // A caller that gave up (timeout, deadline) must not have its write land afterwards.
+      lock.signal?.throwIfAborted();
       if (doc) this.write(doc);
       after?.();
       return result;

@@ -85,3 +85,19 @@ describe('writers lock', () => {
     expect(existsSync(path)).toBe(false);
   });
 });
+
+describe('writes and the caller’s signal', () => {
+  it('a write whose caller gave up while waiting for the lock never lands', async () => {
+    const { makeVault } = await import('./vault-fixture.js');
+    const v = await makeVault();
+    const p = v.open();
+    await p.set('a', 'one');
+    const held = await acquireLock(`${v.path}.lock`);
+    const controller = new AbortController();
+    const pending = p.set('a', 'two', { signal: controller.signal });
+    controller.abort();
+    held.release();
+    await expect(pending).rejects.toBeDefined();
+    expect(v.open().getSync('a')).toBe('one');
+  });
+});
