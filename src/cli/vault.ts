@@ -432,6 +432,7 @@ Examples:
             [
               'NAME',
               'VERSION',
+              'CREATED',
               'UPDATED',
               'EXPIRES',
               ...(options.masked ? ['VALUE'] : []),
@@ -440,6 +441,7 @@ Examples:
             ...items.map((i) => [
               i.name,
               i.version ?? '',
+              when(i.created),
               when(i.updated),
               i.expires ? `${when(i.expires)}${+i.expires <= now ? ' (expired)' : ''}` : '-',
               ...(options.masked ? [masked.get(i.name) ?? ''] : []),
