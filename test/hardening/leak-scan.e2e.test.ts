@@ -3,7 +3,7 @@
 // util.inspect), audit entries and audit files, debug output, validation output — is searched for
 // those values in raw, base64, base64url and URL-encoded form. Zero hits is the bar.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { makeCase, runCli, runNode } from '../e2e/consumer.js';
@@ -141,5 +141,57 @@ console.log(out.join('\\n'));
       expectClean('envmux run stdout', run.stdout);
       expectClean('envmux run stderr', run.stderr);
     }
+  });
+
+  it('CLI: every vault command but `get`, the vault behind the preload, and its error paths', () => {
+    const dir = makeCase({
+      '.env': 'DB=$<secret:db>\nTOKEN=$<secret:api/token>\n',
+      'app.cjs': 'process.stdout.write("ran\\n");',
+    });
+    const outputs: string[] = [];
+    const cli = (args: string[], input?: string, env: Record<string, string> = {}) => {
+      const r = runCli(args, dir, env, input === undefined ? {} : { input });
+      outputs.push(`$ envmux ${args.join(' ')}\n${r.stdout}\n${r.stderr}`);
+      return r;
+    };
+    expect(cli(['vault', 'init']).status).toBe(0);
+    expect(cli(['vault', 'set', 'db', '--description', 'primary'], SECRETS.db).status).toBe(0);
+    expect(cli(['vault', 'set', 'db'], `${SECRETS.db}-v2`).status).toBe(0);
+    expect(cli(['vault', 'set', 'api/token', '--expires-in', '7d'], SECRETS.token).status).toBe(0);
+    for (const args of [
+      ['vault', 'list'],
+      ['vault', 'list', '--json'],
+      ['vault', 'list', '--masked'],
+      ['vault', 'versions', 'db'],
+      ['vault', 'restore', 'db', '1'],
+      ['vault', 'cleanup'],
+      ['vault', 'rotate-key'],
+      ['generate', '--length', '40'],
+    ]) {
+      expect(cli(args).status, args.join(' ')).toBe(0);
+    }
+    const app = runNode(['-r', 'envmux/register', 'app.cjs'], dir, { ENVMUX_DEBUG: '1' });
+    expect(app.stdout).toBe('ran\n');
+    outputs.push(app.stdout + app.stderr);
+    // Error paths: a wrong key, a tampered vault.
+    const wrong = cli(['vault', 'list', '--masked'], undefined, {
+      ENVMUX_VAULT_KEY: Buffer.alloc(32, 7).toString('base64'),
+    });
+    expect(wrong.status).not.toBe(0);
+    const vault = join(dir, '.envmux/vault.json');
+    const text = readFileSync(vault, 'utf8');
+    writeFileSync(
+      vault,
+      text.replace(/"data":"([A-Za-z0-9+/])/, (m, c) => m.slice(0, -1) + (c === 'A' ? 'B' : 'A')),
+    );
+    const tampered = runNode(['-r', 'envmux/register', 'app.cjs'], dir);
+    expect(tampered.status).toBe(1);
+    outputs.push(tampered.stdout + tampered.stderr);
+    cli(['vault', 'versions', 'db']);
+    const all = outputs.join('\n');
+    expectClean('vault CLI', all.replace(/\*\*\*[^\s"]{1,3}/g, '***'));
+    expectClean('vault file', text);
+    expect(cli(['vault', 'rm', 'api/token']).status).toBeDefined();
+    expectClean('vault rm', outputs[outputs.length - 1]!);
   });
 });
