@@ -86,7 +86,7 @@ const envValues = Object.fromEntries(
 );
 const raw = join(work, 'raw');
 mkdirSync(raw);
-writeFileSync(join(raw, '.env'), names.map((_, i) => `K${i}=$<secret:${n}>`).join('\n'));
+writeFileSync(join(raw, '.env'), names.map((n, i) => `K${i}=$<secret:${n}>`).join('\n'));
 writeFileSync(join(raw, app), "if (!process.env.K99) throw new Error('K99 unset');\n");
 cli(raw, ['vault', 'init']);
 const { local } = await import(join(dist, 'providers.mjs'));
