@@ -34,6 +34,8 @@ export default defineConfig([
     entry: { 'register-resolve': 'src/register-resolve.ts' },
     format: ['cjs'],
     clean: false,
+    // On the start-up path of every app with references: parsing 90 KB of source costs ~2 ms.
+    minify: true,
   },
   {
     ...common,

@@ -2,14 +2,17 @@
 // rename over the target, fsync the directory. Hand-written because write-file-atomic never
 // fsyncs the directory, so a rename can be lost on power failure (LIBRARIES.md).
 
-import { randomBytes } from 'node:crypto';
 import { closeSync, constants, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { nodeCrypto } from '../lazy-crypto.js';
 
 /** Replace `path` with `data` atomically and durably; the file is created with `mode` (0600). */
 export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o600): void {
   const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const temp = join(
+    dir,
+    `.${basename(path)}.${process.pid}.${nodeCrypto().randomBytes(4).toString('hex')}.tmp`,
+  );
   const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, mode);
   try {
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;

@@ -1,8 +1,8 @@
 // AES-256-GCM for the local vault: seal and open one record, make and verify the key check value.
 // Holds no state and never puts a key or plaintext in an error (only the vault path and a name).
 
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { EnvmuxError } from '../../errors.js';
+import { nodeCrypto } from '../../lazy-crypto.js';
 import {
   damaged,
   headerAad,
@@ -18,7 +18,7 @@ const TAG_BYTES = 16;
 
 /** A fresh 256-bit key. */
 export function generateKey(): Buffer {
-  return randomBytes(32);
+  return nodeCrypto().randomBytes(32);
 }
 
 function seal(
@@ -26,8 +26,10 @@ function seal(
   plaintext: Uint8Array,
   aad: Uint8Array,
 ): { nonce: Buffer; data: Buffer } {
-  const nonce = randomBytes(NONCE_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+  const nonce = nodeCrypto().randomBytes(NONCE_BYTES);
+  const cipher = nodeCrypto().createCipheriv('aes-256-gcm', key, nonce, {
+    authTagLength: TAG_BYTES,
+  });
   cipher.setAAD(aad);
   const data = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
   return { nonce, data };
@@ -37,7 +39,9 @@ function seal(
 function open(key: Uint8Array, nonce: Buffer, data: Buffer, aad: Uint8Array): Buffer | undefined {
   if (data.length < TAG_BYTES) return undefined;
   try {
-    const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
+    const decipher = nodeCrypto().createDecipheriv('aes-256-gcm', key, nonce, {
+      authTagLength: TAG_BYTES,
+    });
     decipher.setAAD(aad);
     decipher.setAuthTag(data.subarray(data.length - TAG_BYTES));
     return Buffer.concat([

@@ -2,11 +2,11 @@
 // a key file created 0600 beside it, with a .gitignore that keeps the key, locks, temps, sessions
 // and the audit file out of git. Never overwrites an existing vault or key file unless forced.
 
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { EnvmuxError } from '../../errors.js';
 import { writeFileAtomicSync } from '../../files/atomic-write.js';
+import { nodeCrypto } from '../../lazy-crypto.js';
 import { generateKey, makeCheck } from './cipher.js';
 import {
   type Argon2Params,
@@ -107,7 +107,7 @@ export async function initVault(options: InitVaultOptions): Promise<InitVaultRes
         hint: 'use it (envmux vault list), or pass --force to replace it and lose its secrets',
       });
     }
-    const id = randomBytes(16).toString('base64');
+    const id = nodeCrypto().randomBytes(16).toString('base64');
     let key: Buffer;
     let kdf: VaultHeader['kdf'];
     let keyFile: string | undefined;
@@ -118,7 +118,7 @@ export async function initVault(options: InitVaultOptions): Promise<InitVaultRes
         memory: options.kdf?.memory ?? DEFAULT_ARGON2.memory,
         iterations: options.kdf?.iterations ?? DEFAULT_ARGON2.iterations,
         parallelism: options.kdf?.parallelism ?? DEFAULT_ARGON2.parallelism,
-        salt: randomBytes(16).toString('base64'),
+        salt: nodeCrypto().randomBytes(16).toString('base64'),
       };
       const password = passphraseBytes(options.passphrase);
       const store = vaultKeyStore();

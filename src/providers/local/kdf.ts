@@ -3,7 +3,7 @@
 // process, in a process-wide map, so a passphrase is stretched once whatever the number of secrets.
 // Never logs, and never keeps a passphrase: only keys derived from it.
 
-import * as crypto from 'node:crypto';
+import { nodeCrypto } from '../../lazy-crypto.js';
 import type { Argon2Params } from './format.js';
 
 /** RFC 9106's second recommended option: 64 MiB, t=3, p=4. */
@@ -27,19 +27,19 @@ interface NativeArgon2 {
   argon2Sync?: (algorithm: 'argon2id', params: NativeArgon2Params) => Buffer;
 }
 
-const native = crypto as unknown as NativeArgon2;
+const native = () => nodeCrypto() as unknown as NativeArgon2;
 
 /** Which Argon2id implementation runs here. */
 export type Argon2Implementation = 'native' | 'hash-wasm';
 
 /** The implementation `deriveKey` uses on this runtime. */
 export function argon2Implementation(): Argon2Implementation {
-  return typeof native.argon2 === 'function' ? 'native' : 'hash-wasm';
+  return typeof native().argon2 === 'function' ? 'native' : 'hash-wasm';
 }
 
 /** Whether a key can be derived synchronously here (the register preload then needs no worker). */
 export function canDeriveSync(): boolean {
-  return typeof native.argon2Sync === 'function';
+  return typeof native().argon2Sync === 'function';
 }
 
 /** The passphrase's bytes: UTF-8 of its NFC form, so one passphrase typed on any OS gives one key. */
@@ -68,7 +68,7 @@ export async function argon2id(
   implementation: Argon2Implementation = argon2Implementation(),
 ): Promise<Buffer> {
   if (implementation === 'native') {
-    const argon2 = native.argon2;
+    const argon2 = native().argon2;
     if (!argon2) throw new Error('crypto.argon2 is not available on this runtime');
     return new Promise((resolve, reject) =>
       argon2('argon2id', nativeParams(password, params), (error, key) =>
@@ -91,7 +91,7 @@ export async function argon2id(
 
 /** Argon2id synchronously; `undefined` when the runtime has no crypto.argon2Sync. */
 export function argon2idSync(password: Uint8Array, params: Argon2Params): Buffer | undefined {
-  return native.argon2Sync?.('argon2id', nativeParams(password, params));
+  return native().argon2Sync?.('argon2id', nativeParams(password, params));
 }
 
 /** The process-wide state: derived keys by vault + parameters + passphrase, and a derivation count. */
@@ -124,7 +124,7 @@ export function derivedKeySlot(
   params: Argon2Params,
   password: Uint8Array,
 ): string {
-  const digest = crypto.createHash('sha256').update(password).digest('base64');
+  const digest = nodeCrypto().createHash('sha256').update(password).digest('base64');
   return `${vaultPath}\0${params.salt}\0${params.memory},${params.iterations},${params.parallelism}\0${digest}`;
 }
 

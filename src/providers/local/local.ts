@@ -4,7 +4,6 @@
 // the writers' lock. A vault is verified whole before anything is read from it. Never logs, audits
 // or throws a value, a key or a passphrase.
 
-import { randomBytes } from 'node:crypto';
 import { renameSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
@@ -17,6 +16,7 @@ import {
 import { parseDuration } from '../../durations.js';
 import { EnvmuxError, type ErrorCode, toEnvmuxError } from '../../errors.js';
 import { writeFileAtomicSync } from '../../files/atomic-write.js';
+import { nodeCrypto } from '../../lazy-crypto.js';
 import type {
   DeleteContext,
   Provider,
@@ -659,7 +659,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
           memory: rotate.kdf?.memory ?? DEFAULT_ARGON2.memory,
           iterations: rotate.kdf?.iterations ?? DEFAULT_ARGON2.iterations,
           parallelism: rotate.kdf?.parallelism ?? DEFAULT_ARGON2.parallelism,
-          salt: randomBytes(16).toString('base64'),
+          salt: nodeCrypto().randomBytes(16).toString('base64'),
         };
         const password = passphraseBytes(rotate.passphrase);
         vaultKeyStore().derivations++;

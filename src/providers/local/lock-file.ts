@@ -3,10 +3,10 @@
 // holder that died (same host, pid gone) or a lock older than `staleMs` is broken, under a second
 // "breaker" lock so two waiters never both break it. Never waits without a deadline.
 
-import { randomBytes } from 'node:crypto';
 import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { EnvmuxError } from '../../errors.js';
+import { nodeCrypto } from '../../lazy-crypto.js';
 
 interface LockBody {
   pid: number;
@@ -86,7 +86,7 @@ function breakStale(path: string, token: string | undefined, staleMs: number): v
   const me: LockBody = {
     pid: process.pid,
     host: hostname(),
-    token: randomBytes(8).toString('hex'),
+    token: nodeCrypto().randomBytes(8).toString('hex'),
   };
   if (!tryCreate(breaker, me)) {
     const other = readBody(breaker);
@@ -111,7 +111,7 @@ export async function acquireLock(path: string, options: LockOptions = {}): Prom
   const me: LockBody = {
     pid: process.pid,
     host: hostname(),
-    token: randomBytes(8).toString('hex'),
+    token: nodeCrypto().randomBytes(8).toString('hex'),
   };
   const deadline = Date.now() + timeout;
   let holder: LockBody | undefined;

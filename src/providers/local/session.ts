@@ -3,12 +3,12 @@
 // the passphrase. Removed by `envmux vault lock`, and ignored (and removed) after `idle` ms unused.
 // Never holds a passphrase; refuses a folder another user owns or others can read.
 
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EnvmuxError } from '../../errors.js';
 import { writeFileAtomicSync } from '../../files/atomic-write.js';
+import { nodeCrypto } from '../../lazy-crypto.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -34,7 +34,7 @@ export function sessionDir(env: Env = process.env): string {
 
 /** The session file of a vault (named by a hash of its absolute path). */
 export function sessionFile(vaultPath: string, env: Env = process.env): string {
-  const id = createHash('sha256').update(vaultPath).digest('hex').slice(0, 32);
+  const id = nodeCrypto().createHash('sha256').update(vaultPath).digest('hex').slice(0, 32);
   return join(sessionDir(env), `${id}.session.json`);
 }
 
