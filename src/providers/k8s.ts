@@ -74,6 +74,8 @@ export interface K8sProvider extends Provider {
    * a whole Secret by the rule of entry-document.ts (one key → its value, several → name one with `#key`).
    */
   pick(value: string, field: string | undefined, name: string): string | undefined;
+  /** Whether `get(name)` answers a whole Secret (a map entry in `documentOf`'s form), not one key. */
+  isEntry(name: string): boolean;
 }
 
 interface SecretObject {
@@ -377,10 +379,11 @@ export function k8s(options: K8sProviderOptions = {}): K8sProvider {
     },
 
     pick(value, field, name) {
-      const whole = !name.includes('/') ? !defaultSecret : name.split('/').length === 2;
-      if (whole) return pickEntryField(value, field, name, valueKey);
+      if (provider.isEntry(name)) return pickEntryField(value, field, name, valueKey);
       return field === undefined ? value : pickField(value, field, name);
     },
+
+    isEntry: (name) => (name.includes('/') ? name.split('/').length === 2 : !defaultSecret),
 
     async authenticate() {
       client.refresh();

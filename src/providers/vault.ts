@@ -95,6 +95,11 @@ export interface VaultProvider extends Provider {
    * picks a key; without one, an entry with exactly one key answers its value, else an error lists the keys.
    */
   pick(value: string, field: string | undefined, name: string): string | undefined;
+  /**
+   * Whether `get(name)` answers a map entry in `documentOf`'s form (always, for Vault): the per-name
+   * flag a resolver hook needs, since answers cross the preload's worker boundary as data.
+   */
+  isEntry(name: string): boolean;
   /** Logins, lookups and renewals so far (never a token). */
   readonly session: VaultSessionStats;
 }
@@ -539,6 +544,7 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
     destroy: (name, versions, ctx = {}) => changeVersions('destroy', name, versions, ctx.signal),
 
     pick: (value, field, name) => pickEntryField(value, field, name, valueKey),
+    isEntry: () => true,
 
     async authenticate() {
       await session.authenticate();

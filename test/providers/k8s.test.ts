@@ -151,6 +151,11 @@ describe.skipIf(!!noTls)('k8s', () => {
       expect(many.code).toBe('INVALID_REFERENCE');
       expect(many.message).toContain('username, password');
       expect(JSON.stringify(many)).not.toContain('"pw"');
+      expect([
+        p.isEntry(secret),
+        p.isEntry(`${NS}/${secret}`),
+        p.isEntry(`${NS}/${secret}/k`),
+      ]).toEqual([true, true, false]);
       // A key's value is never unwrapped, even when it is a JSON object.
       expect(p.pick('{"a":"1","b":"2"}', undefined, `${NS}/${secret}/k`)).toBe('{"a":"1","b":"2"}');
       expect(p.pick('{"a":"1","b":"2"}', 'b', `${NS}/${secret}/k`)).toBe('2');
@@ -166,6 +171,7 @@ describe.skipIf(!!noTls)('k8s', () => {
       });
       expect(await p.get('DB_PASSWORD', {})).toBe('from-default-secret');
       expect(p.pick('x', undefined, 'DB_PASSWORD')).toBe('x');
+      expect(p.isEntry('DB_PASSWORD')).toBe(false);
     });
 
     it('rejects names the API could not hold, and pinned versions', async () => {

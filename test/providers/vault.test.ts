@@ -375,6 +375,18 @@ describe('vault: 403s', () => {
     });
   }
 
+  it('logs in once for many requests that meet the same expired token', async () => {
+    wire.put('secret/parallel', { value: 'p' });
+    const p = approle();
+    const r = resolverFor(p);
+    expect(await r.get('parallel')).toBe('p');
+    wire.expireAll();
+    const names = Array.from({ length: 6 }, () => 'parallel');
+    expect(await Promise.all(names.map((name) => r.get(name)))).toEqual(names.map(() => 'p'));
+    expect(wire.counts.approle).toBe(2);
+    await r.close();
+  });
+
   it('does not loop on a policy denial (ACCESS_DENIED, no login)', async () => {
     wire.loginTokens = { deny: [/^secret\/data\/forbidden$/] };
     wire.put('secret/forbidden', { value: 'nope' });
