@@ -10,11 +10,14 @@ const common: UserConfig = {
 export default defineConfig([
   {
     ...common,
-    // The library: ESM + CJS with declarations.
+    // The library: ESM + CJS with declarations. The preload's worker is built here too, so that
+    // as ESM it shares its chunks with an `envmux.config.mjs` that imports 'envmux' (one copy of
+    // the library in the worker, not two).
     entry: {
       index: 'src/index.ts',
       providers: 'src/providers/index.ts',
       testing: 'src/testing/index.ts',
+      'register-worker': 'src/register-worker.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
@@ -39,8 +42,8 @@ export default defineConfig([
   },
   {
     ...common,
-    // The preload's worker and the CLI: CJS.
-    entry: { 'register-worker': 'src/register-worker.ts', cli: 'src/cli/main.ts' },
+    // The CLI: CJS.
+    entry: { cli: 'src/cli/main.ts' },
     format: ['cjs'],
     clean: false,
   },

@@ -122,7 +122,7 @@ function resolveInWorker(env: NodeJS.ProcessEnv): RegisterResolution {
   const signal = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
   const request: WorkerRequest = { signal, port: port2, cwd: process.cwd(), deadline };
-  const worker = new Worker(path.join(__dirname, 'register-worker.cjs'), {
+  const worker = new Worker(path.join(__dirname, 'register-worker.mjs'), {
     workerData: request,
     transferList: [port2],
     // The worker must not preload envmux again (execArgv and NODE_OPTIONS are inherited).

@@ -2,8 +2,8 @@
 // Entries are AES-256-GCM encrypted and keyed by hashes, so neither a value nor a secret's name is
 // readable in Redis. A Redis failure is a cache miss — never an error, never a wait.
 
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { EnvmuxError } from '../errors.js';
+import { nodeCrypto } from '../lazy-crypto.js';
 import { importLib } from '../providers/import-lib.js';
 import type { CachedSecret } from './secret-cache.js';
 
@@ -127,7 +127,7 @@ export async function redisTier(
 }
 
 function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return nodeCrypto().createHash('sha256').update(text).digest('hex');
 }
 
 function decodeKey(key: string | Uint8Array | undefined): Buffer {
@@ -148,17 +148,17 @@ function decodeKey(key: string | Uint8Array | undefined): Buffer {
 }
 
 function encrypt(key: Buffer, plaintext: string, aad: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(aad));
+  const iv = nodeCrypto().randomBytes(12);
+  const cipher = nodeCrypto().createCipheriv('aes-256-gcm', key, iv).setAAD(Buffer.from(aad));
   const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
   return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64');
 }
 
 function decrypt(key: Buffer, stored: string, aad: string): string {
   const bytes = Buffer.from(stored, 'base64');
-  const decipher = createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12)).setAAD(
-    Buffer.from(aad),
-  );
+  const decipher = nodeCrypto()
+    .createDecipheriv('aes-256-gcm', key, bytes.subarray(0, 12))
+    .setAAD(Buffer.from(aad));
   decipher.setAuthTag(bytes.subarray(12, 28));
   return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
 }
