@@ -7,6 +7,8 @@ import { LRUCache } from 'lru-cache';
 export interface CachedSecret {
   value: string;
   provider: string;
+  /** The provider answered a map entry (`Provider.isEntry`). */
+  entry?: boolean;
 }
 
 export interface CacheOptions {

@@ -13,7 +13,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { EnvmuxError } from '../errors.js';
-import { pickField } from '../resolver/resolve.js';
+import { pickField } from '../resolver/fields.js';
 import { DEFAULT_VALUE_KEY, documentOf, mapOf, pickEntryField } from './entry-document.js';
 import {
   fromK8sError,

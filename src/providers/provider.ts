@@ -93,6 +93,13 @@ export interface Provider {
   list?(prefix: string, ctx: ReadContext): Promise<SecretInfo[]>;
   versions?(name: string, ctx: ReadContext): Promise<VersionInfo[]>;
   rotate?(name: string, ctx: RotateContext): Promise<WriteResult | undefined>;
+  /**
+   * Whether `get(name)` answers a map entry (a Vault KV entry, a whole Kubernetes Secret) as the
+   * JSON object of its keys. References to it then follow the entry rule: `#key` picks a key;
+   * without `#field`, an entry with exactly one key answers that key's value, and one with several
+   * is an error listing the key names (src/resolver/fields.ts `pickEntryField`).
+   */
+  isEntry?(name: string): boolean;
   /** (Re)establish a session; called again, and the operation retried once, after SESSION_EXPIRED. */
   authenticate?(ctx: { signal?: AbortSignal }): Promise<void>;
   health?(ctx: { signal?: AbortSignal }): Promise<HealthResult>;

@@ -43,7 +43,10 @@ export async function callProvider<T>(
       const e = toEnvmuxError(error, { provider: provider.id });
       if (e.code === 'SESSION_EXPIRED' && provider.authenticate && !reauthenticated) {
         reauthenticated = true;
-        await provider.authenticate({ signal: options.signal });
+        // A failed login is final (AUTH_FAILED), not another transient attempt.
+        await provider.authenticate({ signal: options.signal }).catch((failure) => {
+          throw new AbortError(toEnvmuxError(failure, { provider: provider.id }));
+        });
         return withTimeout(options, fn).catch((again) => {
           throw new AbortError(toEnvmuxError(again, { provider: provider.id }));
         });

@@ -36,8 +36,9 @@ import {
 import { buildProvider, detectChain, type Env, isProviderType } from '../providers/registry.js';
 import { BatchLoader } from './batch.js';
 import { callProvider, type RetryOptions } from './call.js';
+import { pickEntryField, pickField } from './fields.js';
 import { createLimiter } from './limit.js';
-import { pickField, requestKey, type SecretAnswer, type SecretRequest } from './resolve.js';
+import { requestKey, type SecretAnswer, type SecretRequest } from './resolve.js';
 
 /** A chain entry: a provider, a `defineProvider` definition, or a type built from env vars. */
 export type ProviderInput = Provider | ProviderDefinition | string;
@@ -275,7 +276,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
           outcome: 'ok',
           cache: 'hit',
         });
-        return Promise.resolve({ value: hit.value, provider: hit.provider });
+        return Promise.resolve(hit);
       }
     }
     const shared = inflight.get(key);
@@ -292,7 +293,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
             outcome: 'ok',
             cache: 'hit',
           });
-          return { value: result.tierHit.value, provider: result.tierHit.provider };
+          return result.tierHit;
         }
         const durationMs = performance.now() - started;
         const cacheState = !cache ? undefined : useCache ? 'miss' : 'bypass';
@@ -308,7 +309,8 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
           return { value: undefined };
         }
         const provider = result.provider!;
-        const entry = { value: result.value, provider: provider.id };
+        const entry: CachedSecret = { value: result.value, provider: provider.id };
+        if (provider.isEntry?.(request.name)) entry.entry = true;
         cache?.set(key, entry, provider.ttl);
         void secondTier()?.then((tier) =>
           tier.set(key, request.name, entry, provider.ttl ?? defaultTtl),
@@ -321,7 +323,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
           durationMs,
           cache: cacheState,
         });
-        return { value: result.value, provider: provider.id };
+        return entry;
       })
       .catch((error): SecretAnswer => {
         const e = toEnvmuxError(error);
@@ -335,7 +337,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
             code: e.code,
             cache: 'stale',
           });
-          return { value: stale.value, provider: stale.provider };
+          return stale;
         }
         record({
           action: 'get',
@@ -463,7 +465,9 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       const result = await answer(request, getOptions.signal, getOptions.cache !== false);
       if ('error' in result) throw result.error;
       let value = result.value;
-      if (value !== undefined && getOptions.field !== undefined) {
+      if (value !== undefined && 'entry' in result && result.entry) {
+        value = pickEntryField(value, getOptions.field, name);
+      } else if (value !== undefined && getOptions.field !== undefined) {
         value = pickField(value, getOptions.field, name);
       }
       if (value === undefined) {

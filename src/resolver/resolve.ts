@@ -3,6 +3,7 @@
 // and runs the next wave. Cycles and depth are checked per key; a provider's value is never rescanned.
 
 import { EnvmuxError } from '../errors.js';
+import { pickEntryField, pickField } from './fields.js';
 import type { EnvEntry } from './parse.js';
 import { type Reference, ScanError, scan, type Template } from './scan.js';
 
@@ -15,8 +16,8 @@ export interface SecretRequest {
 
 /** The answer to a request: a value, `undefined` for "does not exist", or an error. */
 export type SecretAnswer =
-  | { value: string | undefined; provider?: string }
-  | { error: EnvmuxError };
+  /** `entry`: the provider answered a map entry (see `Provider.isEntry`), picked by the entry rule. */
+  { value: string | undefined; provider?: string; entry?: boolean } | { error: EnvmuxError };
 
 /** Answers a request now, or returns `undefined` when it must be fetched first. */
 export type Lookup = (request: SecretRequest) => SecretAnswer | undefined;
@@ -254,10 +255,13 @@ export class Evaluation {
     const field = ref.field && this.evaluateTemplate(ref.field, lookup);
     const version = ref.version && this.evaluateTemplate(ref.version, lookup);
     if (name === BLOCKED || field === BLOCKED || version === BLOCKED) return BLOCKED;
-    const found = this.read(ref, name, version || undefined, lookup);
-    if (found === BLOCKED) return BLOCKED;
+    const answer = this.read(ref, name, version || undefined, lookup);
+    if (answer === BLOCKED) return BLOCKED;
+    const found = answer.value;
     let value = found;
-    if (value !== undefined && field) value = pickField(value, field, ref.raw);
+    if (value !== undefined && answer.entry)
+      value = pickEntryField(value, field || undefined, name);
+    else if (value !== undefined && field) value = pickField(value, field, ref.raw);
     const missing = value === undefined || (ref.fallbackWhenEmpty && value === '');
     if (missing && ref.fallback) return this.evaluateTemplate(ref.fallback, lookup);
     if (value === undefined) {
@@ -275,12 +279,20 @@ export class Evaluation {
   }
 
   /** The raw value a reference names: another key, the environment, or a provider. */
-  private read(ref: Reference, name: string, version: string | undefined, lookup: Lookup) {
+  private read(
+    ref: Reference,
+    name: string,
+    version: string | undefined,
+    lookup: Lookup,
+  ): { value: string | undefined; entry?: boolean } | Blocked {
     if (ref.scheme === 'env') {
       // `KEY=$<env:KEY:-default>` reads the environment the process started with, not itself.
       const self = this.inProgress[this.inProgress.length - 1] === name;
-      if (this.active.has(name) && !self) return this.evaluateKey(name, lookup);
-      return this.options.processEnv[name];
+      if (this.active.has(name) && !self) {
+        const value = this.evaluateKey(name, lookup);
+        return value === BLOCKED ? BLOCKED : { value };
+      }
+      return { value: this.options.processEnv[name] };
     }
     const request: SecretRequest = { scheme: ref.scheme, name, version };
     const answer = lookup(request);
@@ -298,7 +310,7 @@ export class Evaluation {
       });
     }
     if (answer.provider) this.providersOfKey.push(answer.provider);
-    return answer.value;
+    return answer;
   }
 
   private keyError(key: string, error: EnvmuxError): EnvmuxError {
@@ -310,33 +322,6 @@ export class Evaluation {
     }
     return error;
   }
-}
-
-/** `#a.b.0` of a JSON value. Objects and arrays come back as JSON text, scalars as text. */
-export function pickField(value: string, path: string, reference: string): string | undefined {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(value);
-  } catch {
-    throw new EnvmuxError(
-      'INVALID_REFERENCE',
-      `the secret is not JSON, so it has no field "${path}"`,
-      {
-        reference,
-        hint: 'drop the #field, or store the secret as a JSON object',
-      },
-    );
-  }
-  for (const step of path.split('.')) {
-    if (doc === null || typeof doc !== 'object' || !Object.hasOwn(doc, step)) return undefined;
-    doc = (doc as Record<string, unknown>)[step];
-  }
-  if (doc === undefined || doc === null) return undefined;
-  return typeof doc === 'string'
-    ? doc
-    : typeof doc === 'object'
-      ? JSON.stringify(doc)
-      : String(doc);
 }
 
 /** Resolve with a lookup that always answers (synchronous stores only). */

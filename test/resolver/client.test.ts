@@ -282,6 +282,25 @@ describe('retries and failover', () => {
     expect(logins).toBe(1);
   });
 
+  it('a failed re-login after SESSION_EXPIRED is final: AUTH_FAILED, not retried', async () => {
+    let logins = 0;
+    let reads = 0;
+    const provider = defineProvider({
+      id: 'sess',
+      async authenticate() {
+        logins++;
+        throw new EnvmuxError('AUTH_FAILED', 'bad credentials');
+      },
+      async get() {
+        reads++;
+        throw new EnvmuxError('SESSION_EXPIRED', 'token expired');
+      },
+    });
+    const resolver = createResolver({ providers: [provider], retry: fast, audit: false });
+    await expect(resolver.get('x')).rejects.toMatchObject({ code: 'AUTH_FAILED' });
+    expect([logins, reads]).toEqual([1, 1]);
+  });
+
   it('maps what a custom provider throws to stable codes', async () => {
     const cases: Array<[unknown, string]> = [
       [Object.assign(new Error('x'), { code: 'ECONNRESET' }), 'UNAVAILABLE'],
