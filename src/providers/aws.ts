@@ -13,7 +13,7 @@ import {
   lazyClient,
 } from './aws-config.js';
 import { fromAwsError, isAwsMarkedForDeletion, isAwsNotFound } from './aws-errors.js';
-import { importLib } from './import-lib.js';
+import { importLibOnce } from './import-lib.js';
 import type { Provider, SecretInfo, VersionInfo } from './provider.js';
 
 type Sdk = typeof import('@aws-sdk/client-secrets-manager');
@@ -56,19 +56,12 @@ export function aws(options: AwsProviderOptions = {}): Provider {
   const id = options.id ?? 'aws';
   const prefix = options.prefix ?? '';
   const binary = options.binary ?? 'base64';
-  let sdk: Promise<Sdk> | undefined;
-  const loadSdk = () => {
-    sdk ??= importLib(
-      id,
-      '@aws-sdk/client-secrets-manager',
-      options.lib as Sdk | undefined,
-      () => import('@aws-sdk/client-secrets-manager'),
-    ).catch((error) => {
-      sdk = undefined;
-      throw error;
-    });
-    return sdk;
-  };
+  const loadSdk = importLibOnce(
+    id,
+    '@aws-sdk/client-secrets-manager',
+    options.lib as Sdk | undefined,
+    () => import('@aws-sdk/client-secrets-manager'),
+  );
   const client = lazyClient<SecretsManagerClient>(options.client, async () => {
     const { SecretsManagerClient } = await loadSdk();
     return new SecretsManagerClient(clientSettings(id, options));

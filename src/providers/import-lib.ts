@@ -51,3 +51,23 @@ export async function importLib<T>(
     });
   }
 }
+
+/**
+ * {@link importLib} once: the first call loads, later calls share the result; a failed load is
+ * forgotten so that a later call tries again (e.g. after `npm install`).
+ */
+export function importLibOnce<T>(
+  providerId: string,
+  pkg: string,
+  lib: T | undefined,
+  loader: () => Promise<T>,
+): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () => {
+    loading ??= importLib(providerId, pkg, lib, loader).catch((error) => {
+      loading = undefined;
+      throw error;
+    });
+    return loading;
+  };
+}

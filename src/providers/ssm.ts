@@ -10,7 +10,7 @@ import {
   lazyClient,
 } from './aws-config.js';
 import { fromAwsError } from './aws-errors.js';
-import { importLib } from './import-lib.js';
+import { importLibOnce } from './import-lib.js';
 import type { Provider, SecretInfo, VersionInfo } from './provider.js';
 
 type Sdk = typeof import('@aws-sdk/client-ssm');
@@ -52,19 +52,12 @@ export interface SsmProviderOptions extends AwsCommonOptions {
 export function ssm(options: SsmProviderOptions = {}): Provider {
   const id = options.id ?? 'ssm';
   const prefix = options.prefix ?? '';
-  let sdk: Promise<Sdk> | undefined;
-  const loadSdk = () => {
-    sdk ??= importLib(
-      id,
-      '@aws-sdk/client-ssm',
-      options.lib as Sdk | undefined,
-      () => import('@aws-sdk/client-ssm'),
-    ).catch((error) => {
-      sdk = undefined;
-      throw error;
-    });
-    return sdk;
-  };
+  const loadSdk = importLibOnce(
+    id,
+    '@aws-sdk/client-ssm',
+    options.lib as Sdk | undefined,
+    () => import('@aws-sdk/client-ssm'),
+  );
   const client = lazyClient<SSMClient>(options.client, async () => {
     const { SSMClient } = await loadSdk();
     return new SSMClient(clientSettings(id, options));
