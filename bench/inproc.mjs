@@ -130,6 +130,39 @@ export function tables({ scanRows, getRows, coldRows }) {
       );
     }
   }
+  out.push('', scalingTable({ scanRows, coldRows }));
+  return out.join('\n');
+}
+
+/**
+ * How the figures grow: per-line scan cost across file shapes, and the cost of ten times more
+ * references at each latency. Anything clearly worse than linear is flagged.
+ */
+export function scalingTable({ scanRows, coldRows }) {
+  const out = [
+    '| growth | from → to | ratio | linear would be | verdict |',
+    '|---|---|---:|---:|---|',
+  ];
+  const verdict = (ratio, linear) =>
+    ratio <= linear * 1.5 ? 'linear or better' : '**super-linear**';
+  for (const batch of [true, false]) {
+    for (const latency of [...new Set(coldRows.map((r) => r.latency))]) {
+      const at = (n) =>
+        coldRows.find((r) => r.batch === batch && r.latency === latency && r.n === n)?.ms;
+      const [a, b] = [at(100), at(1000)];
+      if (a && b)
+        out.push(
+          `| cold load, ${batch ? 'batched' : 'single reads'}, ${latency} ms | N=100 → N=1,000 | ${(b / a).toFixed(1)}× | 10× | ${verdict(b / a, 10)} |`,
+        );
+    }
+  }
+  const plain = scanRows[0];
+  for (const r of scanRows.slice(1)) {
+    const ratio = r.oursUs / plain.oursUs;
+    out.push(
+      `| parse + scan per line | ${plain.label} → ${r.label} | ${ratio.toFixed(2)}× | ${'—'} | ${ratio < 5 ? 'per-line cost bounded' : '**grows**'} |`,
+    );
+  }
   return out.join('\n');
 }
 

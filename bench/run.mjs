@@ -1,6 +1,7 @@
 // `npm run bench`: builds nothing (run `npm run build` first, or use `npm run bench` which does),
 // runs every benchmark and prints one Markdown report with the machine, Node version and date.
 
+import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { coldBench, getBench, scanBench, tables } from './inproc.mjs';
 import { runStartup, startupTable } from './startup.mjs';
@@ -15,4 +16,10 @@ console.log(startupTable(runStartup()));
 console.log('\n### In-process (mitata, median)\n');
 console.log(
   tables({ scanRows: await scanBench(), getRows: await getBench(), coldRows: await coldBench() }),
+);
+console.log('\n### Local vault\n');
+console.log(
+  execFileSync(process.execPath, [new URL('./vault.bench.mjs', import.meta.url).pathname], {
+    encoding: 'utf8',
+  }),
 );
