@@ -4,7 +4,7 @@
 
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { EnvmuxError } from '../../errors.js';
+import { EnvmuxError, type ErrorCode, isEnvmuxError } from '../../errors.js';
 import { writeFileAtomicSync } from '../../files/atomic-write.js';
 import { parseVault, serializeVault, shownPath, type VaultDocument } from './format.js';
 import { acquireLock, type LockOptions } from './lock-file.js';
@@ -118,6 +118,17 @@ export class VaultFile {
     change: (current: LoadedVault) => Promise<VaultChange<T>> | VaultChange<T>,
     lock: LockOptions = {},
   ): Promise<T> {
+    try {
+      return await this.updateLocked(change, lock);
+    } catch (error) {
+      throw writeFailure(error, this.path, this.provider);
+    }
+  }
+
+  private async updateLocked<T>(
+    change: (current: LoadedVault) => Promise<VaultChange<T>> | VaultChange<T>,
+    lock: LockOptions,
+  ): Promise<T> {
     const held = await acquireLock(lockFileOf(this.path), {
       what: `vault ${shownPath(this.path)}`,
       ...lock,
@@ -135,6 +146,40 @@ export class VaultFile {
       held.release();
     }
   }
+}
+
+const WRITE_FAILURES: Record<string, [ErrorCode, string, string]> = {
+  ENOSPC: ['UNAVAILABLE', 'the disk is full', 'free some space; the vault is unchanged'],
+  EDQUOT: ['UNAVAILABLE', 'the disk quota is exceeded', 'free some space; the vault is unchanged'],
+  EROFS: [
+    'ACCESS_DENIED',
+    'the file system is read-only',
+    'write from a machine where the vault is writable',
+  ],
+  EACCES: ['ACCESS_DENIED', 'permission denied', 'check the owner and mode of the vault folder'],
+  EPERM: [
+    'ACCESS_DENIED',
+    'operation not permitted',
+    'check the owner and mode of the vault folder',
+  ],
+};
+
+/** A file-system error while writing the vault, as a coded error naming it (the vault is unchanged). */
+function writeFailure(error: unknown, path: string, provider?: string): unknown {
+  if (isEnvmuxError(error)) return error;
+  const errno = (error as NodeJS.ErrnoException)?.code ?? '';
+  const [code, what, hint] = WRITE_FAILURES[errno] ?? [
+    'UNAVAILABLE',
+    `the write failed${errno ? ` (${errno})` : ''}`,
+    'the vault is unchanged; try again',
+  ];
+  return new EnvmuxError(code, `cannot write vault ${shownPath(path)}: ${what}`, {
+    file: path,
+    provider,
+    hint,
+    cause: error,
+    retryable: false,
+  });
 }
 
 /** Whether `pid` is a live process here. */
