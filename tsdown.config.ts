@@ -30,6 +30,8 @@ export default defineConfig([
     entry: { register: 'src/register.ts' },
     format: ['cjs'],
     clean: false,
+    // Required at run time, only when a value holds a reference: never inlined.
+    deps: { ...common.deps, neverBundle: ['./register-resolve.cjs'] },
   },
   {
     ...common,

@@ -2,11 +2,10 @@
 // exists): synchronous stores resolve in this thread; async stores in a worker the main thread
 // waits on with Atomics.wait. Writes nothing to stdout; returns problems instead of printing them.
 
-import { parseDuration } from './durations.js';
 import { EnvmuxError, type ErrorCode, isEnvmuxError } from './errors.js';
 import type { Provider } from './providers/provider.js';
 import { buildProviderSync, detectChain } from './providers/registry.js';
-import type { WorkerReply, WorkerRequest } from './register-protocol.js';
+import { resolveInWorker } from './register-bridge.js';
 import type { EnvEntry } from './resolver/parse.js';
 import { Evaluation, type Lookup, type Resolution, resolveSync } from './resolver/resolve.js';
 
@@ -17,8 +16,6 @@ export type RegisterResolution = Resolution & { files: string[] };
 /** What the thin preload already read: the settings and the files. */
 export interface RegisterInput {
   settings: RegisterSettings;
-  /** A JS config file exists: only the worker can load it. */
-  moduleConfig?: string;
   entries: Map<string, EnvEntry>;
   fileErrors: EnvmuxError[];
   files: string[];
@@ -50,17 +47,13 @@ export function resolveForRegister(
 
 /**
  * Resolve in this thread when every store involved answers synchronously; `undefined` when a
- * worker is needed (a JS config file, or a reference to an asynchronous store).
+ * worker is needed (a reference to an asynchronous store).
  */
 function resolveHere(
   env: NodeJS.ProcessEnv,
-  { settings, moduleConfig, entries, fileErrors, files }: RegisterInput,
+  { settings, entries, fileErrors, files }: RegisterInput,
   debug?: (line: string) => void,
 ): RegisterResolution | undefined {
-  if (moduleConfig) {
-    debug?.(`config ${moduleConfig} is a module: resolving in a worker`);
-    return undefined;
-  }
   const types = settings.providers ?? detectChain(env).map((d) => d.type);
   const isScheme = (w: string) =>
     w === 'secret' || w === 'env' || types.includes(w) || buildProviderSync(w, env) !== undefined;
@@ -110,53 +103,4 @@ function resolveHere(
   };
   const resolution = resolveSync(evaluation, lookup);
   return { ...resolution, errors: [...fileErrors, ...resolution.errors], files };
-}
-
-/** Resolve in a worker thread; this thread sleeps in Atomics.wait until it answers or the deadline. */
-function resolveInWorker(env: NodeJS.ProcessEnv): RegisterResolution {
-  const { Worker, MessageChannel, receiveMessageOnPort } = process.getBuiltinModule(
-    'node:worker_threads',
-  ) as typeof import('node:worker_threads');
-  const path = process.getBuiltinModule('node:path') as typeof import('node:path');
-  const deadline = parseDuration(env.ENVMUX_DEADLINE, 15_000);
-  const signal = new Int32Array(new SharedArrayBuffer(4));
-  const { port1, port2 } = new MessageChannel();
-  const request: WorkerRequest = { signal, port: port2, cwd: process.cwd(), deadline };
-  const worker = new Worker(path.join(__dirname, 'register-worker.mjs'), {
-    workerData: request,
-    transferList: [port2],
-    // The worker must not preload envmux again (execArgv and NODE_OPTIONS are inherited).
-    execArgv: [],
-    env: { ...env, NODE_OPTIONS: '' },
-    stdout: true,
-  });
-  // Whatever a custom provider prints goes to stderr: stdout belongs to the app.
-  worker.stdout.pipe(process.stderr);
-  worker.unref();
-  // Wait without spinning: one Atomics.wait with the load's deadline plus a grace period.
-  const outcome = Atomics.wait(signal, 0, 0, deadline + 2000);
-  const message = receiveMessageOnPort(port1)?.message as WorkerReply | undefined;
-  port1.close();
-  // No terminate(): the worker ends itself once its output is flushed (terminating it here would
-  // drop what it wrote to stderr — SDK warnings, a provider's diagnostics).
-  if (!message) {
-    const why =
-      outcome === 'timed-out'
-        ? `no answer within ${deadline} ms`
-        : 'the worker stopped without an answer';
-    throw new EnvmuxError('TIMEOUT', `resolving references in the worker failed: ${why}`, {
-      hint: 'check provider connectivity, or raise ENVMUX_DEADLINE',
-    });
-  }
-  const errors = message.errors.map((e) => {
-    const { code, message: text, ...context } = e;
-    return new EnvmuxError(code, text, context);
-  });
-  return {
-    values: new Map(message.values),
-    kept: message.kept,
-    errors,
-    sources: new Map(),
-    files: message.files,
-  };
 }

@@ -5,6 +5,7 @@
 
 import { findConfigFile, readJsonConfig } from './config-file.js';
 import { EnvmuxError, isEnvmuxError } from './errors.js';
+import { resolveInWorker } from './register-bridge.js';
 import type { RegisterResolution, RegisterSettings } from './register-resolve.js';
 import { displayPath, envFilesFor, readEnvFiles } from './resolver/files.js';
 
@@ -35,34 +36,7 @@ function register(): void {
 
   let resolution: RegisterResolution;
   try {
-    const cwd = process.cwd();
-    const found = findConfigFile(cwd, env);
-    const moduleConfig = found?.kind === 'module' ? displayPath(found.path) : undefined;
-    const settings = (found && !moduleConfig ? readJsonConfig(found) : {}) as RegisterSettings;
-    const { entries, errors, read } = readEnvFiles(
-      envFilesFor({ files: settings.files }, env),
-      cwd,
-    );
-    let needsResolution = !!moduleConfig;
-    for (const entry of entries.values()) needsResolution ||= entry.value.includes('$');
-    if (needsResolution) {
-      const { resolveForRegister } =
-        require('./register-resolve.cjs') as typeof import('./register-resolve.js');
-      resolution = resolveForRegister(
-        env,
-        { settings, moduleConfig, entries, fileErrors: errors, files: read },
-        debug ? log : undefined,
-      );
-    } else {
-      // No references: dotenv's populate rule (the environment wins unless override).
-      const values = new Map<string, string>();
-      const kept: string[] = [];
-      for (const [key, entry] of entries) {
-        if (env[key] !== undefined && !settings.override) kept.push(key);
-        else values.set(key, entry.value);
-      }
-      resolution = { values, kept, errors, sources: new Map(), files: read };
-    }
+    resolution = resolve(env, debug ? log : undefined);
   } catch (error) {
     const e = isEnvmuxError(error)
       ? error
@@ -89,6 +63,35 @@ function register(): void {
       log(`  ${key} ← ${where}${s.providers.length ? ` via ${s.providers.join(', ')}` : ''}`);
     }
   }
+}
+
+/** Read the configuration and the env files, and resolve what they reference. */
+function resolve(env: NodeJS.ProcessEnv, debug?: (line: string) => void): RegisterResolution {
+  const cwd = process.cwd();
+  const found = findConfigFile(cwd, env);
+  if (found?.kind === 'module') {
+    // Only a worker can load a JS config (it may define async providers): start it at once, and
+    // let it read the env files as well.
+    debug?.(`config ${displayPath(found.path)} is a module: resolving in a worker`);
+    return resolveInWorker(env);
+  }
+  const settings = (found ? readJsonConfig(found) : {}) as RegisterSettings;
+  const { entries, errors, read } = readEnvFiles(envFilesFor({ files: settings.files }, env), cwd);
+  let needsResolution = false;
+  for (const entry of entries.values()) needsResolution ||= entry.value.includes('$');
+  if (needsResolution) {
+    const { resolveForRegister } =
+      require('./register-resolve.cjs') as typeof import('./register-resolve.js');
+    return resolveForRegister(env, { settings, entries, fileErrors: errors, files: read }, debug);
+  }
+  // No references: dotenv's populate rule (the environment wins unless override).
+  const values = new Map<string, string>();
+  const kept: string[] = [];
+  for (const [key, entry] of entries) {
+    if (env[key] !== undefined && !settings.override) kept.push(key);
+    else values.set(key, entry.value);
+  }
+  return { values, kept, errors, sources: new Map(), files: read };
 }
 
 register();
