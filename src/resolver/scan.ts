@@ -53,8 +53,19 @@ export function mayHoldReference(value: string): boolean {
 /** Split `value` into text and references. Throws {@link ScanError} on malformed input. */
 export function scan(value: string, options: ScanOptions): Template {
   if (!value.includes('$')) return value ? [value] : [];
+  // The common case, a value that is one plain reference, without the general scanner.
+  const simple = SIMPLE.exec(value);
+  if (simple) {
+    const [raw, scheme, name, field] = simple;
+    const ref: Reference = { scheme: scheme!, name: [name!], fallbackWhenEmpty: true, raw };
+    if (field !== undefined) ref.field = [field];
+    return [ref];
+  }
   return new Scanner(value, options).template(0, '');
 }
+
+/** `$<scheme:name>` or `$<scheme:name#field>` with no character the general scanner treats specially. */
+const SIMPLE = /^\$<([A-Za-z][\w-]*):(?!-)([^#?:<>${}\\]+)(?:#([^#?:<>${}\\]+))?>$/;
 
 /** True when the template has no references. */
 export function isLiteral(template: Template): template is string[] {

@@ -131,3 +131,30 @@ describe('scan: errors', () => {
     expect(() => scan(deep, options)).not.toThrow();
   });
 });
+
+describe('scan: the fast path for a value that is one plain reference', () => {
+  it('gives what the general scanner gives (property)', async () => {
+    const fc = (await import('fast-check')).default;
+    const part = fc.stringMatching(/^[a-zA-Z0-9_/.-]{1,12}$/);
+    fc.assert(
+      fc.property(
+        fc.constantFrom('secret', 'env', 'aws', 'file'),
+        part,
+        fc.option(part),
+        (scheme, name, field) => {
+          const value = `$<${scheme}:${name}${field === null ? '' : `#${field}`}>`;
+          const outcome = (v: string, take: number) => {
+            try {
+              return scan(v, options).slice(0, take);
+            } catch (error) {
+              return `error: ${(error as Error).message.replace(/ "[^"]*"/, '')}`;
+            }
+          };
+          // A trailing space defeats the fast path without changing the references.
+          expect(outcome(value, 2)).toEqual(outcome(`${value} `, 1));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
