@@ -74,6 +74,22 @@ const values = Object.fromEntries(Array.from({ length: 20 }, (_, i) => ['app/sec
 export default { providers: [memory({ values, latency: ${latency} })] };
 `;
 
+/** A project with a local vault holding `n` secrets (created with the built CLI) and a .env referring to them. */
+function localVaultFixture(n) {
+  const dir = fixture(`vault${n}`, { '.env': refEnv(50, n) });
+  const cli = (args, input) =>
+    execFileSync(
+      process.execPath,
+      [new URL('../dist/cli.cjs', import.meta.url).pathname, ...args],
+      { cwd: dir, env, input, stdio: ['pipe', 'ignore', 'ignore'] },
+    );
+  if (!existsSync(join(dir, '.envmux/vault.json'))) {
+    cli(['vault', 'init']);
+    for (let i = 0; i < n; i++) cli(['vault', 'set', `app/secret_${i}`], `value-${i}`);
+  }
+  return dir;
+}
+
 export function runStartup() {
   const cases = [
     ['50-line .env', fixture('plain50', { '.env': plainEnv(50) }), {}],
@@ -114,6 +130,16 @@ export function runStartup() {
       rss: rss(args, refs),
     });
   }
+  // envmux with 20 references to the local vault (raw key file: resolved in-thread, no worker).
+  const vault = localVaultFixture(20);
+  const msVault = time(['-r', 'envmux/register', '-e', '0'], vault);
+  rows.push({
+    file: '50 lines + 20 refs',
+    command: 'node -r envmux/register, 20 refs → local vault (raw key)',
+    ms: msVault,
+    vsDotenv: msVault / dotenvRefs,
+    rss: rss(['-r', 'envmux/register', '-e', '0'], vault),
+  });
   const zero = fixture('memory20-0ms', {
     '.env': refEnv(50, 20),
     'envmux.config.mjs': memoryConfig(0),
