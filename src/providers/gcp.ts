@@ -152,6 +152,12 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
   let clientPromise: Promise<GcpSecretClient> | undefined;
   const client = (): Promise<GcpSecretClient> => {
     clientPromise ??= (async () => {
+      if (process.env.GOOGLE_SDK_NODE_LOGGING) {
+        // Said once, on stderr: the SDK's debug log prints response payloads, i.e. secret values.
+        process.stderr.write(
+          `envmux: warning: GOOGLE_SDK_NODE_LOGGING is set; the Google SDK logs secret payloads from provider "${id}"\n`,
+        );
+      }
       if (options.client) return options.client;
       const mod = await importLib<GcpLib | { default: GcpLib }>(
         id,

@@ -435,6 +435,28 @@ describe('gcp: injection', () => {
   });
 });
 
+describe('gcp: the SDK debug log', () => {
+  it('warns on stderr, once, when GOOGLE_SDK_NODE_LOGGING would print payloads', async () => {
+    wire.seed('p1', 'logged', ['v']);
+    const { SecretManagerServiceClient } = await import('@google-cloud/secret-manager');
+    const client = new SecretManagerServiceClient(clientOptions() as never);
+    const lines: string[] = [];
+    const write = process.stderr.write;
+    process.env.GOOGLE_SDK_NODE_LOGGING = 'secretmanager';
+    process.stderr.write = ((chunk: string) => lines.push(String(chunk))) as never;
+    try {
+      const p = gcp({ projectId: 'p1', env: {}, client: client as never });
+      await p.get('logged', {});
+      await p.get('logged', {});
+    } finally {
+      process.stderr.write = write;
+      delete process.env.GOOGLE_SDK_NODE_LOGGING;
+      await client.close();
+    }
+    expect(lines.filter((l) => l.includes('GOOGLE_SDK_NODE_LOGGING'))).toHaveLength(1);
+  });
+});
+
 describe('gcp: registration', () => {
   it('is detected from GCP_PROJECT_ID or GOOGLE_CLOUD_PROJECT and built from env', async () => {
     expect(detectChain({ GOOGLE_CLOUD_PROJECT: 'x' }).map((d) => d.type)).toContain('gcp');
