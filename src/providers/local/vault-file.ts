@@ -48,6 +48,8 @@ export function missingVault(path: string, provider?: string): EnvmuxError {
 /** One vault file on disk. */
 export class VaultFile {
   private cached: LoadedVault | undefined;
+  /** Set after a check, until the current synchronous turn ends. */
+  private sameTurn = false;
 
   constructor(
     readonly path: string,
@@ -78,10 +80,16 @@ export class VaultFile {
 
   /** The current vault (re-read only when the file changed). Throws CONFIG when absent. */
   load(): LoadedVault {
+    // Reads in one synchronous turn (the preload resolving every reference) share one stat.
+    if (this.cached && this.sameTurn) return this.cached;
     const signature = this.signature();
     if (signature === undefined) throw missingVault(this.path, this.provider);
-    if (this.cached?.signature === signature) return this.cached;
-    return this.readFresh(signature);
+    const loaded = this.cached?.signature === signature ? this.cached : this.readFresh(signature);
+    this.sameTurn = true;
+    queueMicrotask(() => {
+      this.sameTurn = false;
+    });
+    return loaded;
   }
 
   private readFresh(signature?: string): LoadedVault {
