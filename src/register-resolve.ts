@@ -3,11 +3,14 @@
 // waits on with Atomics.wait. Writes nothing to stdout; returns problems instead of printing them.
 
 import { EnvmuxError, type ErrorCode, isEnvmuxError } from './errors.js';
+import { registerLocalSyncBuilder } from './providers/local/sync-builder.js';
 import type { Provider } from './providers/provider.js';
 import { buildProviderSync, detectChain } from './providers/registry.js';
 import { resolveInWorker } from './register-bridge.js';
 import type { EnvEntry } from './resolver/parse.js';
 import { Evaluation, type Lookup, type Resolution, resolveSync } from './resolver/resolve.js';
+
+registerLocalSyncBuilder();
 
 const FAILOVER: ErrorCode[] = ['NOT_FOUND', 'UNAVAILABLE', 'TIMEOUT', 'THROTTLED'];
 

@@ -5,7 +5,6 @@ import { existsSync } from 'node:fs';
 import { EnvmuxError } from '../errors.js';
 import { env } from './env.js';
 import { defaultSecretDir, file } from './file.js';
-import { canOpenLocalSync, local, openLocal } from './local/local.js';
 import { detectLocalVault } from './local/paths.js';
 import { hasSession } from './local/session.js';
 import { memory } from './memory.js';
@@ -40,9 +39,8 @@ const SYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Provider
   env: () => env(),
   file: (environment) => file({ dir: defaultSecretDir(environment) }),
   memory: () => memory(),
-  // A raw key, key file or unlock session opens synchronously; a passphrase does only on Node ≥ 24.7.
-  local: (environment) =>
-    canOpenLocalSync({ env: environment }) ? local({ env: environment }) : undefined,
+  // `local` is added by ./local/sync-builder.ts, which the preload imports: the library loads the
+  // vault code only when a chain needs it (async builder below).
 };
 
 /**
@@ -50,8 +48,8 @@ const SYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Provider
  * only when a chain needs it, so the preload never loads an SDK it does not use. One line per store.
  */
 const ASYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Promise<Provider>>> = {
-  // A passphrase vault: Argon2id (hash-wasm, loaded on demand) once, then synchronous reads.
-  local: (environment) => openLocal({ env: environment }),
+  // Any vault (a passphrase one: Argon2id once, then synchronous reads).
+  local: async (environment) => (await import('./local/local.js')).openLocal({ env: environment }),
   aws: async (environment) => (await import('./aws.js')).awsFromEnv(environment),
   ssm: async (environment) => (await import('./ssm.js')).ssmFromEnv(environment),
   gcp: async (environment) => (await import('./gcp.js')).gcp({ env: environment }),
@@ -94,6 +92,14 @@ export async function buildProvider(type: string, environment: Env): Promise<Pro
   const builder = isProviderType(type) ? ASYNC_BUILDERS[type] : undefined;
   if (!builder) throw notBuilt(type);
   return builder(environment);
+}
+
+/** Add a synchronous builder (see ./local/sync-builder.ts). */
+export function registerSyncBuilder(
+  type: ProviderType,
+  builder: (environment: Env) => Provider | undefined,
+): void {
+  SYNC_BUILDERS[type] = builder;
 }
 
 /** Register an on-demand builder (used by provider modules that load SDKs). */

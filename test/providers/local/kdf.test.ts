@@ -16,6 +16,7 @@ import {
   passphraseBytes,
 } from '../../../src/providers/local/kdf.js';
 import { canOpenLocalSync, local } from '../../../src/providers/local/local.js';
+import { registerLocalSyncBuilder } from '../../../src/providers/local/sync-builder.js';
 import { buildProvider, buildProviderSync } from '../../../src/providers/registry.js';
 import { createResolver } from '../../../src/resolver/client.js';
 import { loadConfig } from '../../../src/resolver/load.js';
@@ -55,6 +56,8 @@ const VECTORS: Array<[string, string, Argon2Params, string]> = [
     'c9ce862f12a13f2cae8b027f724744148cbe9104476114e3556272ad21611477',
   ],
 ];
+
+registerLocalSyncBuilder();
 
 describe('Argon2id', () => {
   it.each(VECTORS)('hash-wasm matches native output: %s', async (_, password, p, hex) => {
