@@ -13,10 +13,10 @@ const env = Object.fromEntries(
     ([k]) => !/^(NODE_EXTRA_CA_CERTS|NODE_OPTIONS|DOTENV_|ENVMUX_)/.test(k),
   ),
 );
-const hasHyperfine = spawnSync('hyperfine', ['--version']).status === 0;
+export const hasHyperfine = spawnSync('hyperfine', ['--version']).status === 0;
 
 /** Median wall time (ms) of `args` run `RUNS` times after warm-up. */
-function time(args, cwd, extraEnv = {}) {
+export function time(args, cwd, extraEnv = {}) {
   const runEnv = { ...env, ...extraEnv };
   if (hasHyperfine) {
     const out = join(cwd, 'hyperfine.json');

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { do_not_optimize, measure } from 'mitata';
+import { hasHyperfine, time } from './startup.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const dist = join(root, 'dist');
@@ -19,7 +20,6 @@ const env = Object.fromEntries(
     ([k]) => !/^(NODE_EXTRA_CA_CERTS|NODE_OPTIONS|DOTENV_|ENVMUX_)/.test(k),
   ),
 );
-const hasHyperfine = spawnSync('hyperfine', ['--version']).status === 0;
 const cli = (cwd, args, input, extra = {}) =>
   execFileSync(process.execPath, [join(dist, 'cli.cjs'), ...args], {
     cwd,
@@ -27,42 +27,6 @@ const cli = (cwd, args, input, extra = {}) =>
     env: { ...env, ...extra },
     stdio: ['pipe', 'pipe', 'ignore'],
   });
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
-/** Median wall time (ms) of `node args` in `cwd`. */
-function time(args, cwd, extra = {}) {
-  const runEnv = { ...env, ...extra };
-  if (hasHyperfine) {
-    const out = join(cwd, 'hyperfine.json');
-    const quote = (s) => (/[^\w@%+=:,./-]/.test(s) ? `'${s.replaceAll("'", "'\\''")}'` : s);
-    execFileSync(
-      'hyperfine',
-      [
-        '-N',
-        '--warmup',
-        '3',
-        '--runs',
-        String(RUNS),
-        '--export-json',
-        out,
-        [process.execPath, ...args].map(quote).join(' '),
-      ],
-      { cwd, env: runEnv, stdio: 'ignore' },
-    );
-    return JSON.parse(readFileSync(out, 'utf8')).results[0].median * 1000;
-  }
-  const samples = [];
-  for (let i = 0; i < RUNS + 3; i++) {
-    const t = process.hrtime.bigint();
-    spawnSync(process.execPath, args, { cwd, env: runEnv, stdio: 'ignore' });
-    if (i >= 3) samples.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  return median(samples);
-}
 
 const work = mkdtempSync(join(tmpdir(), 'envmux-bench-vault-'));
 const names = Array.from({ length: N }, (_, i) => `app/secret_${i}`);
