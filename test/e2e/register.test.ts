@@ -184,4 +184,32 @@ w.on('exit', () => console.log(require('fs').readFileSync('calls.log', 'utf8').l
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('{"A":"pw","B":"pw"}\nfalse\n');
   });
+
+  it('is configured without code: "envmux" in package.json, and ENVMUX_PROVIDERS', () => {
+    const dir = makeCase({
+      'package.json': JSON.stringify({
+        name: 'app',
+        private: true,
+        envmux: { files: ['config.env'], expand: true },
+      }),
+      'config.env': 'BASE=/srv\nDIR=${BASE}/app\nPW=$<secret:db_password>\n',
+      '.env': 'IGNORED=1\n',
+      'secrets/db_password': 'from-file\n',
+      'app.cjs':
+        'console.log(JSON.stringify({ DIR: process.env.DIR, PW: process.env.PW, IGNORED: process.env.IGNORED }));',
+    });
+    const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir, {
+      ENVMUX_PROVIDERS: 'file',
+      ENVMUX_FILE_DIR: `${dir}/secrets`,
+    });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ DIR: '/srv/app', PW: 'from-file' });
+    // With only env in the chain, the file-backed secret is not found: the explicit list is the chain.
+    const onlyEnv = runNode(['-r', 'envmux/register', 'app.cjs'], dir, {
+      ENVMUX_PROVIDERS: 'env',
+      ENVMUX_FILE_DIR: `${dir}/secrets`,
+    });
+    expect(onlyEnv.status).toBe(1);
+    expect(onlyEnv.stderr).toContain('config.env:3 PW $<secret:db_password>: NOT_FOUND');
+  });
 });
