@@ -57,7 +57,10 @@ export async function readConfigFile(found: FoundConfig): Promise<Record<string,
   try {
     mod = await import(pathToFileURL(found.path).href);
   } catch (error) {
-    throw new EnvmuxError('CONFIG', 'config file failed to load', {
+    // The config is the user's code: its own message says what is wrong (first line only, no stack).
+    const reason =
+      error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
+    throw new EnvmuxError('CONFIG', `config file failed to load (${reason.slice(0, 300)})`, {
       file: found.path,
       cause: error,
     });

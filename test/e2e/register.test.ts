@@ -212,4 +212,17 @@ w.on('exit', () => console.log(require('fs').readFileSync('calls.log', 'utf8').l
     expect(onlyEnv.status).toBe(1);
     expect(onlyEnv.stderr).toContain('config.env:3 PW $<secret:db_password>: NOT_FOUND');
   });
+
+  it('a config file that throws is reported with its own reason, and the app does not start', () => {
+    const dir = makeCase({
+      'envmux.config.mjs': "throw new Error('bad config: no region');\n",
+      '.env': 'A=1\n',
+      'app.cjs': 'console.log("app ran")',
+    });
+    const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('CONFIG: config file failed to load (Error: bad config: no region)');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
 });
