@@ -627,10 +627,25 @@ export async function buildChain(
   environment: Env,
 ): Promise<Provider[]> {
   const list: ProviderInput[] = inputs ?? detectChain(environment).map((d) => d.type);
+  if (!Array.isArray(list)) {
+    throw new EnvmuxError('CONFIG', '`providers` must be an array', {
+      hint: "e.g. providers: ['local', 'env'] or [aws(), defineProvider({ ... })]",
+    });
+  }
   const providers = await Promise.all(
-    list.map((input) =>
-      typeof input === 'string' ? buildProvider(input, environment) : asProvider(input),
-    ),
+    list.map((input, i) => {
+      if (typeof input === 'string') return buildProvider(input, environment);
+      if (!input || typeof input !== 'object' || typeof input.get !== 'function') {
+        throw new EnvmuxError(
+          'CONFIG',
+          `providers[${i}] is not a provider (${input === null ? 'null' : typeof input})`,
+          {
+            hint: 'use a provider type name, a factory from envmux/providers, or defineProvider({ id, get })',
+          },
+        );
+      }
+      return asProvider(input);
+    }),
   );
   const seen = new Set<string>();
   for (const p of providers) {

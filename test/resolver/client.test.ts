@@ -383,3 +383,13 @@ describe('management and audit', () => {
     expect(log.query().map((e) => e.key)).toEqual(['k2', 'k3', 'k4']);
   });
 });
+
+describe('configuration errors', () => {
+  it('names a chain entry that is not a provider', async () => {
+    const resolver = createResolver({ providers: [memory(), 42 as never], audit: false });
+    await expect(resolver.get('x')).rejects.toMatchObject({
+      code: 'CONFIG',
+      message: 'providers[1] is not a provider (number)',
+    });
+  });
+});
