@@ -4,39 +4,15 @@
 // with ENVMUX_PROVIDERS=aws and no references loads no SDK; without the SDK, the error names the
 // exact `npm install` line.
 
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsWire } from '../servers/aws-wire.js';
-import { cleanEnv, makeCase, nodeBin, type Run } from './consumer.js';
+import { installProject, makeCase, runNodeAsync, writeCase } from './consumer.js';
 
 let wire: AwsWire;
 let project: string;
 
-/**
- * Run the Node under test without blocking this process: the wire server answers from this
- * process's event loop, which `spawnSync` would freeze.
- */
-function runNode(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(nodeBin, args, { cwd, env: cleanEnv(env), timeout: 30_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
 /** A fresh folder in the AWS consumer project holding `files`. */
-function awsCase(name: string, files: Record<string, string>): string {
-  const dir = join(project, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [file, content] of Object.entries(files)) writeFileSync(join(dir, file), content);
-  return dir;
-}
+const awsCase = (name: string, files: Record<string, string>) => writeCase(project, name, files);
 
 const awsEnv = () => ({
   AWS_REGION: 'us-east-1',
@@ -58,30 +34,7 @@ beforeAll(async () => {
   wire = await AwsWire.start();
   wire.putSecret('prod/db', JSON.stringify({ user: 'app', password: 'e2e-pw-$<not-a-ref>' }));
   // A project of its own beside the shared consumer: envmux from the same tarball, plus the one SDK.
-  const root = dirname(inject('consumerDir'));
-  const tarball = readdirSync(root).find((f) => f.endsWith('.tgz'))!;
-  project = join(root, 'aws-consumer');
-  mkdirSync(project, { recursive: true });
-  writeFileSync(
-    join(project, 'package.json'),
-    JSON.stringify({ name: 'aws-consumer', private: true, version: '1.0.0' }),
-  );
-  execFileSync(
-    'npm',
-    [
-      'install',
-      '--no-audit',
-      '--no-fund',
-      '--prefer-offline',
-      join(root, tarball),
-      '@aws-sdk/client-secrets-manager@^3',
-    ],
-    {
-      cwd: project,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, npm_config_loglevel: 'error' },
-    },
-  );
+  project = installProject('aws-consumer', ['@aws-sdk/client-secrets-manager@^3']);
 }, 300_000);
 
 afterAll(async () => {
@@ -99,12 +52,12 @@ console.log(JSON.stringify({ DB_PASSWORD: process.env.DB_PASSWORD, DB_USER: proc
       'app.cjs': app,
     });
     wire.resetCounts();
-    const r = await runNode(['-r', 'envmux/register', 'app.cjs'], dir, awsEnv());
+    const r = await runNodeAsync(['-r', 'envmux/register', 'app.cjs'], dir, awsEnv());
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    // Resolved in the preload's worker: the app's own module cache holds no SDK at all. (What the
-    // worker loads cannot be traced from here: its stderr is cut when the preload ends it, so the
-    // loadConfig test below checks the same lazy path in-process.)
+    // Resolved in the preload's worker: the app's own module cache holds no SDK at all. (The
+    // worker's own module cache is not visible from here; the loadConfig test below checks the same
+    // lazy path in-process.)
     expect(JSON.parse(r.stdout)).toEqual({
       DB_PASSWORD: 'e2e-pw-$<not-a-ref>',
       DB_USER: 'app',
@@ -129,7 +82,7 @@ console.log(JSON.stringify({
 }));
 `,
     });
-    const r = await runNode(['load.mjs'], dir, awsEnv());
+    const r = await runNodeAsync(['load.mjs'], dir, awsEnv());
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({
       DB_PASSWORD: 'e2e-pw-$<not-a-ref>',
@@ -143,7 +96,7 @@ console.log(JSON.stringify({
       '.env': 'PLAIN=1\nPASSWORD=literal$value\n',
       'app.cjs': `console.log(JSON.stringify({ PLAIN: process.env.PLAIN, sdk: Object.keys(require.cache).filter((k) => /@aws-sdk|@smithy|[/\\\\]aws-[^/\\\\]*\\.c?js$/.test(k)) }));\n`,
     });
-    const r = await runNode(['-r', 'envmux/register', 'app.cjs'], dir, {
+    const r = await runNodeAsync(['-r', 'envmux/register', 'app.cjs'], dir, {
       ...awsEnv(),
       ENVMUX_PROVIDERS: 'aws',
       NODE_DEBUG: 'module',
@@ -162,7 +115,7 @@ describe('aws provider without its SDK installed', () => {
       '.env': 'DB_PASSWORD=$<aws:prod/db#password>\n',
       'app.cjs': 'console.log("app ran");\n',
     });
-    const r = await runNode(['-r', 'envmux/register', 'app.cjs'], dir, awsEnv());
+    const r = await runNodeAsync(['-r', 'envmux/register', 'app.cjs'], dir, awsEnv());
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('.env:1 DB_PASSWORD $<aws:prod/db#password>: CONFIG');

@@ -3,53 +3,23 @@
 // pointing at a loopback server that speaks the documented REST API: test/servers/gcp-wire.ts,
 // azure-wire.ts), started with `node -r envmux/register`. The other cloud's SDK is never loaded.
 
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AzureWireServer,
   makeLoopbackCertificate,
   startAzureWire,
 } from '../servers/azure-wire.js';
 import { type GcpWireServer, startGcpWire } from '../servers/gcp-wire.js';
-import { cleanEnv, nodeBin, type Run } from './consumer.js';
+import { installProject, runNodeAsync, writeCase } from './consumer.js';
 
 const cert = makeLoopbackCertificate();
 if ('missing' in cert && process.env.ENVMUX_REQUIRE_SERVERS === '1') throw new Error(cert.missing);
 let gcpWire: GcpWireServer;
 let azureWire: AzureWireServer | undefined;
-let root: string;
-let tarball: string;
 
-function runNode(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(nodeBin, args, { cwd, env: cleanEnv(env), timeout: 30_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-/** A project of its own: envmux from the tarball plus `packages`, and `files`. */
+/** A project of its own with envmux and `packages`, holding `files`. */
 function project(name: string, packages: string[], files: Record<string, string>): string {
-  const dir = join(root, name);
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'package.json'), JSON.stringify({ name, private: true }));
-  execFileSync(
-    'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', join(root, tarball), ...packages],
-    {
-      cwd: dir,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, npm_config_loglevel: 'error' },
-    },
-  );
-  for (const [file, content] of Object.entries(files)) writeFileSync(join(dir, file), content);
-  return dir;
+  return writeCase(installProject(name, packages), '.', files);
 }
 
 const app = `const sdks = Object.keys(require.cache).filter((k) => /@google-cloud|@azure|@aws-sdk/.test(k));
@@ -57,8 +27,6 @@ console.log(JSON.stringify({ PW: process.env.PW, USER_NAME: process.env.USER_NAM
 `;
 
 beforeAll(async () => {
-  root = dirname(inject('consumerDir'));
-  tarball = readdirSync(root).find((f) => f.endsWith('.tgz'))!;
   gcpWire = await startGcpWire();
   gcpWire.seed('p1', 'db', [JSON.stringify({ user: 'gcp-app', password: 'gcp-e2e-pw' })]);
   if (!('missing' in cert)) {
@@ -88,7 +56,7 @@ export default {
       '.env': 'PW=$<gcp:db#password>\nUSER_NAME=$<secret:db#user>\n',
       'app.cjs': app,
     });
-    const r = await runNode(['-r', 'envmux/register', 'app.cjs'], dir, {
+    const r = await runNodeAsync(['-r', 'envmux/register', 'app.cjs'], dir, {
       METADATA_SERVER_DETECTION: 'none',
     });
     expect(r.stderr).toBe('');
@@ -113,7 +81,7 @@ export default {
       '.env': 'PW=$<azure:db#password>\nUSER_NAME=$<secret:db#user>\n',
       'app.cjs': app,
     });
-    const r = await runNode(['-r', 'envmux/register', 'app.cjs'], dir);
+    const r = await runNodeAsync(['-r', 'envmux/register', 'app.cjs'], dir);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ PW: 'azure-e2e-pw', USER_NAME: 'az-app', sdks: [] });
   });

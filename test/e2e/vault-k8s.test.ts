@@ -4,14 +4,11 @@
 // from envmux/providers (a pod's token, CA and namespace files), both against loopback servers that
 // speak the documented APIs (test/servers/vault-wire.ts, k8s-wire.ts).
 
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeLoopbackCertificate } from '../servers/azure-wire.js';
 import { K8sWire } from '../servers/k8s-wire.js';
 import { VaultWire } from '../servers/vault-wire.js';
-import { cleanEnv, nodeBin, type Run } from './consumer.js';
+import { installProject, runNodeAsync, writeCase } from './consumer.js';
 
 let vaultWire: VaultWire;
 let k8sWire: K8sWire | undefined;
@@ -19,25 +16,7 @@ let project: string;
 const cert = makeLoopbackCertificate();
 if ('missing' in cert && process.env.ENVMUX_REQUIRE_SERVERS === '1') throw new Error(cert.missing);
 
-/** Run the Node under test without blocking this process (the servers answer from its loop). */
-function runNode(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(nodeBin, args, { cwd, env: cleanEnv(env), timeout: 30_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
-
-function caseDir(name: string, files: Record<string, string>): string {
-  const dir = join(project, name);
-  mkdirSync(dir, { recursive: true });
-  for (const [file, content] of Object.entries(files)) writeFileSync(join(dir, file), content);
-  return dir;
-}
+const caseDir = (name: string, files: Record<string, string>) => writeCase(project, name, files);
 
 beforeAll(async () => {
   vaultWire = await VaultWire.start();
@@ -48,23 +27,7 @@ beforeAll(async () => {
     k8sWire = await K8sWire.start(cert);
     k8sWire.put('team', 'db', { password: 'k8s-e2e-pw', user: 'k8s-app' });
   }
-  const root = dirname(inject('consumerDir'));
-  const tarball = readdirSync(root).find((f) => f.endsWith('.tgz'))!;
-  project = join(root, 'vault-k8s-consumer');
-  mkdirSync(project, { recursive: true });
-  writeFileSync(
-    join(project, 'package.json'),
-    JSON.stringify({ name: 'vault-k8s-consumer', private: true }),
-  );
-  execFileSync(
-    'npm',
-    ['install', '--no-audit', '--no-fund', '--prefer-offline', join(root, tarball), 'node-vault'],
-    {
-      cwd: project,
-      stdio: ['ignore', 'ignore', 'inherit'],
-      env: { ...process.env, npm_config_loglevel: 'error' },
-    },
-  );
+  project = installProject('vault-k8s-consumer', ['node-vault']);
 }, 300_000);
 
 afterAll(async () => {
@@ -82,7 +45,7 @@ describe('vault provider from the installed package', () => {
         'PW=$<vault:app/db#password>\nUSER_NAME=$<secret:app/db#user>\nTOKEN=$<vault:app/token>\n',
       'app.cjs': app,
     });
-    const r = await runNode(['-r', 'envmux/register', 'app.cjs'], dir, {
+    const r = await runNodeAsync(['-r', 'envmux/register', 'app.cjs'], dir, {
       VAULT_ADDR: vaultWire.url,
       VAULT_TOKEN: vaultWire.rootToken,
       VAULT_PATH: 'kv',
@@ -100,7 +63,7 @@ describe('vault provider from the installed package', () => {
       '.env': 'PW=$<vault:app/db#password>\n',
       'app.cjs': app,
     });
-    const r = await runNode(['-r', 'envmux/register', 'app.cjs'], dir, {
+    const r = await runNodeAsync(['-r', 'envmux/register', 'app.cjs'], dir, {
       VAULT_ADDR: vaultWire.url,
       VAULT_TOKEN: 'hvs.not-a-token',
       VAULT_PATH: 'kv',
@@ -128,7 +91,7 @@ export default {
       '.env': 'PW=$<k8s:team/db#password>\nUSER_NAME=$<secret:team/db#user>\n',
       'app.cjs': app,
     });
-    const r = await runNode(['-r', 'envmux/register', 'app.cjs'], dir);
+    const r = await runNodeAsync(['-r', 'envmux/register', 'app.cjs'], dir);
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({ PW: 'k8s-e2e-pw', USER: 'k8s-app' });
   });
