@@ -17,7 +17,7 @@ export default defineConfig([
       index: 'src/index.ts',
       providers: 'src/providers/index.ts',
       testing: 'src/testing/index.ts',
-      'register-worker': 'src/register-worker.ts',
+      'register-worker': 'src/register/worker.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
@@ -27,7 +27,7 @@ export default defineConfig([
     ...common,
     // The preload alone, CJS (fastest start; `import 'envmux/register'` loads it too), so that it
     // shares no chunk with code it does not run.
-    entry: { register: 'src/register.ts' },
+    entry: { register: 'src/register/register.ts' },
     format: ['cjs'],
     clean: false,
     // Required at run time, only when a value holds a reference: never inlined.
@@ -36,7 +36,7 @@ export default defineConfig([
   {
     ...common,
     // What the preload requires only when a value holds a reference.
-    entry: { 'register-resolve': 'src/register-resolve.ts' },
+    entry: { 'register-resolve': 'src/register/resolve-in-thread.ts' },
     format: ['cjs'],
     clean: false,
     // On the start-up path of every app with references: parsing 90 KB of source costs ~2 ms.

@@ -1,7 +1,7 @@
 // Errors: one class with a stable code and the context that makes it actionable.
 // Never holds a secret value: messages are built from names, references and codes only.
 
-/** The stable error codes (DESIGN.md §4). */
+/** The stable error codes (docs/architecture.md, "Error codes"). */
 export const ERROR_CODES = [
   'NOT_FOUND',
   'ACCESS_DENIED',

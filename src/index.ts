@@ -1,8 +1,6 @@
 // Public API of `envmux` (re-exports only).
 export { type AuditEntry, type AuditFilter, AuditLog, processAuditLog } from './audit/audit-log.js';
 export type { CacheOptions, CacheStats } from './cache/secret-cache.js';
-export { defineConfig } from './define-config.js';
-export { parseDuration } from './durations.js';
 export {
   EnvmuxAggregateError,
   EnvmuxError,
@@ -23,6 +21,8 @@ export {
   type Resolver,
   type ResolverOptions,
 } from './resolver/client.js';
+export { defineConfig } from './resolver/define-config.js';
+export { parseDuration } from './resolver/durations.js';
 export { envFilesFor } from './resolver/files.js';
 export {
   type LoadedConfig,

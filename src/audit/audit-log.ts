@@ -1,4 +1,4 @@
-// The audit log: a process-wide ring buffer of operations (DESIGN.md §5), with filters and sinks.
+// The audit log: a process-wide ring buffer of operations (docs/architecture.md, "Audit"), with filters and sinks.
 // Entries hold names, providers, codes and timings — never a value, by construction of the type.
 
 import { appendFileSync, closeSync, openSync } from 'node:fs';

@@ -2,8 +2,8 @@
 // Entries are AES-256-GCM encrypted and keyed by hashes, so neither a value nor a secret's name is
 // readable in Redis. A Redis failure is a cache miss — never an error, never a wait.
 
+import { nodeCrypto } from '../crypto/lazy-crypto.js';
 import { EnvmuxError } from '../errors.js';
-import { nodeCrypto } from '../lazy-crypto.js';
 import { importLib } from '../providers/import-lib.js';
 import type { CachedSecret } from './secret-cache.js';
 

@@ -6,7 +6,7 @@ import { EnvmuxAggregateError, EnvmuxError } from '../errors.js';
 import { redact } from '../mask/redactor.js';
 import type { Provider } from '../providers/provider.js';
 import { buildProvider, isProviderType } from '../providers/registry.js';
-import { buildChain } from '../resolver/client.js';
+import { buildChain } from '../resolver/chain.js';
 import { envFilesFor, readEnvFiles } from '../resolver/files.js';
 import type { EnvEntry } from '../resolver/parse.js';
 import { type Reference, ScanError, scan, type Template } from '../resolver/scan.js';

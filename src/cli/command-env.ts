@@ -6,7 +6,8 @@ import type { Command } from 'commander';
 import { EnvmuxError, isEnvmuxError } from '../errors.js';
 import { redact } from '../mask/redactor.js';
 import { isProviderType } from '../providers/registry.js';
-import type { ProviderInput, Resolver } from '../resolver/client.js';
+import type { ProviderInput } from '../resolver/chain.js';
+import type { Resolver } from '../resolver/client.js';
 import { createResolver } from '../resolver/client.js';
 import {
   type LoadedEnvironment,

@@ -6,7 +6,6 @@
 import { existsSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type AuditAction, processAuditLog } from '../audit/audit-log.js';
-import { parseDuration } from '../durations.js';
 import { EnvmuxError, isEnvmuxError, toEnvmuxError } from '../errors.js';
 import { shownPath } from '../providers/local/format.js';
 import { ensureGitignore, initVault } from '../providers/local/init.js';
@@ -15,6 +14,7 @@ import { parseRawKey } from '../providers/local/key-source.js';
 import { configuredKeyFile, type LocalProvider, local } from '../providers/local/local.js';
 import { keyFileBeside, vaultPathFrom } from '../providers/local/paths.js';
 import { DEFAULT_SESSION_IDLE_MS, removeSession } from '../providers/local/session.js';
+import { parseDuration } from '../resolver/durations.js';
 import { readSecret } from './secret-input.js';
 
 interface VaultFlags {

@@ -4,7 +4,7 @@
 
 import { closeSync, constants, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { nodeCrypto } from '../lazy-crypto.js';
+import { nodeCrypto } from '../crypto/lazy-crypto.js';
 
 /** Replace `path` with `data` atomically and durably; the file is created with `mode` (0600). */
 export function writeFileAtomicSync(path: string, data: string | Uint8Array, mode = 0o600): void {

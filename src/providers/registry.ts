@@ -1,5 +1,5 @@
 // Which stores exist, how each is built from environment variables, and the auto-detected chain
-// (DESIGN.md §3). Heavy providers are imported only when a chain actually needs them.
+// (docs/architecture.md, "Provider chain"). Heavy providers are imported only when a chain actually needs them.
 
 import { existsSync } from 'node:fs';
 import { EnvmuxError } from '../errors.js';
@@ -50,12 +50,12 @@ const SYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Provider
 const ASYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Promise<Provider>>> = {
   // Any vault (a passphrase one: Argon2id once, then synchronous reads).
   local: async (environment) => (await import('./local/local.js')).openLocal({ env: environment }),
-  aws: async (environment) => (await import('./aws.js')).awsFromEnv(environment),
-  ssm: async (environment) => (await import('./ssm.js')).ssmFromEnv(environment),
-  gcp: async (environment) => (await import('./gcp.js')).gcp({ env: environment }),
-  azure: async (environment) => (await import('./azure.js')).azure({ env: environment }),
-  vault: async (environment) => (await import('./vault.js')).vault({ env: environment }),
-  k8s: async (environment) => (await import('./k8s.js')).k8s({ env: environment }),
+  aws: async (environment) => (await import('./aws/index.js')).awsFromEnv(environment),
+  ssm: async (environment) => (await import('./aws/index.js')).ssmFromEnv(environment),
+  gcp: async (environment) => (await import('./gcp/index.js')).gcp({ env: environment }),
+  azure: async (environment) => (await import('./azure/index.js')).azure({ env: environment }),
+  vault: async (environment) => (await import('./vault/index.js')).vault({ env: environment }),
+  k8s: async (environment) => (await import('./k8s/index.js')).k8s({ env: environment }),
 };
 
 export function isProviderType(id: string): id is ProviderType {

@@ -5,6 +5,7 @@
 import pRetry, { AbortError } from 'p-retry';
 import { EnvmuxError, toEnvmuxError } from '../errors.js';
 import type { Provider } from '../providers/provider.js';
+import { createLimiter } from './limit.js';
 
 export interface RetryOptions {
   /** Attempts in all, the first included; default 3. `1` disables retries. */
@@ -106,4 +107,36 @@ function withTimeout<T>(options: CallOptions, fn: (signal: AbortSignal) => Promi
       },
     );
   });
+}
+
+/** `call(provider, what, fn, signal)`: one provider call under the resolver's limits. */
+export type ProviderCaller = <T>(
+  provider: Provider,
+  what: string,
+  fn: (signal: AbortSignal) => Promise<T>,
+  signal?: AbortSignal,
+) => Promise<T>;
+
+/** The resolver's caller: {@link callProvider} behind a concurrency limit shared by all calls. */
+export function createCaller(options: {
+  timeout: number;
+  retry: RetryOptions;
+  concurrency: number;
+  onRetry: (provider: Provider, error: EnvmuxError) => void;
+}): ProviderCaller {
+  const limit = createLimiter(options.concurrency);
+  return (provider, what, fn, signal) =>
+    limit(() =>
+      callProvider(
+        {
+          provider,
+          what,
+          timeout: options.timeout,
+          retry: options.retry,
+          signal,
+          onRetry: (error) => options.onRetry(provider, error),
+        },
+        fn,
+      ),
+    );
 }

@@ -1,4 +1,4 @@
-// A concurrency limiter: at most `n` provider calls in flight per resolver (DESIGN.md §4).
+// A concurrency limiter: at most `n` provider calls in flight per resolver (docs/architecture.md, "Resolution").
 
 export type Limiter = <T>(fn: () => Promise<T>) => Promise<T>;
 

@@ -2,11 +2,11 @@
 // a provider) → validation → a frozen config. Reports every problem of a load in one error.
 
 import { setMaxListeners } from 'node:events';
-import { findConfigFile, readConfigFile } from '../config-file.js';
-import { parseDuration } from '../durations.js';
 import { EnvmuxAggregateError, type EnvmuxError } from '../errors.js';
 import { isProviderType } from '../providers/registry.js';
 import { createResolver, type Resolver, type ResolverOptions } from './client.js';
+import { findConfigFile, readConfigFile } from './config-file.js';
+import { parseDuration } from './durations.js';
 import { envFilesFor, type FileOptions, readEnvFiles } from './files.js';
 import type { EnvEntry } from './parse.js';
 import { Evaluation, type Resolution, resolveAsync } from './resolve.js';

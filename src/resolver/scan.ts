@@ -1,4 +1,4 @@
-// Stage 2 of the pipeline: a value string → a template of literal text and references (DESIGN.md §2).
+// Stage 2 of the pipeline: a value string → a template of literal text and references (docs/architecture.md, "Reference grammar").
 // Pure: no I/O, no provider knowledge beyond "is this word a scheme"; never resolves anything.
 
 /** A value split into literal text and references, in order. */

@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createResolver } from '../../src/index.js';
 import { memory } from '../../src/providers/index.js';
-import { type RedisServer, redisSkipReason, startRedis } from '../servers/redis.js';
+import { type RedisServer, redisSkipReason, startRedis } from './redis-server.js';
 
 const skip = redisSkipReason();
 const key = randomBytes(32).toString('base64');

@@ -5,7 +5,7 @@
 // exact `npm install` line.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AwsWire } from '../servers/aws-wire.js';
+import { AwsWire } from '../providers/aws/wire-server.js';
 import { installProject, makeCase, runNodeAsync, writeCase } from './consumer.js';
 
 let wire: AwsWire;

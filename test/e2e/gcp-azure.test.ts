@@ -1,6 +1,6 @@
 // The `gcp` and `azure` providers from the packed package: a project with envmux and one cloud SDK
 // installed, configured in envmux.config.mjs with the factories from envmux/providers (client options
-// pointing at a loopback server that speaks the documented REST API: test/servers/gcp-wire.ts,
+// pointing at a loopback server that speaks the documented REST API: test/providers/gcp/wire-server.ts,
 // azure-wire.ts), started with `node -r envmux/register`. The other cloud's SDK is never loaded.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,8 +8,8 @@ import {
   type AzureWireServer,
   makeLoopbackCertificate,
   startAzureWire,
-} from '../servers/azure-wire.js';
-import { type GcpWireServer, startGcpWire } from '../servers/gcp-wire.js';
+} from '../providers/azure/wire-server.js';
+import { type GcpWireServer, startGcpWire } from '../providers/gcp/wire-server.js';
 import { installProject, runNodeAsync, writeCase } from './consumer.js';
 
 const cert = makeLoopbackCertificate();

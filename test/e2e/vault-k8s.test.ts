@@ -2,12 +2,12 @@
 // envmux/register` with HashiCorp Vault configured by its conventional env vars (node-vault
 // installed beside envmux), and Kubernetes Secrets through a config file using the `k8s` factory
 // from envmux/providers (a pod's token, CA and namespace files), both against loopback servers that
-// speak the documented APIs (test/servers/vault-wire.ts, k8s-wire.ts).
+// speak the documented APIs (test/providers/vault/wire-server.ts, test/providers/k8s/wire-server.ts).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeLoopbackCertificate } from '../servers/azure-wire.js';
-import { K8sWire } from '../servers/k8s-wire.js';
-import { VaultWire } from '../servers/vault-wire.js';
+import { makeLoopbackCertificate } from '../providers/azure/wire-server.js';
+import { K8sWire } from '../providers/k8s/wire-server.js';
+import { VaultWire } from '../providers/vault/wire-server.js';
 import { installProject, runNodeAsync, writeCase } from './consumer.js';
 
 let vaultWire: VaultWire;

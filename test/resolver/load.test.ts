@@ -1,4 +1,4 @@
-// loadConfig end to end in-process: every row of the grammar (DESIGN.md §2), env file precedence,
+// loadConfig end to end in-process: every row of the grammar (docs/architecture.md, "Reference grammar"), env file precedence,
 // the environment winning unless `override`, and every problem of a load in one error.
 
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// The reference grammar (DESIGN.md §2), table-driven: source value → template shape or error.
+// The reference grammar (docs/architecture.md, "Reference grammar"), table-driven: source value → template shape or error.
 
 import { describe, expect, it } from 'vitest';
 import { type Reference, ScanError, scan, type Template } from '../../src/resolver/scan.js';

@@ -1,8 +1,8 @@
 // AES-256-GCM for the local vault: seal and open one record, make and verify the key check value.
 // Holds no state and never puts a key or plaintext in an error (only the vault path and a name).
 
+import { nodeCrypto } from '../../crypto/lazy-crypto.js';
 import { EnvmuxError } from '../../errors.js';
-import { nodeCrypto } from '../../lazy-crypto.js';
 import {
   damaged,
   headerAad,

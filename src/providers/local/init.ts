@@ -4,9 +4,9 @@
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
+import { nodeCrypto } from '../../crypto/lazy-crypto.js';
 import { EnvmuxError } from '../../errors.js';
 import { writeFileAtomicSync } from '../../files/atomic-write.js';
-import { nodeCrypto } from '../../lazy-crypto.js';
 import { generateKey, makeCheck } from './cipher.js';
 import {
   type Argon2Params,

@@ -3,7 +3,7 @@
 // process, in a process-wide map, so a passphrase is stretched once whatever the number of secrets.
 // Never logs, and never keeps a passphrase: only keys derived from it.
 
-import { nodeCrypto } from '../../lazy-crypto.js';
+import { nodeCrypto } from '../../crypto/lazy-crypto.js';
 import type { Argon2Params } from './format.js';
 
 /** RFC 9106's second recommended option: 64 MiB, t=3, p=4. */

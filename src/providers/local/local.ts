@@ -13,10 +13,10 @@ import {
   jsonLinesSink,
   processAuditLog,
 } from '../../audit/audit-log.js';
-import { parseDuration } from '../../durations.js';
+import { nodeCrypto } from '../../crypto/lazy-crypto.js';
 import { EnvmuxError, type ErrorCode, toEnvmuxError } from '../../errors.js';
 import { writeFileAtomicSync } from '../../files/atomic-write.js';
-import { nodeCrypto } from '../../lazy-crypto.js';
+import { parseDuration } from '../../resolver/durations.js';
 import type {
   DeleteContext,
   Provider,

@@ -5,8 +5,8 @@
 
 import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { nodeCrypto } from '../../crypto/lazy-crypto.js';
 import { EnvmuxError } from '../../errors.js';
-import { nodeCrypto } from '../../lazy-crypto.js';
 
 interface LockBody {
   pid: number;

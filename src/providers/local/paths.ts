@@ -46,7 +46,7 @@ export function auditFileBeside(vaultPath: string): string {
 }
 
 /**
- * Whether auto-detection should put `local` in the chain: a vault file **and** a key (DESIGN §3):
+ * Whether auto-detection should put `local` in the chain: a vault file **and** a key (docs/architecture.md, "Provider chain"):
  * `ENVMUX_VAULT_KEY`, `ENVMUX_VAULT_PASSPHRASE`, a key file, or an unlocked session. Returns the
  * reason, or `undefined`.
  */

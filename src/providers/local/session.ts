@@ -6,9 +6,9 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { nodeCrypto } from '../../crypto/lazy-crypto.js';
 import { EnvmuxError } from '../../errors.js';
 import { writeFileAtomicSync } from '../../files/atomic-write.js';
-import { nodeCrypto } from '../../lazy-crypto.js';
 
 type Env = Record<string, string | undefined>;
 

@@ -1,0 +1,415 @@
+// `aws` provider: AWS Secrets Manager through `@aws-sdk/client-secrets-manager` (an optional peer,
+// imported on first use). Batch reads, stages, versions, writes, rotation; never puts a value in an error.
+
+import type {
+  BatchGetSecretValueCommandOutput,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
+import { EnvmuxError } from '../../errors.js';
+import { importLibOnce } from '../import-lib.js';
+import type { Provider, SecretInfo, VersionInfo } from '../provider.js';
+import {
+  type AwsCommonOptions,
+  clientSettings,
+  commonOptionsFromEnv,
+  lazyClient,
+} from './config.js';
+import { fromAwsError, isAwsMarkedForDeletion, isAwsNotFound } from './errors.js';
+
+type Sdk = typeof import('@aws-sdk/client-secrets-manager');
+
+/** BatchGetSecretValue takes at most 20 ids per call. */
+const MAX_BATCH = 20;
+
+export interface AwsProviderOptions extends AwsCommonOptions {
+  /** Chain id; default `aws`. */
+  id?: string;
+  /** Prepended to every name (`prod/` + `db` = `prod/db`); ARNs are used as given. `AWS_SECRET_PREFIX`. */
+  prefix?: string;
+  /**
+   * How a binary secret (`SecretBinary`) becomes a string: `base64` (default, lossless) or `utf8`
+   * (for text files stored as binary, such as PEM keys).
+   */
+  binary?: 'base64' | 'utf8';
+  /** Read latest values with BatchGetSecretValue (default true; at most 20 names per call). */
+  batch?: boolean;
+  /** Names per BatchGetSecretValue call, 1–20; default 20. */
+  batchSize?: number;
+  /** KMS key (id, ARN or alias) for secrets this provider creates; default `aws/secretsmanager`. */
+  kmsKeyId?: string;
+  /** Days a deleted secret can be restored, 7–30; default AWS's (30). `force` skips it. */
+  recoveryWindowDays?: number;
+  /**
+   * Native rotation: a rotation Lambda's ARN, or `true` for secrets whose rotation is already
+   * configured in AWS. Without it, `rotate` generates a value and puts it as the new version.
+   */
+  rotation?: string | true;
+  /** The `@aws-sdk/client-secrets-manager` module, handed in (bundlers, tests). */
+  lib?: object;
+}
+
+/**
+ * Secrets from AWS Secrets Manager. Versions: `previous` = `AWSPREVIOUS`, `latest`/`current` =
+ * `AWSCURRENT`, a 32–64 character id = a `VersionId`, anything else = a staging label.
+ */
+export function aws(options: AwsProviderOptions = {}): Provider {
+  const id = options.id ?? 'aws';
+  const prefix = options.prefix ?? '';
+  const binary = options.binary ?? 'base64';
+  const loadSdk = importLibOnce(
+    id,
+    '@aws-sdk/client-secrets-manager',
+    options.lib as Sdk | undefined,
+    () => import('@aws-sdk/client-secrets-manager'),
+  );
+  const client = lazyClient<SecretsManagerClient>(options.client, async () => {
+    const { SecretsManagerClient } = await loadSdk();
+    return new SecretsManagerClient(clientSettings(id, options));
+  });
+
+  const full = (name: string) => (name.startsWith('arn:') ? name : prefix + name);
+  const short = (name: string) =>
+    prefix && name.startsWith(prefix) ? name.slice(prefix.length) : name;
+
+  /** Send one command; SDK errors come back mapped (`name` is the user's, for messages). */
+  const send = async <T>(
+    operation: string,
+    name: string | undefined,
+    build: (lib: Sdk) => unknown,
+    signal?: AbortSignal,
+  ): Promise<T> => {
+    const lib = await loadSdk();
+    const c = await client.get();
+    try {
+      return (await c.send(build(lib) as never, signal ? { abortSignal: signal } : {})) as T;
+    } catch (error) {
+      throw fromAwsError(error, {
+        provider: id,
+        operation,
+        name,
+        action: `secretsmanager:${operation}`,
+      });
+    }
+  };
+
+  const secretText = (out: { SecretString?: string; SecretBinary?: Uint8Array }) => {
+    if (typeof out.SecretString === 'string') return out.SecretString;
+    if (out.SecretBinary) return Buffer.from(out.SecretBinary).toString(binary);
+    return undefined;
+  };
+
+  const versionSelector = (version: string | undefined) => {
+    if (version === undefined || version === 'latest' || version === 'current') return {};
+    if (version === 'previous') return { VersionStage: 'AWSPREVIOUS' };
+    return /^[A-Za-z0-9-]{32,64}$/.test(version)
+      ? { VersionId: version }
+      : { VersionStage: version };
+  };
+
+  /** Put a new version of an existing secret; `false` when there is no such secret. */
+  const putValue = async (
+    name: string,
+    value: string,
+    description: string | undefined,
+    signal?: AbortSignal,
+  ): Promise<{ VersionId?: string } | false> => {
+    const input = { SecretId: full(name), SecretString: value };
+    try {
+      return description === undefined
+        ? await send('PutSecretValue', name, (l) => new l.PutSecretValueCommand(input), signal)
+        : await send(
+            'UpdateSecret',
+            name,
+            (l) => new l.UpdateSecretCommand({ ...input, Description: description }),
+            signal,
+          );
+    } catch (error) {
+      const cause = (error as EnvmuxError).cause;
+      if (error instanceof EnvmuxError && error.code === 'NOT_FOUND') return false;
+      // Soft-deleted: restore it, then put (what a user who sets a name again expects).
+      if (isAwsMarkedForDeletion(cause)) {
+        await send(
+          'RestoreSecret',
+          name,
+          (l) => new l.RestoreSecretCommand({ SecretId: full(name) }),
+          signal,
+        );
+        return putValue(name, value, description, signal);
+      }
+      throw error;
+    }
+  };
+
+  const provider: Provider = {
+    id,
+    type: 'aws',
+    ttl: options.ttl,
+    async get(name, ctx) {
+      try {
+        const out = await send<{ SecretString?: string; SecretBinary?: Uint8Array }>(
+          'GetSecretValue',
+          name,
+          (l) =>
+            new l.GetSecretValueCommand({ SecretId: full(name), ...versionSelector(ctx.version) }),
+          ctx.signal,
+        );
+        return secretText(out);
+      } catch (error) {
+        const cause = (error as EnvmuxError).cause;
+        if ((error as EnvmuxError).code === 'NOT_FOUND' || isAwsMarkedForDeletion(cause))
+          return undefined;
+        throw error;
+      }
+    },
+    async set(name, value, ctx) {
+      const put = await putValue(name, value, ctx.description, ctx.signal);
+      if (put) return { version: put.VersionId };
+      try {
+        const created = await send<{ VersionId?: string }>(
+          'CreateSecret',
+          name,
+          (l) =>
+            new l.CreateSecretCommand({
+              Name: full(name),
+              SecretString: value,
+              Description: ctx.description,
+              KmsKeyId: options.kmsKeyId,
+              Tags: ctx.metadata
+                ? Object.entries(ctx.metadata).map(([Key, Value]) => ({ Key, Value }))
+                : undefined,
+            }),
+          ctx.signal,
+        );
+        return { version: created.VersionId };
+      } catch (error) {
+        // Created meanwhile by someone else: put the value as a new version.
+        const again =
+          (error as EnvmuxError).cause instanceof Error &&
+          ((error as EnvmuxError).cause as Error).name === 'ResourceExistsException'
+            ? await putValue(name, value, ctx.description, ctx.signal)
+            : false;
+        if (again) return { version: again.VersionId };
+        throw error;
+      }
+    },
+    async delete(name, ctx) {
+      try {
+        await send(
+          'DeleteSecret',
+          name,
+          (l) =>
+            new l.DeleteSecretCommand({
+              SecretId: full(name),
+              ...(ctx.force
+                ? { ForceDeleteWithoutRecovery: true }
+                : options.recoveryWindowDays
+                  ? { RecoveryWindowInDays: options.recoveryWindowDays }
+                  : {}),
+            }),
+          ctx.signal,
+        );
+      } catch (error) {
+        if ((error as EnvmuxError).code === 'NOT_FOUND') return;
+        // Already scheduled for deletion: deleting again is done, unless it must go now.
+        if (isAwsMarkedForDeletion((error as EnvmuxError).cause) && !ctx.force) return;
+        throw error;
+      }
+    },
+    async list(filter, ctx) {
+      const wanted = prefix + filter;
+      const out: SecretInfo[] = [];
+      let token: string | undefined;
+      do {
+        const page = await send<{
+          SecretList?: Array<{
+            Name?: string;
+            Description?: string;
+            CreatedDate?: Date;
+            LastChangedDate?: Date;
+            Tags?: Array<{ Key?: string; Value?: string }>;
+          }>;
+          NextToken?: string;
+        }>(
+          'ListSecrets',
+          undefined,
+          (l) =>
+            new l.ListSecretsCommand({
+              MaxResults: 100,
+              NextToken: token,
+              ...(wanted ? { Filters: [{ Key: 'name', Values: [wanted] }] } : {}),
+            }),
+          ctx.signal,
+        );
+        for (const s of page.SecretList ?? []) {
+          // The name filter also matches words inside names; keep true prefixes only.
+          if (!s.Name?.startsWith(wanted)) continue;
+          const info: SecretInfo = { name: short(s.Name) };
+          if (s.Description) info.description = s.Description;
+          if (s.CreatedDate) info.created = s.CreatedDate;
+          if (s.LastChangedDate) info.updated = s.LastChangedDate;
+          if (s.Tags?.length)
+            info.metadata = Object.fromEntries(s.Tags.map((t) => [t.Key ?? '', t.Value ?? '']));
+          out.push(info);
+        }
+        token = page.NextToken;
+      } while (token);
+      return out.sort((a, b) => a.name.localeCompare(b.name));
+    },
+    async versions(name, ctx) {
+      const out: VersionInfo[] = [];
+      let token: string | undefined;
+      try {
+        do {
+          const page = await send<{
+            Versions?: Array<{ VersionId?: string; VersionStages?: string[]; CreatedDate?: Date }>;
+            NextToken?: string;
+          }>(
+            'ListSecretVersionIds',
+            name,
+            (l) =>
+              new l.ListSecretVersionIdsCommand({
+                SecretId: full(name),
+                MaxResults: 100,
+                NextToken: token,
+              }),
+            ctx.signal,
+          );
+          for (const v of page.Versions ?? []) {
+            if (!v.VersionId) continue;
+            out.push({
+              version: v.VersionId,
+              ...(v.CreatedDate ? { created: v.CreatedDate } : {}),
+              stages: v.VersionStages ?? [],
+            });
+          }
+          token = page.NextToken;
+        } while (token);
+      } catch (error) {
+        if ((error as EnvmuxError).code === 'NOT_FOUND') return [];
+        throw error;
+      }
+      // Oldest first, like every other provider.
+      return out.sort((a, b) => (a.created?.getTime() ?? 0) - (b.created?.getTime() ?? 0));
+    },
+    async rotate(name, ctx) {
+      if (options.rotation) {
+        const lambda = options.rotation === true ? {} : { RotationLambdaARN: options.rotation };
+        const out = await send<{ VersionId?: string }>(
+          'RotateSecret',
+          name,
+          (l) =>
+            new l.RotateSecretCommand({ SecretId: full(name), RotateImmediately: true, ...lambda }),
+          ctx.signal,
+        );
+        return { version: out.VersionId };
+      }
+      if (!ctx.generate) {
+        throw new EnvmuxError(
+          'CONFIG',
+          `provider "${id}" has no rotation Lambda and no generator`,
+          {
+            provider: id,
+            hint: 'pass rotation: "<lambda arn>" to aws(), or a generate() function to rotate',
+          },
+        );
+      }
+      const value = await ctx.generate();
+      return provider.set!(name, value, { signal: ctx.signal });
+    },
+    async authenticate() {
+      // A fresh client resolves credentials again (a new role session, refreshed SSO tokens).
+      client.reset();
+    },
+    async health(ctx) {
+      const started = performance.now();
+      await send(
+        'ListSecrets',
+        undefined,
+        (l) => new l.ListSecretsCommand({ MaxResults: 1 }),
+        ctx.signal,
+      );
+      return { ok: true, latencyMs: performance.now() - started };
+    },
+    async close() {
+      client.close();
+    },
+  };
+
+  if (options.batch !== false) {
+    const size = Math.min(MAX_BATCH, Math.max(1, options.batchSize ?? MAX_BATCH));
+    Object.assign(provider, {
+      batchSize: size,
+      async getMany(names: string[], ctx: { signal?: AbortSignal }) {
+        const found = new Map<string, string | Error>();
+        const byId = new Map(names.map((n) => [full(n), n]));
+        /** The requested names one answer is for: by name, full ARN, or partial ARN (no suffix). */
+        const namesOf = (entryName?: string, arn?: string): string[] =>
+          [...byId]
+            .filter(
+              ([requested]) =>
+                requested === entryName ||
+                requested === arn ||
+                (requested.startsWith('arn:') && !!arn?.startsWith(requested)),
+            )
+            .map(([, original]) => original);
+        for (let i = 0; i < names.length; i += size) {
+          const ids = names.slice(i, i + size).map(full);
+          let token: string | undefined;
+          do {
+            const page = await send<BatchGetSecretValueCommandOutput>(
+              'BatchGetSecretValue',
+              undefined,
+              (l) => new l.BatchGetSecretValueCommand({ SecretIdList: ids, NextToken: token }),
+              ctx.signal,
+            );
+            for (const entry of page.SecretValues ?? []) {
+              const value = secretText(entry);
+              if (value === undefined) continue;
+              for (const name of namesOf(entry.Name, entry.ARN)) found.set(name, value);
+            }
+            for (const failure of page.Errors ?? []) {
+              const name = failure.SecretId === undefined ? undefined : byId.get(failure.SecretId);
+              if (name === undefined) continue;
+              const error = Object.assign(new Error(failure.Message ?? ''), {
+                name: failure.ErrorCode ?? 'Error',
+              });
+              // Missing or soft-deleted: absent, so the chain moves on (as GetSecretValue would).
+              if (isAwsNotFound(error) || isAwsMarkedForDeletion(error)) continue;
+              found.set(
+                name,
+                fromAwsError(error, {
+                  provider: id,
+                  operation: 'BatchGetSecretValue',
+                  name,
+                  action: 'secretsmanager:GetSecretValue',
+                }),
+              );
+            }
+            token = page.NextToken;
+          } while (token);
+        }
+        return found;
+      },
+    });
+  }
+  return provider;
+}
+
+/** Options for `aws` from environment variables (used by auto-detection and `$<aws:...>`). */
+export function awsOptionsFromEnv(
+  environment: Record<string, string | undefined>,
+): AwsProviderOptions {
+  const options: AwsProviderOptions = commonOptionsFromEnv(environment, {
+    regionVars: ['AWS_SECRET_MANAGER_REGION', 'AWS_REGION', 'AWS_DEFAULT_REGION'],
+    endpointVars: ['AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL'],
+  });
+  if (environment.AWS_SECRET_PREFIX) options.prefix = environment.AWS_SECRET_PREFIX;
+  const binary = environment.ENVMUX_AWS_BINARY;
+  if (binary === 'utf8' || binary === 'base64') options.binary = binary;
+  return options;
+}
+
+/** Build the `aws` provider from environment variables. */
+export function awsFromEnv(environment: Record<string, string | undefined>): Provider {
+  return aws(awsOptionsFromEnv(environment));
+}

@@ -1,0 +1,2 @@
+// GCP Secret Manager (`gcp`), re-exports only.
+export { type GcpProvider, type GcpProviderOptions, gcp } from './secret-manager.js';

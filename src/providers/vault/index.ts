@@ -1,0 +1,2 @@
+// HashiCorp Vault KV (`vault`), re-exports only.
+export { type VaultProvider, type VaultProviderOptions, vault } from './kv.js';
