@@ -18,6 +18,8 @@ export default defineConfig([
       providers: 'src/providers/index.ts',
       testing: 'src/testing/index.ts',
       'register-worker': 'src/register/worker.ts',
+      // The asynchronous load that `node --import envmux/register` awaits on the main thread.
+      'register-load': 'src/register/load-async.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
@@ -32,6 +34,15 @@ export default defineConfig([
     clean: false,
     // Required at run time, only when a value holds a reference: never inlined.
     deps: { ...common.deps, neverBundle: ['./register-resolve.cjs'] },
+  },
+  {
+    ...common,
+    // The preload's ESM entry: requires register.cjs, and under `node --import` awaits the
+    // asynchronous load instead of starting a worker.
+    entry: { register: 'src/register/register-import.ts' },
+    format: ['esm'],
+    clean: false,
+    deps: { ...common.deps, neverBundle: ['./register.cjs', './register-load.mjs'] },
   },
   {
     ...common,

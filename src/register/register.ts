@@ -1,15 +1,35 @@
 // The preload (`node -r envmux/register`, `--import`, or a first `import`): fills process.env before
 // the app's first line. On every process's critical path, so it is thin: reference-free files cost
 // a dotenv parse and nothing else; resolution code loads only when a value holds a `$`.
-// Writes nothing to stdout, ever; fails closed.
+// Writes nothing to stdout, ever; fails closed. See docs/architecture.md, "The preload".
 
 import { EnvmuxError, isEnvmuxError } from '../errors.js';
 import { findConfigFile, readJsonConfig } from '../resolver/config-file.js';
+import { parseDuration } from '../resolver/durations.js';
 import { displayPath, envFilesFor, readEnvFiles } from '../resolver/files.js';
 import { resolveInWorker } from './bridge.js';
 import type { RegisterResolution, RegisterSettings } from './resolve-in-thread.js';
 
 const FLAG = Symbol.for('envmux.registered');
+/** Set by register.mjs when `node --import` loaded it: async loads are awaited, not bridged. */
+const AWAIT = Symbol.for('envmux.register.await');
+
+/** A load left to the caller that can await it (register.mjs under `node --import`). */
+export interface PendingLoad {
+  cwd: string;
+  deadline: number;
+  /** Apply the awaited resolution exactly as an in-thread one (or exit 1 listing its problems). */
+  settle(resolution: RegisterResolution): void;
+}
+
+let pending: PendingLoad | undefined;
+
+/** The load register.mjs must await, once; `undefined` when everything was settled in-thread. */
+export function takePendingLoad(): PendingLoad | undefined {
+  const p = pending;
+  pending = undefined;
+  return p;
+}
 
 function truthy(value: string | undefined): boolean {
   return !!value && !['0', 'false', 'no', 'off'].includes(value.toLowerCase());
@@ -25,7 +45,7 @@ function inWorkerThread(): boolean {
 }
 
 function register(): void {
-  const g = globalThis as { [FLAG]?: boolean };
+  const g = globalThis as { [FLAG]?: boolean; [AWAIT]?: boolean };
   const env = process.env;
   if (g[FLAG] || truthy(env.ENVMUX_DISABLE) || inWorkerThread()) return;
   g[FLAG] = true;
@@ -34,16 +54,41 @@ function register(): void {
   const started = performance.now();
   const log = (line: string) => process.stderr.write(`envmux: ${line}\n`);
 
+  let deferred = false;
+  // Under `node --import` the async load is awaited by register.mjs on this thread: no worker.
+  const worker = g[AWAIT]
+    ? (): RegisterResolution => {
+        deferred = true;
+        return { values: new Map(), kept: [], errors: [], sources: new Map(), files: [] };
+      }
+    : resolveInWorker;
   let resolution: RegisterResolution;
   try {
-    resolution = resolve(env, debug ? log : undefined);
+    resolution = resolve(env, worker, debug ? log : undefined);
   } catch (error) {
     const e = isEnvmuxError(error)
       ? error
       : new EnvmuxError('CONFIG', String((error as Error)?.message ?? error));
     resolution = { values: new Map(), kept: [], errors: [e], sources: new Map(), files: [] };
   }
+  const settle = (r: RegisterResolution) => apply(r, env, strict, debug, started, log);
+  if (!deferred) {
+    settle(resolution);
+    return;
+  }
+  if (debug) log('loaded by --import: awaiting the load on the main thread');
+  pending = { cwd: process.cwd(), deadline: parseDuration(env.ENVMUX_DEADLINE, 15_000), settle };
+}
 
+/** Fill process.env with a resolution, or list its problems and exit 1 (fail closed). */
+function apply(
+  resolution: RegisterResolution,
+  env: NodeJS.ProcessEnv,
+  strict: boolean,
+  debug: boolean,
+  started: number,
+  log: (line: string) => void,
+): void {
   const { values, errors } = resolution;
   if (errors.length && strict) {
     log(`${errors.length} problem${errors.length === 1 ? '' : 's'}; the app was not started:`);
@@ -66,14 +111,18 @@ function register(): void {
 }
 
 /** Read the configuration and the env files, and resolve what they reference. */
-function resolve(env: NodeJS.ProcessEnv, debug?: (line: string) => void): RegisterResolution {
+function resolve(
+  env: NodeJS.ProcessEnv,
+  worker: (env: NodeJS.ProcessEnv) => RegisterResolution,
+  debug?: (line: string) => void,
+): RegisterResolution {
   const cwd = process.cwd();
   const found = findConfigFile(cwd, env);
   if (found?.kind === 'module') {
     // Only a worker can load a JS config (it may define async providers): start it at once, and
     // let it read the env files as well.
-    debug?.(`config ${displayPath(found.path)} is a module: resolving in a worker`);
-    return resolveInWorker(env);
+    debug?.(`config ${displayPath(found.path)} is a module: resolving asynchronously`);
+    return worker(env);
   }
   const settings = (found ? readJsonConfig(found) : {}) as RegisterSettings;
   const { entries, errors, read } = readEnvFiles(envFilesFor({ files: settings.files }, env), cwd);
@@ -82,7 +131,8 @@ function resolve(env: NodeJS.ProcessEnv, debug?: (line: string) => void): Regist
   if (needsResolution) {
     const { resolveForRegister } =
       require('./register-resolve.cjs') as typeof import('./resolve-in-thread.js');
-    return resolveForRegister(env, { settings, entries, fileErrors: errors, files: read }, debug);
+    const input = { settings, entries, fileErrors: errors, files: read };
+    return resolveForRegister(env, input, worker, debug);
   }
   // No references: dotenv's populate rule (the environment wins unless override).
   const values = new Map<string, string>();

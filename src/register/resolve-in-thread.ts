@@ -36,10 +36,11 @@ export interface RegisterSettings {
 export function resolveForRegister(
   env: NodeJS.ProcessEnv,
   input: RegisterInput,
+  worker: (env: NodeJS.ProcessEnv) => RegisterResolution = resolveInWorker,
   debug?: (line: string) => void,
 ): RegisterResolution {
   try {
-    return resolveHere(env, input, debug) ?? resolveInWorker(env);
+    return resolveHere(env, input, debug) ?? worker(env);
   } catch (error) {
     const e = isEnvmuxError(error)
       ? error

@@ -1,37 +1,25 @@
-// The register preload's worker: runs a full load (config file, async providers, retries) and
-// hands the result to the waiting main thread. Prints nothing; replies exactly once.
+// The register preload's worker: runs the asynchronous load (load-async.ts) and hands the result
+// to the waiting main thread. Prints nothing; replies exactly once.
 
 import { workerData } from 'node:worker_threads';
-import { EnvmuxError, isEnvmuxError } from '../errors.js';
-import { loadEnvironment, withConfigFile } from '../resolver/load.js';
+import type { EnvmuxError } from '../errors.js';
+import { loadForRegister } from './load-async.js';
 import type { SerializedError, WorkerReply, WorkerRequest } from './protocol.js';
 
 const request = workerData as WorkerRequest;
 
-function serialize(error: unknown): SerializedError {
-  const e = isEnvmuxError(error)
-    ? error
-    : new EnvmuxError('CONFIG', `envmux failed: ${(error as Error)?.message ?? error}`);
+function serialize(e: EnvmuxError): SerializedError {
   const { code, message, key, reference, file, line, provider, hint } = e;
   return { code, message, key, reference, file, line, provider, hint };
 }
 
-async function main(): Promise<WorkerReply> {
-  try {
-    const options = await withConfigFile({ cwd: request.cwd, deadline: request.deadline });
-    const loaded = await loadEnvironment({ ...options, audit: { source: 'register' } });
-    return {
-      values: [...loaded.values],
-      kept: loaded.kept,
-      errors: loaded.errors.map(serialize),
-      files: loaded.files,
-    };
-  } catch (error) {
-    return { values: [], kept: [], errors: [serialize(error)], files: [] };
-  }
-}
-
-void main().then((reply) => {
+void loadForRegister(request.cwd, request.deadline).then((loaded) => {
+  const reply: WorkerReply = {
+    values: [...loaded.values],
+    kept: loaded.kept,
+    errors: loaded.errors.map(serialize),
+    files: loaded.files,
+  };
   request.port.postMessage(reply);
   Atomics.store(request.signal, 0, 1);
   Atomics.notify(request.signal, 0);
