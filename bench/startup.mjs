@@ -103,66 +103,92 @@ export function runStartup() {
       ['node -e 0', ['-e', '0'], base],
       ['node --env-file=.env', ['--env-file=.env', '-e', '0']],
       ['node -r dotenv/config', ['-r', 'dotenv/config', '-e', '0'], dotenv],
-      ['node -r @dotenvx/dotenvx/config', ['-r', '@dotenvx/dotenvx/config', '-e', '0']],
+      ['node -r @dotenvx/dotenvx/config (2.x)', ['-r', '@dotenvx/dotenvx/config', '-e', '0']],
       ['node -r envmux/register', ['-r', 'envmux/register', '-e', '0']],
+      ['node --import envmux/register', ['--import', 'envmux/register', '-e', '0']],
     ];
     for (const [name, args, known] of measured) {
       const ms = known ?? time(args, cwd);
-      rows.push({ file: label, command: name, ms, vsDotenv: ms / dotenv, rss: rss(args, cwd) });
+      rows.push({
+        file: label,
+        command: name,
+        ms,
+        vsBare: ms / base,
+        vsDotenv: ms / dotenv,
+        rss: rss(args, cwd),
+      });
     }
   }
-  // envmux with 20 references to an async provider (memory, 20 ms latency): the worker bridge.
-  const refs = fixture('memory20', {
-    '.env': refEnv(50, 20),
-    'envmux.config.mjs': memoryConfig(20),
-  });
-  const dotenvRefs = time(['-r', 'dotenv/config', '-e', '0'], refs);
-  for (const [name, args] of [
-    ['node -r dotenv/config (no resolution)', ['-r', 'dotenv/config', '-e', '0']],
-    ['node -r envmux/register, 20 refs → memory @20 ms', ['-r', 'envmux/register', '-e', '0']],
-  ]) {
-    const ms = name.startsWith('node -r dotenv') ? dotenvRefs : time(args, refs);
-    rows.push({
-      file: '50 lines + 20 refs',
-      command: name,
-      ms,
-      vsDotenv: ms / dotenvRefs,
-      rss: rss(args, refs),
+  // 20 references to an asynchronous store (memory defined in envmux.config.mjs): the worker bridge
+  // under -r, the main thread under --import. Ratios against bare node on the same folder.
+  for (const latency of [0, 20]) {
+    const dir = fixture(`memory20-${latency}ms`, {
+      '.env': refEnv(50, 20),
+      'envmux.config.mjs': memoryConfig(latency),
     });
+    const base = time(['-e', '0'], dir);
+    const dotenv = time(['-r', 'dotenv/config', '-e', '0'], dir);
+    for (const [name, args, known] of [
+      ['node -e 0', ['-e', '0'], base],
+      ['node -r dotenv/config (no resolution)', ['-r', 'dotenv/config', '-e', '0'], dotenv],
+      [
+        `node -r envmux/register, 20 refs → memory @${latency} ms`,
+        ['-r', 'envmux/register', '-e', '0'],
+      ],
+      [
+        `node --import envmux/register, 20 refs → memory @${latency} ms`,
+        ['--import', 'envmux/register', '-e', '0'],
+      ],
+    ]) {
+      const ms = known ?? time(args, dir);
+      rows.push({
+        file: '50 lines + 20 async refs',
+        command: name,
+        ms,
+        vsBare: ms / base,
+        vsDotenv: ms / dotenv,
+        rss: rss(args, dir),
+      });
+    }
   }
-  // envmux with 20 references to the local vault (raw key file: resolved in-thread, no worker).
+  // 20 references to the local vault (raw key file: resolved in-thread, no worker).
   const vault = localVaultFixture(20);
+  const vaultBase = time(['-e', '0'], vault);
+  const vaultDotenv = time(['-r', 'dotenv/config', '-e', '0'], vault);
   const msVault = time(['-r', 'envmux/register', '-e', '0'], vault);
   rows.push({
-    file: '50 lines + 20 refs',
+    file: '50 lines + 20 vault refs',
     command: 'node -r envmux/register, 20 refs → local vault (raw key)',
     ms: msVault,
-    vsDotenv: msVault / dotenvRefs,
+    vsBare: msVault / vaultBase,
+    vsDotenv: msVault / vaultDotenv,
     rss: rss(['-r', 'envmux/register', '-e', '0'], vault),
   });
-  const zero = fixture('memory20-0ms', {
-    '.env': refEnv(50, 20),
-    'envmux.config.mjs': memoryConfig(0),
-  });
-  const ms0 = time(['-r', 'envmux/register', '-e', '0'], zero);
+  // The library alone: `import('envmux')` over bare node.
+  const lib = fixture('import-lib', { 'a.mjs': '', 'b.mjs': "await import('envmux');\n" });
+  const bare = time(['a.mjs'], lib);
+  const imported = time(['b.mjs'], lib);
   rows.push({
-    file: '50 lines + 20 refs',
-    command: 'node -r envmux/register, 20 refs → memory @0 ms',
-    ms: ms0,
-    vsDotenv: ms0 / dotenvRefs,
-    rss: rss(['-r', 'envmux/register', '-e', '0'], zero),
+    file: '(no .env)',
+    command: 'node -e "await import(\'envmux\')"',
+    ms: imported,
+    vsBare: imported / bare,
+    vsDotenv: Number.NaN,
+    rss: rss(['b.mjs'], lib),
+    note: `+${(imported - bare).toFixed(1)} ms over bare node`,
   });
   return rows;
 }
 
 export function startupTable(rows) {
   const lines = [
-    '| file | command | median ms | × dotenv/config | peak RSS MiB |',
-    '|---|---|---:|---:|---:|',
+    '| file | command | median ms | × bare node | × dotenv/config | peak RSS MiB |',
+    '|---|---|---:|---:|---:|---:|',
   ];
+  const ratio = (x) => (Number.isNaN(x) ? '—' : x.toFixed(2));
   for (const r of rows)
     lines.push(
-      `| ${r.file} | \`${r.command}\` | ${r.ms.toFixed(1)} | ${r.vsDotenv.toFixed(2)} | ${r.rss.toFixed(1)} |`,
+      `| ${r.file} | \`${r.command}\`${r.note ? ` (${r.note})` : ''} | ${r.ms.toFixed(1)} | ${ratio(r.vsBare)} | ${ratio(r.vsDotenv)} | ${r.rss.toFixed(1)} |`,
     );
   return lines.join('\n');
 }
