@@ -109,7 +109,7 @@ export async function redisTier(
     lastProblem = problem;
     if (options.client) return; // the caller's client: its lifetime is theirs
     if (client && current === client) current = undefined;
-    client?.disconnect?.();
+    if (client) hangUp(client);
     downUntil = Date.now() + backoff;
     backoff = Math.min(backoff * 2, MAX_BACKOFF);
   };
@@ -122,8 +122,9 @@ export async function redisTier(
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
-      commandTimeout: timeout,
+      // Commands are bounded by the race in `command`, which also marks a silent Redis down.
       connectTimeout,
+      disconnectTimeout: connectTimeout,
       // Never reconnect in the background (its timer would hold the process open): the next
       // command after the back-off opens a new connection instead.
       retryStrategy: () => null,
@@ -146,7 +147,7 @@ export async function redisTier(
           backoff = FIRST_BACKOFF;
           return resolve(client);
         }
-        if (ready) client.disconnect?.();
+        if (ready) hangUp(client);
         else markDown(client, problem);
         resolve(undefined);
       };
@@ -249,9 +250,21 @@ export async function redisTier(
           }),
         ]).finally(() => clearTimeout(timer));
       }
-      client.disconnect?.();
+      hangUp(client);
     },
   };
+}
+
+/**
+ * Close a connection now, and never reconnect it. ioredis's own `disconnect()` waits for the socket
+ * to close behind a 2 s timer that a socket closed already never clears (holding the process open),
+ * so it is called only on a live socket, which is then destroyed at once.
+ */
+function hangUp(client: RedisLike): void {
+  const stream = client.stream as Socket | undefined;
+  if (stream?.destroyed) return;
+  client.disconnect?.();
+  stream?.destroy();
 }
 
 /** The code of a connection error (`ECONNREFUSED`, ...), never its text (it may hold the URL). */

@@ -62,7 +62,9 @@ export function createManagement(options: {
           action: 'health',
           provider: tierRow.provider,
           outcome: tierRow.ok ? 'ok' : 'error',
-          ...(tierRow.ok ? {} : { code: 'UNAVAILABLE' as const }),
+          ...(tierRow.ok
+            ? {}
+            : { code: tierRow.detail?.startsWith('CONFIG') ? 'CONFIG' : 'UNAVAILABLE' }),
         });
       }
       return tierRow ? [...rows, tierRow] : rows;

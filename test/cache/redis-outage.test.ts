@@ -126,6 +126,31 @@ describe.skipIf(skip)('Redis tier outages', () => {
     expect(listener.sockets).toHaveLength(0);
   });
 
+  it('a Redis that stops answering mid-run costs one command timeout, then none', async () => {
+    const own = await startRedis();
+    const store = memory({ values });
+    const resolver = createResolver({
+      providers: [store],
+      cache: { redis: { url: own.url, key, commandTimeout: 400 } },
+      audit: false,
+    });
+    expect(await resolver.get('k0')).toBe('value-of-k0');
+    own.process.kill('SIGSTOP');
+    try {
+      const started = performance.now();
+      expect(await resolver.getMany(names.slice(1, 20))).toHaveProperty('k1', 'value-of-k1');
+      expect(performance.now() - started).toBeLessThan(400 + 1500);
+      const next = performance.now();
+      expect(await resolver.getMany(names.slice(20), { cache: false })).toHaveProperty('k20');
+      // Known down: no second wait for the command timeout.
+      expect(performance.now() - next).toBeLessThan(300);
+      await resolver.close();
+    } finally {
+      own.process.kill('SIGCONT');
+      await own.stop();
+    }
+  });
+
   it('a health row for a tier that cannot start (no key) says CONFIG', async () => {
     const resolver = createResolver({
       providers: [memory({ values: { a: '1' } })],
