@@ -1,43 +1,64 @@
-// The optional second cache tier: Redis, cache-aside, shared by processes and restarts (USERS.md #4).
-// Entries are AES-256-GCM encrypted and keyed by hashes, so neither a value nor a secret's name is
-// readable in Redis. A Redis failure is a cache miss — never an error, never a wait.
+// The optional second cache tier: Redis, cache-aside, shared by processes and restarts. Entries are
+// AES-256-GCM encrypted; keys and fields are HMACs, so neither a value nor a name is readable or
+// guessable in Redis. A Redis failure is a miss: every wait is bounded, and nothing reconnects in
+// the background or holds the process open. See docs/architecture.md, "Resolution".
 
+import type { Socket } from 'node:net';
 import { nodeCrypto } from '../crypto/lazy-crypto.js';
-import { EnvmuxError } from '../errors.js';
+import { EnvmuxError, toEnvmuxError } from '../errors.js';
 import { importLib } from '../providers/import-lib.js';
+import type { HealthResult } from '../providers/provider.js';
 import type { CachedSecret } from './secret-cache.js';
 
 export interface RedisTierOptions {
   /** `redis://...`; default `ENVMUX_REDIS_URL`. */
   url?: string;
-  /** 32-byte key (base64 or hex) that encrypts entries; default `ENVMUX_REDIS_KEY`. Required. */
+  /** 32-byte key (base64 or hex) the tier's keys are derived from; default `ENVMUX_REDIS_KEY`. Required. */
   key?: string | Uint8Array;
   /** Prefix of every Redis key; default `envmux:`. */
   prefix?: string;
   /** Longest wait for one Redis command before it counts as a miss, ms; default 250. */
   commandTimeout?: number;
-  /** An ioredis client to use instead of connecting (its options are then the caller's). */
+  /** Longest wait for a connection (TCP and Redis's ready check), ms; default 250. */
+  connectTimeout?: number;
+  /** An ioredis client to use instead of connecting (its options and lifetime are then the caller's). */
   client?: RedisLike;
   /** The `ioredis` module, for bundlers (see importLib). */
   lib?: unknown;
 }
-
-/** The few ioredis commands the tier uses. */
+/** The few ioredis members the tier uses. */
 export interface RedisLike {
+  status?: string;
+  stream?: unknown;
   hget(key: string, field: string): Promise<string | null>;
   hset(key: string, field: string, value: string): Promise<unknown>;
   pexpire(key: string, ms: number): Promise<unknown>;
   del(key: string): Promise<unknown>;
+  ping(): Promise<unknown>;
   quit(): Promise<unknown>;
+  connect?(): Promise<void>;
+  disconnect?(): void;
   on?(event: string, listener: (...args: unknown[]) => void): unknown;
-  once?(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
-/** What the resolver needs of a second tier. */
+/**
+ * What the resolver needs of a second tier. `scope` names what answered (the chain's identities, or
+ * one provider's); an entry is only ever read back under the scope it was written with.
+ */
 export interface SecondTier {
-  get(cacheKey: string, name: string): Promise<CachedSecret | undefined>;
-  set(cacheKey: string, name: string, value: CachedSecret, ttl: number): Promise<void>;
+  get(scope: string, cacheKey: string, name: string): Promise<CachedSecret | undefined>;
+  set(
+    scope: string,
+    cacheKey: string,
+    name: string,
+    value: CachedSecret,
+    ttl: number,
+  ): Promise<void>;
+  /** Forget `name` under every scope (any chain, any version). */
   invalidate(name: string): Promise<void>;
+  /** Connect if needed (ignoring the reconnect back-off) and PING, bounded. */
+  health(): Promise<HealthResult>;
+  /** Finish pending writes (bounded), hang up, and never reconnect. */
   close(): Promise<void>;
 }
 
@@ -49,85 +70,226 @@ export function wantsRedisTier(
   return !!(options?.client || options?.url || env.ENVMUX_REDIS_URL);
 }
 
-/** Connect the Redis tier (ioredis, loaded only now). */
+type RedisConstructor = new (url: string, opts: object) => RedisLike;
+
+/** Back-off between connection attempts after a failure: 1 s doubling to 30 s. */
+const FIRST_BACKOFF = 1000;
+const MAX_BACKOFF = 30_000;
+
+/** Create the Redis tier (ioredis is loaded now; the connection opens on first use). */
 export async function redisTier(
   options: RedisTierOptions = {},
   env: Record<string, string | undefined> = process.env,
 ): Promise<SecondTier> {
-  const key = decodeKey(options.key ?? env.ENVMUX_REDIS_KEY);
+  const keys = deriveKeys(decodeKey(options.key ?? env.ENVMUX_REDIS_KEY));
   const prefix = options.prefix ?? 'envmux:';
   const timeout = options.commandTimeout ?? 250;
-  let client = options.client;
-  if (!client) {
+  const connectTimeout = options.connectTimeout ?? 250;
+  const url = options.url ?? env.ENVMUX_REDIS_URL ?? '';
+  let Redis: RedisConstructor | undefined;
+  if (!options.client) {
     const mod = await importLib(
       'redis-cache',
       'ioredis',
       options.lib as never,
       () => import('ioredis'),
     );
-    const Redis = ((mod as { default?: unknown }).default ?? mod) as new (
-      url: string,
-      opts: object,
-    ) => RedisLike;
-    client = new Redis(options.url ?? env.ENVMUX_REDIS_URL ?? '', {
+    Redis = ((mod as { default?: unknown }).default ?? mod) as RedisConstructor;
+  }
+
+  let closed = false;
+  let current: RedisLike | undefined = options.client;
+  let connecting: Promise<RedisLike | undefined> | undefined;
+  let downUntil = 0;
+  let backoff = FIRST_BACKOFF;
+  let lastProblem = 'not connected';
+  const pending = new Set<Promise<unknown>>();
+
+  const markDown = (client: RedisLike | undefined, problem: string) => {
+    lastProblem = problem;
+    if (options.client) return; // the caller's client: its lifetime is theirs
+    if (client && current === client) current = undefined;
+    if (client) hangUp(client);
+    downUntil = Date.now() + backoff;
+    backoff = Math.min(backoff * 2, MAX_BACKOFF);
+  };
+
+  /** One connection attempt, bounded by connectTimeout; undefined when Redis is not there. */
+  const open = (): Promise<RedisLike | undefined> => {
+    const client = new Redis!(url, {
+      lazyConnect: true,
       // Fail fast instead of queueing while Redis is away: a miss costs less than a wait.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: timeout,
-      connectTimeout: 1000,
-      retryStrategy: (times: number) => Math.min(times * 200, 2000),
+      autoResendUnfulfilledCommands: false,
+      // Commands are bounded by the race in `command`, which also marks a silent Redis down.
+      connectTimeout,
+      disconnectTimeout: connectTimeout,
+      // Never reconnect in the background (its timer would hold the process open): the next
+      // command after the back-off opens a new connection instead.
+      retryStrategy: () => null,
     });
-    // ioredis emits 'error' while reconnecting; unhandled it would crash the process.
+    // ioredis emits 'error' on every failure; unhandled it would crash the process.
     client.on?.('error', () => {});
-    // Without an offline queue, commands sent before the connection is up fail: wait for it
-    // (bounded — an unreachable Redis means a tier that misses, not a stalled start).
-    const connecting = client;
-    await new Promise<void>((resolve) => {
-      const done = () => resolve();
-      connecting.once?.('ready', done);
-      connecting.once?.('end', done);
-      setTimeout(done, timeout * 4).unref();
+    // The tier must never keep the event loop alive: the socket is unref'd once it exists.
+    client.on?.('connect', () => (client.stream as Socket | undefined)?.unref?.());
+    client.on?.('close', () => {
+      if (current === client) markDown(client, 'connection closed');
     });
-  }
-  const redis = client;
-  const hashKey = (name: string) => prefix + sha256(name);
-  const bounded = <T>(promise: Promise<T>): Promise<T | undefined> =>
-    Promise.race([
-      promise.catch(() => undefined),
-      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), timeout).unref()),
-    ]);
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (ready: boolean, problem = '') => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (ready && !closed) {
+          current = client;
+          backoff = FIRST_BACKOFF;
+          return resolve(client);
+        }
+        if (ready) hangUp(client);
+        else markDown(client, problem);
+        resolve(undefined);
+      };
+      const timer = setTimeout(() => settle(false, 'connect timeout'), connectTimeout);
+      client.connect!().then(
+        () => settle(true),
+        (error: unknown) => settle(false, `unreachable (${errorCode(error)})`),
+      );
+    });
+  };
+
+  /** The ready connection, one being opened, or undefined (closed, or down within its back-off). */
+  const connection = (force = false): Promise<RedisLike | undefined> => {
+    if (closed) return Promise.resolve(undefined);
+    if (options.client) return Promise.resolve(options.client);
+    if (current && current.status === 'ready') return Promise.resolve(current);
+    if (connecting) return connecting;
+    if (!force && Date.now() < downUntil) return Promise.resolve(undefined);
+    connecting = open().finally(() => {
+      connecting = undefined;
+    });
+    return connecting;
+  };
+
+  /** Run one command bounded by the command timeout; undefined on any failure or timeout. */
+  const command = async <T>(run: (redis: RedisLike) => Promise<T>): Promise<T | undefined> => {
+    const redis = await connection();
+    if (!redis) return undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = Symbol('timeout');
+    const result = await Promise.race([
+      run(redis).catch(() => undefined),
+      new Promise<typeof timedOut>((resolve) => {
+        timer = setTimeout(() => resolve(timedOut), timeout);
+      }),
+    ]).finally(() => clearTimeout(timer));
+    if (result === timedOut) {
+      // A Redis that stops answering is treated as down, so later reads do not wait again.
+      markDown(redis, 'command timeout');
+      return undefined;
+    }
+    return result as T | undefined;
+  };
+
+  const hashKey = (name: string) => prefix + keys.mac('name', name);
+  const fieldOf = (scope: string, cacheKey: string) => keys.mac('field', `${scope}\0${cacheKey}`);
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    pending.add(promise);
+    void promise.finally(() => pending.delete(promise));
+    return promise;
+  };
 
   return {
-    async get(cacheKey, name) {
-      const field = sha256(cacheKey);
-      const stored = await bounded(redis.hget(hashKey(name), field));
+    async get(scope, cacheKey, name) {
+      const k = hashKey(name);
+      const field = fieldOf(scope, cacheKey);
+      const stored = await command((redis) => redis.hget(k, field));
       if (!stored) return undefined;
       try {
-        return JSON.parse(decrypt(key, stored, `${hashKey(name)}:${field}`)) as CachedSecret;
+        return JSON.parse(decrypt(keys.entries, stored, `${k}:${field}`)) as CachedSecret;
       } catch {
         return undefined; // tampered, or written under another key: a miss
       }
     },
-    async set(cacheKey, name, value, ttl) {
+    async set(scope, cacheKey, name, value, ttl) {
       const k = hashKey(name);
-      const field = sha256(cacheKey);
-      await bounded(
-        redis
-          .hset(k, field, encrypt(key, JSON.stringify(value), `${k}:${field}`))
-          .then(() => redis.pexpire(k, Math.max(1, Math.round(ttl)))),
+      const field = fieldOf(scope, cacheKey);
+      const sealed = encrypt(keys.entries, JSON.stringify(value), `${k}:${field}`);
+      await track(
+        command((redis) =>
+          redis.hset(k, field, sealed).then(() => redis.pexpire(k, Math.max(1, Math.round(ttl)))),
+        ),
       );
     },
     async invalidate(name) {
-      await bounded(redis.del(hashKey(name)));
+      await track(command((redis) => redis.del(hashKey(name))));
+    },
+    async health() {
+      const started = performance.now();
+      const redis = await connection(true);
+      const pong = redis ? await command((r) => r.ping()) : undefined;
+      const latencyMs = performance.now() - started;
+      if (pong !== undefined) return { ok: true, latencyMs, detail: 'ready' };
+      return { ok: false, latencyMs, detail: `UNAVAILABLE: Redis ${lastProblem}` };
     },
     async close() {
-      if (!options.client) await bounded(redis.quit());
+      if (closed) return;
+      await Promise.allSettled([...pending]);
+      closed = true;
+      const client = current;
+      current = undefined;
+      if (options.client || !client) return;
+      // QUIT lets Redis finish what it received; then hang up whatever happened.
+      if (client.status === 'ready') {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          client.quit().catch(() => undefined),
+          new Promise((resolve) => {
+            timer = setTimeout(resolve, timeout);
+          }),
+        ]).finally(() => clearTimeout(timer));
+      }
+      hangUp(client);
     },
   };
 }
 
-function sha256(text: string): string {
-  return nodeCrypto().createHash('sha256').update(text).digest('hex');
+/**
+ * Close a connection now, and never reconnect it. ioredis's own `disconnect()` waits for the socket
+ * to close behind a 2 s timer that a socket closed already never clears (holding the process open),
+ * so it is called only on a live socket, which is then destroyed at once.
+ */
+function hangUp(client: RedisLike): void {
+  const stream = client.stream as Socket | undefined;
+  if (stream?.destroyed) return;
+  client.disconnect?.();
+  stream?.destroy();
+}
+
+/** The code of a connection error (`ECONNREFUSED`, ...), never its text (it may hold the URL). */
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : toEnvmuxError(error).code;
+}
+
+/**
+ * Two keys from the configured one (HKDF-SHA-256, distinct labels): one encrypts entries, the other
+ * keys the HMACs that name them, so a name's Redis key cannot be recomputed without the secret key.
+ */
+function deriveKeys(master: Buffer): {
+  entries: Buffer;
+  mac(label: string, text: string): string;
+} {
+  const crypto = nodeCrypto();
+  const derive = (info: string) =>
+    Buffer.from(crypto.hkdfSync('sha256', master, Buffer.alloc(0), info, 32));
+  const names = derive('envmux redis names');
+  return {
+    entries: derive('envmux redis entries'),
+    mac: (label, text) =>
+      crypto.createHmac('sha256', names).update(`${label}\0${text}`).digest('hex'),
+  };
 }
 
 function decodeKey(key: string | Uint8Array | undefined): Buffer {

@@ -24,10 +24,17 @@ export interface CacheOptions {
 }
 
 export interface CacheStats {
+  /** Lookups the in-process tier answered. */
   hits: number;
+  /** Second-tier (Redis) hits: lookups the in-process tier missed and Redis answered. */
+  l2Hits: number;
+  /** Lookups neither tier answered (a provider was asked). */
   misses: number;
+  /** Expired entries served while their provider was down. */
   stale: number;
+  /** (hits + l2Hits) / lookups. */
   hitRate: number;
+  /** Entries in the in-process tier. */
   size: number;
 }
 
@@ -85,6 +92,7 @@ export class SecretCache {
     const total = this.hits + this.misses;
     return {
       hits: this.hits,
+      l2Hits: 0,
       misses: this.misses,
       stale: this.staleServed,
       hitRate: total ? this.hits / total : 0,

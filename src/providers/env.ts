@@ -20,6 +20,7 @@ export function env(options: EnvProviderOptions = {}): Provider {
   return {
     id: options.id ?? 'env',
     type: 'env',
+    identity: `env|${prefix}`,
     getSync,
     async get(name) {
       return getSync(name);

@@ -59,6 +59,7 @@ export function file(options: FileProviderOptions = {}): Provider {
   return {
     id,
     type: 'file',
+    identity: `file|${dir}`,
     getSync,
     async get(name) {
       return getSync(name);

@@ -85,6 +85,7 @@ export function memory(options: MemoryProviderOptions = {}): MemoryProvider {
   const provider: MemoryProvider = {
     id,
     type: 'memory',
+    identity: `memory|${crypto.randomUUID()}`, // one instance, one store
     ttl: options.ttl,
     batchSize: options.batchSize ?? 100,
     calls,

@@ -74,6 +74,13 @@ export interface Provider {
   readonly type: string;
   /** Most names one `getMany` call takes (e.g. 20 for AWS BatchGetSecretValue). */
   readonly batchSize?: number;
+  /**
+   * What this store is, independently of its chain id: type and location (region/account, project,
+   * vault URL, address and mount, cluster, directory) and name prefix. The shared (Redis) cache tier
+   * keys answers by it, so two resolvers share an entry only when the same store answered. Without
+   * one, a provider's answers are shared by nothing outside this process.
+   */
+  readonly identity?: string;
   /** Cache time-to-live for this provider's values, in ms (overrides the resolver's default). */
   readonly ttl?: number;
   /** Resolve to the value, or `undefined` when the secret does not exist here. */

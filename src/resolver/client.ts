@@ -97,7 +97,6 @@ const DEFAULT_FAILOVER: ErrorCode[] = ['NOT_FOUND', 'UNAVAILABLE', 'TIMEOUT', 'T
 /** Create a resolver client. */
 export function createResolver(options: ResolverOptions = {}): Resolver {
   const environment = options.env ?? process.env;
-  const tiers = createCacheTiers(options.cache, environment);
   const audit = options.audit === false ? undefined : (options.audit?.log ?? processAuditLog());
   const auditSource = options.audit ? options.audit.source : undefined;
   if (audit && options.audit) {
@@ -108,6 +107,13 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     ? (entry) => audit.record(auditSource ? { source: auditSource, ...entry } : entry)
     : () => {};
   const chain = createChain(options.providers, environment);
+  const failover =
+    options.failover === false
+      ? false
+      : options.failover === true || !options.failover
+        ? DEFAULT_FAILOVER
+        : options.failover;
+  const tiers = createCacheTiers(options.cache, environment, { chain, failover });
   const call = createCaller({
     timeout: parseDuration(options.timeout ?? environment.ENVMUX_TIMEOUT, 5000),
     retry: options.retry ?? {},
@@ -120,17 +126,12 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     call,
     tiers,
     record,
-    failover:
-      options.failover === false
-        ? false
-        : options.failover === true || !options.failover
-          ? DEFAULT_FAILOVER
-          : options.failover,
+    failover,
   });
 
   return {
     ...createWrites({ chain, call, tiers, record, writeTo: options.writeTo }),
-    ...createManagement({ chain, call, record }),
+    ...createManagement({ chain, call, record, cacheHealth: tiers.health }),
     async get(name, getOptions = {}) {
       const request: SecretRequest = {
         scheme: getOptions.provider ?? 'secret',

@@ -20,6 +20,8 @@ export function createManagement(options: {
   chain: Chain;
   call: ProviderCaller;
   record: AuditLog['record'];
+  /** The cache tier's own row (provider `cache:redis`), when a second tier is configured. */
+  cacheHealth?: () => Promise<(HealthResult & { provider: string }) | undefined>;
 }): Management {
   const { chain, call, record } = options;
   return {
@@ -54,31 +56,47 @@ export function createManagement(options: {
       throw new EnvmuxError('NOT_FOUND', `no provider keeps versions of "${name}"`);
     },
     async health() {
-      return Promise.all(
-        (await chain.providers()).map(async (p) => {
-          const started = performance.now();
-          try {
-            const result = p.health
-              ? await call(p, 'health', (signal) => p.health!({ signal }))
-              : { ok: true };
-            record({ action: 'health', provider: p.id, outcome: result.ok ? 'ok' : 'error' });
-            return {
-              ...result,
-              provider: p.id,
-              latencyMs: result.latencyMs ?? performance.now() - started,
-            };
-          } catch (error) {
-            const e = toEnvmuxError(error, { provider: p.id });
-            record({ action: 'health', provider: p.id, outcome: 'error', code: e.code });
-            return {
-              ok: false,
-              provider: p.id,
-              detail: e.code,
-              latencyMs: performance.now() - started,
-            };
-          }
-        }),
-      );
+      const [rows, tierRow] = await Promise.all([providerHealth(), options.cacheHealth?.()]);
+      if (tierRow) {
+        record({
+          action: 'health',
+          provider: tierRow.provider,
+          outcome: tierRow.ok ? 'ok' : 'error',
+          ...(tierRow.ok
+            ? {}
+            : { code: tierRow.detail?.startsWith('CONFIG') ? 'CONFIG' : 'UNAVAILABLE' }),
+        });
+      }
+      return tierRow ? [...rows, tierRow] : rows;
     },
   };
+
+  /** One row per provider of the chain. */
+  async function providerHealth() {
+    return Promise.all(
+      (await chain.providers()).map(async (p) => {
+        const started = performance.now();
+        try {
+          const result = p.health
+            ? await call(p, 'health', (signal) => p.health!({ signal }))
+            : { ok: true };
+          record({ action: 'health', provider: p.id, outcome: result.ok ? 'ok' : 'error' });
+          return {
+            ...result,
+            provider: p.id,
+            latencyMs: result.latencyMs ?? performance.now() - started,
+          };
+        } catch (error) {
+          const e = toEnvmuxError(error, { provider: p.id });
+          record({ action: 'health', provider: p.id, outcome: 'error', code: e.code });
+          return {
+            ok: false,
+            provider: p.id,
+            detail: e.code,
+            latencyMs: performance.now() - started,
+          };
+        }
+      }),
+    );
+  }
 }

@@ -99,12 +99,8 @@ export function createReadPath(options: ReadPathOptions): Answer {
     useCache: boolean,
     signal?: AbortSignal,
   ): Promise<{ tierHit: CachedSecret; ttl?: number } | ChainResult> => {
-    const tier = await tiers.second();
-    const hit = tier && useCache ? await tier.get(key, request.name) : undefined;
-    if (hit) {
-      const ttl = (await chain.providers()).find((p) => p.id === hit.provider)?.ttl;
-      return { tierHit: hit, ttl };
-    }
+    const hit = await tiers.readSecond(request, key, useCache);
+    if (hit) return { tierHit: hit.entry, ttl: hit.ttl };
     return fetchThroughChain(request, signal);
   };
 
@@ -156,9 +152,7 @@ export function createReadPath(options: ReadPathOptions): Answer {
         const entry: CachedSecret = { value: result.value, provider: provider.id };
         if (provider.isEntry?.(request.name)) entry.entry = true;
         cache?.set(key, entry, provider.ttl);
-        void tiers
-          .second()
-          ?.then((tier) => tier.set(key, request.name, entry, provider.ttl ?? tiers.defaultTtl));
+        tiers.writeSecond(request, key, entry, provider);
         record({
           action: 'get',
           key: request.name,

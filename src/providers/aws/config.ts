@@ -143,6 +143,24 @@ export function clientSettings(
   return { ...settings, ...options.clientConfig };
 }
 
+/**
+ * A store's identity for the shared cache tier (see `Provider.identity`): service, region, endpoint,
+ * name prefix and the configured principal (role ARN, access key id, profile). Undefined — never
+ * shared across processes — when the principal is a function or the client was handed in.
+ */
+export function awsIdentity(service: string, options: AwsCommonOptions, prefix: string) {
+  const c = options.credentials;
+  if (options.client || typeof c === 'function') return undefined;
+  const env = process.env;
+  const principal = c
+    ? isRole(c)
+      ? c.roleArn
+      : c.accessKeyId
+    : env.AWS_ROLE_ARN || env.AWS_ACCESS_KEY_ID || `profile:${env.AWS_PROFILE ?? 'default'}`;
+  const region = options.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '';
+  return [service, region, options.endpoint ?? '', prefix, principal].join('|');
+}
+
 /** Environment → common options: region, endpoint, explicit keys when the record holds them. */
 export function commonOptionsFromEnv(
   environment: Record<string, string | undefined>,

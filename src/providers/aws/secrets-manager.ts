@@ -10,6 +10,7 @@ import { importLibOnce } from '../import-lib.js';
 import type { Provider, SecretInfo, VersionInfo } from '../provider.js';
 import {
   type AwsCommonOptions,
+  awsIdentity,
   clientSettings,
   commonOptionsFromEnv,
   lazyClient,
@@ -143,6 +144,7 @@ export function aws(options: AwsProviderOptions = {}): Provider {
   const provider: Provider = {
     id,
     type: 'aws',
+    identity: awsIdentity('aws', options, prefix),
     ttl: options.ttl,
     async get(name, ctx) {
       try {

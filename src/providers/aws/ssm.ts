@@ -7,6 +7,7 @@ import { importLibOnce } from '../import-lib.js';
 import type { Provider, SecretInfo, VersionInfo } from '../provider.js';
 import {
   type AwsCommonOptions,
+  awsIdentity,
   clientSettings,
   commonOptionsFromEnv,
   lazyClient,
@@ -113,6 +114,7 @@ export function ssm(options: SsmProviderOptions = {}): Provider {
   const provider: Provider = {
     id,
     type: 'ssm',
+    identity: awsIdentity('ssm', options, prefix),
     ttl: options.ttl,
     async get(name, ctx) {
       let selector = '';

@@ -270,6 +270,7 @@ export function azure(options: AzureProviderOptions = {}): Provider {
   const provider: Provider = {
     id,
     type: 'azure',
+    identity: ((url) => (url ? `azure|${url}|${prefix}` : undefined))(azureVaultUrl(options, env)),
     ttl: options.ttl,
 
     async get(name, ctx) {

@@ -378,6 +378,9 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
   const provider: GcpProvider = {
     id,
     type: 'gcp',
+    identity: ((p) => (p ? `gcp|${p}|${location ?? ''}|${prefix}` : undefined))(
+      options.projectId || env.GCP_PROJECT_ID || env.GOOGLE_CLOUD_PROJECT,
+    ),
     ttl: options.ttl,
 
     async get(name, ctx) {

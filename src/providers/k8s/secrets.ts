@@ -9,7 +9,7 @@
 // client-node's KubeConfig already does well, so it is imported then (an optional peer), for
 // credentials only.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { EnvmuxError } from '../../errors.js';
@@ -268,6 +268,10 @@ export function k8s(options: K8sProviderOptions = {}): K8sProvider {
   const provider: K8sProvider = {
     id,
     type: 'k8s',
+    identity: k8sIdentity(
+      connectionOf(options, env),
+      options.namespace ?? env.K8S_SECRET_NAMESPACE,
+    ),
     ttl: options.ttl,
     batchSize: 100,
 
@@ -446,6 +450,16 @@ function connectionOf(
       ];
   const file = candidates.find((f) => existsSync(f)) ?? candidates[0]!;
   return { kind: 'kubeconfig', file, context: options.context, lib: options.lib };
+}
+
+/** The store's identity for the shared cache tier: the API server or kubeconfig, and the namespace. */
+function k8sIdentity(c: K8sConnection, namespace: string | undefined): string {
+  if (c.kind === 'kubeconfig') return `k8s|${c.file}#${c.context ?? ''}|${namespace ?? ''}`;
+  let podNamespace = namespace;
+  try {
+    podNamespace ||= readFileSync(c.namespaceFile, 'utf8').trim();
+  } catch {}
+  return `k8s|${c.server}|${podNamespace ?? ''}`;
 }
 
 /** A Secret's `data` value (base64) as text; bytes that are not UTF-8 stay base64, as stored. */

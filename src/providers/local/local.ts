@@ -444,6 +444,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
   const provider: LocalProvider = {
     id,
     type: 'local',
+    identity: `local|${path}`,
     ttl: options.ttl,
     path,
     get locked() {

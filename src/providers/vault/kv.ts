@@ -448,6 +448,7 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
   const provider: VaultProvider = {
     id,
     type: 'vault',
+    identity: `vault|${address}|${namespace ?? ''}|${defaultMount}|${prefix}`,
     ttl: options.ttl,
     session: session.stats,
 
