@@ -3,7 +3,6 @@
 
 import type { Command } from 'commander';
 import { EnvmuxAggregateError, EnvmuxError } from '../errors.js';
-import { redact } from '../mask/redactor.js';
 import type { Provider } from '../providers/provider.js';
 import { buildProvider, isProviderType } from '../providers/registry.js';
 import { buildChain } from '../resolver/chain.js';
@@ -20,6 +19,7 @@ import {
   exitWhenFlushed,
   hasReference,
   loadForCommand,
+  MessageScrubber,
   schemeTest,
 } from './command-env.js';
 
@@ -170,14 +170,16 @@ export async function check(flags: CheckFlags): Promise<CheckReport> {
   } catch (error) {
     problems.push(asProblem(error));
   }
+  // One scrubber for every message (built on the first), not one per problem.
+  const scrubber = new MessageScrubber(secrets);
   report.problems = problems.map((e) => ({
     code: e.code,
     key: e.key ?? null,
     file: e.file ?? null,
     line: e.line ?? null,
     reference: e.reference ?? null,
-    message: redact(e.message, secrets),
-    hint: e.hint ? redact(e.hint, secrets) : null,
+    message: scrubber.scrub(e.message),
+    hint: e.hint ? scrubber.scrub(e.hint) : null,
   }));
   report.ok = problems.length === 0;
   return report;
