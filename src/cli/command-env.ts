@@ -188,16 +188,30 @@ export function asProblem(error: unknown): EnvmuxError {
   return new EnvmuxError('CONFIG', error instanceof Error ? error.message : String(error));
 }
 
+/** Values longer than this are left out of the message scrubber (a message is far shorter). */
+const MESSAGE_VALUE_MAX = 64 * 1024;
+/** The message scrubber's size bound: values, then encoded forms while they fit. */
+const MESSAGE_MASK_BYTES = 2 ** 20;
+
 /**
  * Scrubs messages of every value a load saw. The masker is built once, on the first message (a
- * load without problems never builds it), however many problems there are.
+ * load without problems never builds it), however many problems there are; it holds the values a
+ * message can contain (up to 64 KiB; a longer message is scrubbed of every value).
  */
 export class MessageScrubber {
   private masker: Masker | undefined;
+  private full: Masker | undefined;
   constructor(private readonly secrets: Iterable<string>) {}
 
   scrub(text: string): string {
-    this.masker ??= new Masker(this.secrets);
+    if (text.length > MESSAGE_VALUE_MAX) {
+      this.full ??= new Masker(this.secrets, { maxBytes: MESSAGE_MASK_BYTES });
+      return this.full.redact(text);
+    }
+    this.masker ??= new Masker(
+      [...this.secrets].filter((s) => s.length <= MESSAGE_VALUE_MAX),
+      { maxBytes: MESSAGE_MASK_BYTES },
+    );
     return this.masker.redact(text);
   }
 
