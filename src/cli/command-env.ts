@@ -46,8 +46,7 @@ export function addEnvOptions(command: Command): Command {
       '--provider <ids>',
       'provider chain, in order (repeatable or comma-separated; ids of the config file or types such as file, env; default: auto-detected or ENVMUX_PROVIDERS)',
       listOption('--provider'),
-    )
-    .option('--debug', 'names-only diagnostics on stderr (also ENVMUX_DEBUG=1 or DEBUG=envmux)');
+    );
 }
 
 /** A repeatable, comma-separated option; a missing value (the next word is an option or `--`) is refused. */

@@ -39,6 +39,10 @@ export function register(program: Command): void {
     .argument('[args...]', 'its arguments')
     .option('--no-mask', 'do not mask secret values in the output (the terminal passes through)')
     .option('--override', 'let env file values replace variables already set in the environment')
+    .option(
+      '--debug',
+      'say on stderr which keys are masked, names only (also ENVMUX_DEBUG=1 or DEBUG=envmux)',
+    )
     .passThroughOptions()
     .addHelpText(
       'after',
