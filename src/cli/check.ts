@@ -3,12 +3,13 @@
 
 import type { Command } from 'commander';
 import { EnvmuxAggregateError, EnvmuxError } from '../errors.js';
-import { redact } from '../mask/redactor.js';
 import type { Provider } from '../providers/provider.js';
 import { buildProvider, isProviderType } from '../providers/registry.js';
 import { buildChain } from '../resolver/chain.js';
-import { envFilesFor, readEnvFiles } from '../resolver/files.js';
+import { findConfigFile, readConfigFile } from '../resolver/config-file.js';
+import { displayPath, envFilesFor, readEnvFiles } from '../resolver/files.js';
 import type { EnvEntry } from '../resolver/parse.js';
+import { Evaluation } from '../resolver/resolve.js';
 import { type Reference, ScanError, scan, type Template } from '../resolver/scan.js';
 import { validate } from '../resolver/validate.js';
 import {
@@ -20,13 +21,28 @@ import {
   exitWhenFlushed,
   hasReference,
   loadForCommand,
+  MessageScrubber,
   schemeTest,
 } from './command-env.js';
+import { lintConfigKeys, lintEnvFiles } from './lint.js';
 
 interface CheckFlags extends EnvFlags {
   resolve: boolean;
   json?: boolean;
+  strict?: boolean;
 }
+
+/** Exit codes of `envmux check`. */
+export const CHECK_EXIT = {
+  /** No errors (and, with --strict, no warnings). */
+  ok: 0,
+  /** Errors found (or warnings, with --strict). */
+  problems: 1,
+  /** The check could not run: a bad option, a config file that does not load, an unknown --provider. */
+  unusable: 2,
+} as const;
+
+type ReportedProblem = CheckReport['problems'][number];
 
 /** What `check` found; `--json` prints this. */
 export interface CheckReport {
@@ -41,6 +57,11 @@ export interface CheckReport {
   resolved: boolean;
   /** Whether a schema was validated. */
   validated: boolean;
+  /** Whether warnings fail the check (--strict). */
+  strict: boolean;
+  /** The exit code: see {@link CHECK_EXIT}. */
+  exitCode: number;
+  /** Errors: what cannot be meant. */
   problems: Array<{
     code: string;
     key: string | null;
@@ -50,6 +71,8 @@ export interface CheckReport {
     message: string;
     hint: string | null;
   }>;
+  /** Warnings: what may be meant (failures with --strict). Same shape as problems. */
+  warnings: ReportedProblem[];
 }
 
 export function register(program: Command): void {
@@ -63,18 +86,30 @@ export function register(program: Command): void {
       'only parse: grammar, schemes and provider ids, fetching nothing (for builds without access to secrets)',
     )
     .option('--json', 'print the report as JSON on stdout')
+    .option('--strict', 'fail on warnings too')
     .addHelpText(
       'after',
       `
-Exit code 0 when everything resolves (and the schema, if the config file has one, validates);
-1 with every problem listed (file:line, key, reference, code). Values are never printed.
-With --no-resolve the schema is not validated (it needs the values).
+Errors (what cannot be meant): an unresolvable or malformed reference, a malformed line (BAD LINE,
+K EY=3, =novalue), a quote that never closes, no env file at all, a config key that is a typo of a
+known one, a schema failure. Warnings (what may be meant): a key set twice in one file, a quoted
+value running over lines that look like assignments, an unknown config key, a --provider chain no
+reference uses. Values are never printed. With --no-resolve the schema is not validated.
+
+Exit codes: 0 no errors (warnings are listed; with --strict, none either); 1 errors (or warnings
+with --strict), every one listed (file:line, key, reference, code); 2 the check could not run (a
+bad option, a config file that does not load, an unknown --provider).
 
 Examples:
   envmux check
   envmux check -f .env.production --provider aws --json
   envmux check --no-resolve          # in a Docker build, without credentials`,
     );
+  // A usage error (an option without its value, an unknown option) is exit code 2.
+  command.exitOverride((error) => {
+    if (error.exitCode === 0) process.exit(0);
+    process.exit(CHECK_EXIT.unusable);
+  });
   addEnvOptions(command).action(async (flags: CheckFlags) => {
     const report = await check(flags);
     if (flags.json) {
@@ -82,34 +117,45 @@ Examples:
     } else {
       printReport(report);
     }
-    exitWhenFlushed(report.ok ? 0 : 1);
+    exitWhenFlushed(report.exitCode);
   });
+}
+
+function describeReported(p: ReportedProblem): string {
+  return new EnvmuxError(p.code as EnvmuxError['code'], p.message, {
+    key: p.key ?? undefined,
+    file: p.file ?? undefined,
+    line: p.line ?? undefined,
+    reference: p.reference ?? undefined,
+    hint: p.hint ?? undefined,
+  }).describe();
 }
 
 function printReport(report: CheckReport): void {
   const files = report.files.length ? report.files.join(', ') : 'no env files';
+  const w = report.warnings.length;
+  const warnings = w ? `, ${w} warning${w === 1 ? '' : 's'}` : '';
+  const listWarnings = () => {
+    for (const p of report.warnings) process.stderr.write(`  - warning: ${describeReported(p)}\n`);
+  };
   if (report.ok) {
     const what = report.resolved
       ? `${report.references} reference${report.references === 1 ? '' : 's'} resolved`
       : `${report.references} reference${report.references === 1 ? '' : 's'} parsed, not resolved (--no-resolve)`;
     const schema = report.validated ? ', schema valid' : '';
     process.stderr.write(
-      `envmux check: ok — ${report.keys} key${report.keys === 1 ? '' : 's'} from ${files}, ${what}${schema}\n`,
+      `envmux check: ok — ${report.keys} key${report.keys === 1 ? '' : 's'} from ${files}, ${what}${schema}${warnings}\n`,
     );
+    listWarnings();
     return;
   }
   const n = report.problems.length;
-  process.stderr.write(`envmux check: ${n} problem${n === 1 ? '' : 's'} (${files})\n`);
-  for (const p of report.problems) {
-    const problem = new EnvmuxError(p.code as EnvmuxError['code'], p.message, {
-      key: p.key ?? undefined,
-      file: p.file ?? undefined,
-      line: p.line ?? undefined,
-      reference: p.reference ?? undefined,
-      hint: p.hint ?? undefined,
-    });
-    process.stderr.write(`  - ${problem.describe()}\n`);
-  }
+  const strict = report.strict && w ? ' (--strict: warnings fail)' : '';
+  process.stderr.write(
+    `envmux check: ${n} problem${n === 1 ? '' : 's'}${warnings} (${files})${strict}\n`,
+  );
+  for (const p of report.problems) process.stderr.write(`  - ${describeReported(p)}\n`);
+  listWarnings();
 }
 
 /** Run the check; never throws (a broken config file is a problem like any other). */
@@ -121,12 +167,53 @@ export async function check(flags: CheckFlags): Promise<CheckReport> {
     references: 0,
     resolved: flags.resolve,
     validated: false,
+    strict: !!flags.strict,
+    exitCode: CHECK_EXIT.problems,
     problems: [],
+    warnings: [],
   };
   let secrets: Set<string> = new Set();
   const problems: EnvmuxError[] = [];
+  const warnings: EnvmuxError[] = [];
+  let unusable = false;
   try {
-    const options = await commandLoadOptions(flags);
+    let options: CommandLoadOptions;
+    try {
+      options = await commandLoadOptions(flags);
+      const env = options.env ?? options.processEnv ?? process.env;
+      const cwd = options.cwd ?? process.cwd();
+      const found = findConfigFile(cwd, env);
+      if (found) {
+        const file = displayPath(found.path, cwd);
+        for (const f of lintConfigKeys(await readConfigFile(found), file)) {
+          (f.severity === 'error' ? problems : warnings).push(f.problem);
+        }
+      }
+      const unknown = (options.providers ?? []).filter(
+        (p): p is string => typeof p === 'string' && !isProviderType(p),
+      );
+      if (unknown.length) {
+        throw new EnvmuxError(
+          'CONFIG',
+          `unknown provider${unknown.length === 1 ? '' : 's'} ${unknown.map((id) => `"${id}"`).join(', ')} in --provider`,
+          {
+            hint: 'use a provider type (local, env, file, aws, ...) or the id of a provider of the config file',
+          },
+        );
+      }
+    } catch (error) {
+      unusable = true;
+      throw error;
+    }
+    const env = options.env ?? options.processEnv ?? process.env;
+    const cwd = options.cwd ?? process.cwd();
+    const paths = envFilesFor(options, env);
+    for (const f of lintEnvFiles(
+      paths.map((p) => p.path),
+      paths.map((p) => displayPath(p.path, cwd)),
+    )) {
+      (f.severity === 'error' ? problems : warnings).push(f.problem);
+    }
     if (flags.resolve) {
       const load = await loadForCommand(options);
       secrets = load.secrets;
@@ -167,20 +254,60 @@ export async function check(flags: CheckFlags): Promise<CheckReport> {
       report.references = found.references;
       problems.push(...found.problems);
     }
+    if (!report.files.length && !problems.some((p) => p.file)) {
+      problems.push(
+        new EnvmuxError('CONFIG', 'no env file found: there is nothing to check', {
+          hint: `looked for ${paths.map((p) => displayPath(p.path, cwd)).join(', ')}; pass -f FILE or set ENVMUX_FILES`,
+        }),
+      );
+    }
+    if (flags.provider?.length && !usesProviders(report.keys ? options : undefined, cwd, env)) {
+      warnings.push(
+        new EnvmuxError('CONFIG', '--provider was given, but no reference reads a provider', {
+          hint: 'drop --provider, or check that the env files are the ones you meant',
+        }),
+      );
+    }
   } catch (error) {
     problems.push(asProblem(error));
   }
-  report.problems = problems.map((e) => ({
+  // One scrubber for every message (built on the first), not one per problem.
+  const scrubber = new MessageScrubber(secrets);
+  const reported = (e: EnvmuxError): ReportedProblem => ({
     code: e.code,
     key: e.key ?? null,
     file: e.file ?? null,
     line: e.line ?? null,
     reference: e.reference ?? null,
-    message: redact(e.message, secrets),
-    hint: e.hint ? redact(e.hint, secrets) : null,
-  }));
-  report.ok = problems.length === 0;
+    message: scrubber.scrub(e.message),
+    hint: e.hint ? scrubber.scrub(e.hint) : null,
+  });
+  report.problems = problems.map(reported);
+  report.warnings = warnings.map(reported);
+  report.ok = problems.length === 0 && !(flags.strict && warnings.length);
+  report.exitCode = unusable
+    ? CHECK_EXIT.unusable
+    : report.ok
+      ? CHECK_EXIT.ok
+      : CHECK_EXIT.problems;
   return report;
+}
+
+/** Whether any active reference of the env files reads a provider (a scheme other than env:). */
+function usesProviders(
+  options: CommandLoadOptions | undefined,
+  cwd: string,
+  env: Record<string, string | undefined>,
+): boolean {
+  if (!options) return false;
+  const { entries } = readEnvFiles(envFilesFor(options, env), cwd);
+  const evaluation = new Evaluation(entries.values(), {
+    processEnv: options.processEnv ?? process.env,
+    override: options.override,
+    expand: options.expand,
+    isScheme: schemeTest(options),
+  });
+  return [...evaluation.schemes()].some((s) => s !== 'env');
 }
 
 /**

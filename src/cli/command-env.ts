@@ -2,9 +2,9 @@
 // build (config file merged under them), and a load that also reports which values are secrets.
 // Never prints a value; messages it prints are scrubbed of every value the load saw.
 
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { EnvmuxError, isEnvmuxError } from '../errors.js';
-import { redact } from '../mask/redactor.js';
+import { Masker } from '../mask/redactor.js';
 import { isProviderType } from '../providers/registry.js';
 import type { ProviderInput } from '../resolver/chain.js';
 import type { Resolver } from '../resolver/client.js';
@@ -25,22 +25,52 @@ export interface EnvFlags {
   file?: string[];
   provider?: string[];
   override?: boolean;
+  debug?: boolean;
 }
 
 export type CommandLoadOptions = LoadOptions<StandardSchemaV1 | undefined>;
 
-/** Add `-f, --file <path>` (repeatable) and `--provider <ids...>` to a command. */
+/**
+ * Add `-f, --file <path>` and `--provider <ids>` to a command. Each takes exactly one word (never
+ * variadic, so the command after them is not swallowed): repeat the option or separate with commas.
+ * A value starting with `-` (`-f -- node`) is refused: the option is missing its value.
+ */
 export function addEnvOptions(command: Command): Command {
   return command
     .option(
-      '-f, --file <path>',
-      'env file to read, highest precedence first (repeatable; default: ENVMUX_FILES, else .env.local and .env)',
-      (value: string, previous: string[] = []) => [...previous, value],
+      '-f, --file <paths>',
+      'env file to read, highest precedence first (repeatable or comma-separated; default: ENVMUX_FILES, else .env.$NODE_ENV.local, .env.local, .env.$NODE_ENV, .env)',
+      listOption('-f, --file'),
     )
     .option(
-      '--provider <ids...>',
-      'provider chain, in order (ids of the config file or types such as file, env; default: auto-detected or ENVMUX_PROVIDERS)',
+      '--provider <ids>',
+      'provider chain, in order (repeatable or comma-separated; ids of the config file or types such as file, env; default: auto-detected or ENVMUX_PROVIDERS)',
+      listOption('--provider'),
     );
+}
+
+/** A repeatable, comma-separated option; a missing value (the next word is an option or `--`) is refused. */
+function listOption(name: string): (value: string, previous?: string[]) => string[] {
+  return (value, previous = []) => {
+    if (value.startsWith('-')) {
+      throw new InvalidArgumentError(
+        `${name} needs a value, got "${value}" (write the option's value before --)`,
+      );
+    }
+    const items = value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
+    if (!items.length) throw new InvalidArgumentError(`${name} needs a value`);
+    return [...previous, ...items];
+  };
+}
+
+/** Whether names-only diagnostics are on: `--debug`, `ENVMUX_DEBUG` or `DEBUG=envmux`. */
+export function debugEnabled(flags: EnvFlags, env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.ENVMUX_DEBUG;
+  const on = !!value && !['0', 'false', 'no', 'off'].includes(value.toLowerCase());
+  return !!flags.debug || on || /(^|,)envmux(,|$)/.test(env.DEBUG ?? '');
 }
 
 /**
@@ -55,11 +85,7 @@ export async function commandLoadOptions(flags: EnvFlags): Promise<CommandLoadOp
   if (flags.provider?.length) {
     const configured = merged.providers ?? [];
     const idOf = (p: ProviderInput) => (typeof p === 'string' ? p : p.id);
-    merged.providers = flags.provider
-      .flatMap((list) => list.split(','))
-      .map((id) => id.trim())
-      .filter(Boolean)
-      .map((id) => configured.find((p) => idOf(p) === id) ?? id);
+    merged.providers = flags.provider.map((id) => configured.find((p) => idOf(p) === id) ?? id);
   }
   return merged;
 }
@@ -68,10 +94,15 @@ export async function commandLoadOptions(flags: EnvFlags): Promise<CommandLoadOp
 export interface CommandLoad {
   loaded: LoadedEnvironment;
   /**
-   * Values to mask and to scrub from messages: the resolved value of every key whose template
-   * holds a reference, every value a provider returned, and the string fields of returned JSON.
+   * Values to scrub from messages: every value a provider returned, the string fields of returned
+   * JSON, and the resolved value of every key whose template holds a reference.
    */
   secrets: Set<string>;
+  /**
+   * What `run` masks, per resolved key: the parts of its value a provider served (after `#field`
+   * picks). Defaults that were used, `env:` values and plain values are not in it.
+   */
+  served: Map<string, string[]>;
 }
 
 /** Load the environment through a resolver that remembers what providers returned. */
@@ -96,14 +127,16 @@ export async function loadForCommand(options: CommandLoadOptions): Promise<Comma
     if (!options.resolver) await inner.close();
   }
   const isScheme = resolver.isScheme;
+  const served = new Map<string, string[]>();
   for (const [key, value] of loaded.values) {
     const source = loaded.sources.get(key);
     const entry = loaded.entries.get(key);
+    if (source?.served.length) served.set(key, source.served);
     if (source?.providers.length || (entry && hasReference(entry, isScheme, options.expand))) {
       secrets.add(value);
     }
   }
-  return { loaded, secrets };
+  return { loaded, secrets, served };
 }
 
 function rememberAnswer(answer: SecretAnswer, secrets: Set<string>): void {
@@ -154,9 +187,37 @@ export function asProblem(error: unknown): EnvmuxError {
   return new EnvmuxError('CONFIG', error instanceof Error ? error.message : String(error));
 }
 
-/** A problem's one-line description, scrubbed of every secret value. */
-export function describeProblem(error: EnvmuxError, secrets: Iterable<string>): string {
-  return redact(error.describe(), secrets);
+/** Values longer than this are left out of the message scrubber (a message is far shorter). */
+const MESSAGE_VALUE_MAX = 64 * 1024;
+/** The message scrubber's size bound: values, then encoded forms while they fit. */
+const MESSAGE_MASK_BYTES = 2 ** 20;
+
+/**
+ * Scrubs messages of every value a load saw. The masker is built once, on the first message (a
+ * load without problems never builds it), however many problems there are; it holds the values a
+ * message can contain (up to 64 KiB; a longer message is scrubbed of every value).
+ */
+export class MessageScrubber {
+  private masker: Masker | undefined;
+  private full: Masker | undefined;
+  constructor(private readonly secrets: Iterable<string>) {}
+
+  scrub(text: string): string {
+    if (text.length > MESSAGE_VALUE_MAX) {
+      this.full ??= new Masker(this.secrets, { maxBytes: MESSAGE_MASK_BYTES });
+      return this.full.redact(text);
+    }
+    this.masker ??= new Masker(
+      [...this.secrets].filter((s) => s.length <= MESSAGE_VALUE_MAX),
+      { maxBytes: MESSAGE_MASK_BYTES },
+    );
+    return this.masker.redact(text);
+  }
+
+  /** A problem's one-line description, scrubbed. */
+  describe(error: EnvmuxError): string {
+    return this.scrub(error.describe());
+  }
 }
 
 /**

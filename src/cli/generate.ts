@@ -39,22 +39,56 @@ export function generateToken(length: number, chars: string): string {
   return out;
 }
 
+/**
+ * The characters a token is drawn from, by the options given: `--chars` or `--charset` (default
+ * alnum), never both. `explicitCharset` says whether `--charset` was given on the command line.
+ */
+export function charsFor(options: {
+  charset: string;
+  chars?: string;
+  explicitCharset: boolean;
+}): string {
+  if (options.chars !== undefined) {
+    if (options.explicitCharset) {
+      throw new EnvmuxError('CONFIG', '--chars and --charset cannot be used together', {
+        hint: 'give one: --charset NAME for a named set, or --chars CHARACTERS',
+      });
+    }
+    if (new Set([...options.chars]).size < 2) {
+      throw new EnvmuxError('CONFIG', '--chars needs 2 to 256 distinct characters', {
+        hint: 'e.g. --chars abcdef0123456789, or --charset hex',
+      });
+    }
+    return options.chars;
+  }
+  const chars = Object.hasOwn(CHARSETS, options.charset) ? CHARSETS[options.charset] : undefined;
+  if (!chars) {
+    throw new EnvmuxError('CONFIG', `unknown charset "${options.charset}"`, {
+      hint: `use ${Object.keys(CHARSETS).join(', ')}, or --chars`,
+    });
+  }
+  return chars;
+}
+
 export function register(program: Command): void {
   program
     .command('generate')
     .description('print a random token (for a new secret: envmux generate | envmux vault set NAME)')
     .option('-l, --length <n>', 'characters', '32')
-    .option('--charset <name>', `one of ${Object.keys(CHARSETS).join(', ')}`, 'alnum')
+    .option(
+      '--charset <name>',
+      `one of ${Object.keys(CHARSETS).join(', ')} (not with --chars)`,
+      'alnum',
+    )
     .option('--chars <characters>', 'draw from exactly these characters instead of a named set')
     .option('-n, --no-newline', 'no newline after the token')
-    .action((options: { length: string; charset: string; chars?: string; newline: boolean }) => {
+    .action(function (
+      this: Command,
+      options: { length: string; charset: string; chars?: string; newline: boolean },
+    ) {
       try {
-        const chars = options.chars ?? CHARSETS[options.charset];
-        if (!chars) {
-          throw new EnvmuxError('CONFIG', `unknown charset "${options.charset}"`, {
-            hint: `use ${Object.keys(CHARSETS).join(', ')}, or --chars`,
-          });
-        }
+        const explicitCharset = this.getOptionValueSource('charset') === 'cli';
+        const chars = charsFor({ ...options, explicitCharset });
         const token = generateToken(Number(options.length), chars);
         process.stdout.write(options.newline ? `${token}\n` : token);
       } catch (error) {

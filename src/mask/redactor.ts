@@ -1,9 +1,9 @@
 // `envmux run` masking: a streaming redactor over bytes (an Aho-Corasick automaton) that replaces
 // every occurrence of a secret pattern, holding back only what a later write could still complete.
-// Never buffers a whole stream, never rescans emitted output, never logs what it masks.
+// Built once per command (a Masker); never buffers a whole stream, never logs what it masks.
 
 import { Transform } from 'node:stream';
-import { maskPatterns } from './patterns.js';
+import { MAX_MASK_BYTES, maskForms } from './patterns.js';
 
 /** What replaces a masked run of bytes. */
 export const DEFAULT_MASK = '***';
@@ -16,6 +16,8 @@ export interface RedactorOptions {
    * ({@link maskPatterns}: lines, base64, URL and JSON forms; values under 4 characters skipped).
    */
   raw?: boolean;
+  /** The size bound of the patterns (see {@link MAX_MASK_BYTES}). */
+  maxBytes?: number;
 }
 
 /** A masked run of input bytes, as absolute stream offsets `[start, end)`. */
@@ -26,25 +28,43 @@ interface Run {
   masked: boolean;
 }
 
+/** No child (`only`), or several (the edges are in `edges`). */
+const NONE = -1;
+const SEVERAL = 256;
+
 /**
- * The automaton: a trie of the patterns' UTF-8 bytes with failure links. Edges of the root are a
- * dense table (most bytes of ordinary output leave the root unchanged); deeper edges are sparse.
+ * The automaton: a trie of the patterns' UTF-8 bytes with failure links, in typed arrays sized by
+ * the total pattern bytes (one node per byte at most). Edges of the root are a dense table (most
+ * bytes of ordinary output leave the root unchanged); a node with one child keeps it inline;
+ * branching nodes keep theirs in a map.
  */
 class Automaton {
   /** Root transitions: child node, or 0 (stay at the root). */
   readonly rootNext = new Int32Array(256);
-  /** Deeper transitions, keyed `node * 256 + byte`. */
+  /** The byte of a node's only child, NONE or SEVERAL. */
+  private readonly only: Int16Array;
+  private readonly onlyChild: Int32Array;
+  /** Transitions of branching nodes, keyed `node * 256 + byte`. */
   private readonly edges = new Map<number, number>();
-  readonly fail: number[] = [0];
-  readonly depth: number[] = [0];
+  /** The child bytes of branching nodes. */
+  private readonly branches = new Map<number, number[]>();
+  readonly fail: Int32Array;
+  readonly depth: Int32Array;
   /** Length of the longest pattern ending at this node (itself or through failure links), or 0. */
-  readonly outLength: number[] = [0];
+  readonly outLength: Int32Array;
   /** How many trailing bytes a later write could still extend into a match at this node. */
-  readonly hold: number[] = [0];
-  private readonly hasChildren: boolean[] = [false];
+  readonly hold: Int32Array;
+  private size = 1;
   readonly longest: number;
 
   constructor(patterns: Buffer[]) {
+    const total = patterns.reduce((n, p) => n + p.length, 1);
+    this.only = new Int16Array(total).fill(NONE);
+    this.onlyChild = new Int32Array(total);
+    this.fail = new Int32Array(total);
+    this.depth = new Int32Array(total);
+    this.outLength = new Int32Array(total);
+    this.hold = new Int32Array(total);
     let longest = 0;
     for (const bytes of patterns) {
       if (!bytes.length) continue;
@@ -52,16 +72,10 @@ class Automaton {
       let node = 0;
       for (const b of bytes) {
         let next = this.child(node, b);
-        if (next === undefined) {
-          next = this.fail.length;
-          this.fail.push(0);
-          this.depth.push(this.depth[node]! + 1);
-          this.outLength.push(0);
-          this.hold.push(0);
-          this.hasChildren.push(false);
-          this.hasChildren[node] = true;
-          if (node === 0) this.rootNext[b] = next;
-          else this.edges.set(node * 256 + b, next);
+        if (!next) {
+          next = this.size++;
+          this.depth[next] = this.depth[node]! + 1;
+          this.addChild(node, b, next);
         }
         node = next;
       }
@@ -71,34 +85,54 @@ class Automaton {
     this.link();
   }
 
-  private child(node: number, b: number): number | undefined {
-    if (node === 0) return this.rootNext[b] || undefined;
-    return this.edges.get(node * 256 + b);
+  /** The child of `node` by byte `b`, or 0. */
+  private child(node: number, b: number): number {
+    if (node === 0) return this.rootNext[b]!;
+    const only = this.only[node]!;
+    if (only === b) return this.onlyChild[node]!;
+    if (only === SEVERAL) return this.edges.get(node * 256 + b) ?? 0;
+    return 0;
+  }
+
+  private addChild(node: number, b: number, child: number): void {
+    if (node === 0) {
+      this.rootNext[b] = child;
+      return;
+    }
+    const only = this.only[node]!;
+    if (only === NONE) {
+      this.only[node] = b;
+      this.onlyChild[node] = child;
+      return;
+    }
+    if (only !== SEVERAL) {
+      this.edges.set(node * 256 + only, this.onlyChild[node]!);
+      this.branches.set(node, [only]);
+      this.only[node] = SEVERAL;
+    }
+    this.edges.set(node * 256 + b, child);
+    this.branches.get(node)!.push(b);
   }
 
   /** Failure links, outputs and hold-back depths, breadth first (a link points to a shallower node). */
   private link(): void {
-    const queue: number[] = [];
+    const queue = new Int32Array(this.size);
+    let tail = 0;
     for (let b = 0; b < 256; b++) {
       const c = this.rootNext[b]!;
-      if (c) queue.push(c);
+      if (c) queue[tail++] = c;
     }
-    this.hold[0] = 0;
-    const childrenOf = new Map<number, Array<[number, number]>>();
-    for (const [key, c] of this.edges) {
-      const parent = Math.floor(key / 256);
-      let list = childrenOf.get(parent);
-      if (!list) childrenOf.set(parent, (list = []));
-      list.push([key % 256, c]);
-    }
-    for (let i = 0; i < queue.length; i++) {
-      const node = queue[i]!;
+    for (let head = 0; head < tail; head++) {
+      const node = queue[head]!;
       const f = this.fail[node]!;
       this.outLength[node] ||= this.outLength[f]!;
-      this.hold[node] = this.hasChildren[node] ? this.depth[node]! : this.hold[f]!;
-      for (const [b, c] of childrenOf.get(node) ?? []) {
+      const only = this.only[node]!;
+      this.hold[node] = only !== NONE ? this.depth[node]! : this.hold[f]!;
+      if (only === NONE) continue;
+      for (const b of only === SEVERAL ? this.branches.get(node)! : [only]) {
+        const c = this.child(node, b);
         this.fail[c] = this.next(f, b);
-        queue.push(c);
+        queue[tail++] = c;
       }
     }
   }
@@ -107,27 +141,78 @@ class Automaton {
   next(node: number, b: number): number {
     for (;;) {
       if (node === 0) return this.rootNext[b]!;
-      const c = this.edges.get(node * 256 + b);
-      if (c !== undefined) return c;
+      const only = this.only[node]!;
+      if (only === b) return this.onlyChild[node]!;
+      if (only === SEVERAL) {
+        const c = this.edges.get(node * 256 + b);
+        if (c !== undefined) return c;
+      }
       node = this.fail[node]!;
     }
   }
 }
 
 /**
+ * The automata of a set of secrets, built once (from the values `run` injects) and shared by every
+ * stream and message it masks. Its size is bounded by {@link MAX_MASK_BYTES}.
+ */
+export class Masker {
+  /** Byte-for-byte patterns. */
+  readonly exact: Automaton;
+  /** base64 cores, matched with line breaks inside them ignored (wrapped output). */
+  readonly wrapped: Automaton;
+  readonly mask: Buffer;
+  /** Secrets whose encoded forms did not fit the size bound (their value is still masked). */
+  readonly unencoded: string[];
+
+  constructor(secrets: Iterable<string>, options: RedactorOptions = {}) {
+    const forms = options.raw
+      ? { exact: [...secrets], wrapped: [], unencoded: [] }
+      : maskForms(secrets, options.maxBytes);
+    this.exact = new Automaton(forms.exact.map((p) => Buffer.from(p, 'utf8')));
+    this.wrapped = new Automaton(forms.wrapped.map((p) => Buffer.from(p, 'utf8')));
+    this.unencoded = forms.unencoded;
+    this.mask = Buffer.from(options.mask ?? DEFAULT_MASK, 'utf8');
+  }
+
+  /** Whether there is anything to mask. */
+  get empty(): boolean {
+    return !this.exact.longest && !this.wrapped.longest;
+  }
+
+  /** Mask a whole text (a message, a line). */
+  redact(text: string): string {
+    if (this.empty) return text;
+    const redactor = new Redactor(this);
+    return Buffer.concat([redactor.write(text), redactor.flush()]).toString('utf8');
+  }
+}
+
+/** Line feed and carriage return: ignored inside a wrapped base64 match. */
+const LF = 10;
+const CR = 13;
+/** At most this many line-break bytes in a row are ignored (`\r\n`). */
+const MAX_BREAK = 2;
+
+/**
  * Replaces secrets in a byte stream written in arbitrary pieces. `write` returns the output that is
- * final so far; at most (longest pattern − 1) bytes are held back, because a later write could
+ * final so far; at most {@link maxHoldBack} bytes are held back, because a later write could
  * still complete a secret that starts in them. `flush` returns the rest at the end of the stream.
  *
- * Semantics: every occurrence of every pattern is found (overlapping ones too); each maximal group
- * of overlapping occurrences becomes one mask. The output equals {@link redact} of the whole input,
- * however it was split. Input is treated as bytes, so a multi-byte character is never altered
- * unless it is part of a secret, and output can be split anywhere a stream may be split.
+ * Semantics: every occurrence of every pattern is found (overlapping ones too; base64 cores also
+ * across line breaks); each maximal group of overlapping occurrences becomes one mask. The output
+ * equals {@link redact} of the whole input, however it was split. Input is treated as bytes, so a
+ * multi-byte character is never altered unless it is part of a secret, and output can be split
+ * anywhere a stream may be split. Work is linear in the input.
  */
 export class Redactor {
-  private readonly automaton: Automaton;
-  private readonly mask: Buffer;
+  private readonly masker: Masker;
   private state = 0;
+  /** State of the wrapped lane, line breaks skipped in a row, and its consumed-byte offsets. */
+  private wrappedState = 0;
+  private breaks = 0;
+  private readonly consumed: Float64Array;
+  private count = 0;
   /** Absolute offset of the next input byte. */
   private position = 0;
   /** Absolute offset of the first byte not yet emitted; `pending` holds the bytes from here. */
@@ -135,15 +220,15 @@ export class Redactor {
   private pending: Buffer = Buffer.alloc(0);
   private runs: Run[] = [];
 
-  constructor(secrets: Iterable<string>, options: RedactorOptions = {}) {
-    const patterns = options.raw ? [...secrets] : maskPatterns(secrets);
-    this.automaton = new Automaton(patterns.map((p) => Buffer.from(p, 'utf8')));
-    this.mask = Buffer.from(options.mask ?? DEFAULT_MASK, 'utf8');
+  constructor(secrets: Iterable<string> | Masker, options: RedactorOptions = {}) {
+    this.masker = secrets instanceof Masker ? secrets : new Masker(secrets, options);
+    this.consumed = new Float64Array(Math.max(1, this.masker.wrapped.longest));
   }
 
-  /** The most bytes ever held back between writes (longest pattern − 1). */
+  /** The most bytes ever held back between writes. */
   get maxHoldBack(): number {
-    return Math.max(0, this.automaton.longest - 1);
+    const exact = Math.max(0, this.masker.exact.longest - 1);
+    return Math.max(exact, (MAX_BREAK + 1) * this.masker.wrapped.longest);
   }
 
   /** Bytes written but not yet emitted (never more than {@link maxHoldBack}). */
@@ -159,37 +244,57 @@ export class Redactor {
         : Buffer.isBuffer(chunk)
           ? chunk
           : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (!this.automaton.longest) {
+    const { exact, wrapped } = this.masker;
+    if (this.masker.empty) {
       this.position += bytes.length;
       this.emitted = this.position;
       return bytes;
     }
-    const { rootNext, outLength } = this.automaton;
+    const { rootNext, outLength } = exact;
+    const wrappedRoot = wrapped.rootNext;
+    const ring = this.consumed;
+    const size = ring.length;
     let state = this.state;
+    let wstate = this.wrappedState;
     const base = this.position;
     for (let i = 0; i < bytes.length; i++) {
       const b = bytes[i]!;
       // Fast path: at the root, a byte that starts no pattern keeps us there.
-      if (state === 0) {
-        const c = rootNext[b]!;
-        if (c === 0) continue;
-        state = c;
-      } else {
-        state = this.automaton.next(state, b);
+      if (state !== 0 || rootNext[b] !== 0) {
+        state = state === 0 ? rootNext[b]! : exact.next(state, b);
+        const length = outLength[state]!;
+        if (length) this.addRun(base + i + 1 - length, base + i + 1);
       }
-      const length = outLength[state]!;
-      if (length) this.addRun(base + i + 1 - length, base + i + 1);
+      if (wstate === 0 && wrappedRoot[b] === 0) {
+        this.breaks = 0;
+        continue;
+      }
+      if ((b === LF || b === CR) && wstate !== 0 && this.breaks < MAX_BREAK) {
+        this.breaks++;
+        continue;
+      }
+      this.breaks = 0;
+      ring[this.count++ % size] = base + i;
+      wstate = wstate === 0 ? wrappedRoot[b]! : wrapped.next(wstate, b);
+      const length = wrapped.outLength[wstate]!;
+      if (length) this.addRun(ring[(this.count - length) % size]!, base + i + 1);
     }
     this.state = state;
+    this.wrappedState = wstate;
     this.position = base + bytes.length;
     const buffer = this.pending.length ? Buffer.concat([this.pending, bytes]) : bytes;
-    return this.emit(buffer, this.position - this.automaton.hold[state]!);
+    let safe = this.position - exact.hold[state]!;
+    const wrappedHold = wrapped.hold[wstate]!;
+    if (wrappedHold) safe = Math.min(safe, ring[(this.count - wrappedHold) % size]!);
+    return this.emit(buffer, safe);
   }
 
   /** End of the stream: everything still held back, masked. */
   flush(): Buffer {
     const out = this.emit(this.pending, this.position);
     this.state = 0;
+    this.wrappedState = 0;
+    this.breaks = 0;
     return out;
   }
 
@@ -216,7 +321,7 @@ export class Redactor {
         continue;
       }
       if (run.start > at) parts.push(buffer.subarray(at - base, run.start - base));
-      if (!run.masked) parts.push(this.mask);
+      if (!run.masked) parts.push(this.masker.mask);
       at = Math.min(run.end, safe);
       if (run.end > safe) {
         run.start = safe;
@@ -233,14 +338,17 @@ export class Redactor {
 }
 
 /** Mask `secrets` in a whole text at once (the same result as streaming it through a Redactor). */
-export function redact(text: string, secrets: Iterable<string>, options?: RedactorOptions): string {
-  const redactor = new Redactor(secrets, options);
-  return Buffer.concat([redactor.write(text), redactor.flush()]).toString('utf8');
+export function redact(
+  text: string,
+  secrets: Iterable<string> | Masker,
+  options?: RedactorOptions,
+): string {
+  return (secrets instanceof Masker ? secrets : new Masker(secrets, options)).redact(text);
 }
 
 /** A Transform stream that masks `secrets` (see {@link Redactor}). */
 export function createRedactStream(
-  secrets: Iterable<string> | Redactor,
+  secrets: Iterable<string> | Masker | Redactor,
   options?: RedactorOptions,
 ): Transform {
   const redactor = secrets instanceof Redactor ? secrets : new Redactor(secrets, options);

@@ -41,8 +41,11 @@ export interface Resolution {
   kept: string[];
   /** One error per failing key (keys that failed only because a key they use failed are left out). */
   errors: EnvmuxError[];
-  /** Where each resolved key came from: file:line and the providers that served it. */
-  sources: Map<string, { entry: EnvEntry; providers: string[] }>;
+  /**
+   * Where each resolved key came from: file:line, the providers that served it, and the parts of
+   * its value they served (after `#field` picks; not defaults, not `env:` values) — what `run` masks.
+   */
+  sources: Map<string, { entry: EnvEntry; providers: string[]; served: string[] }>;
 }
 
 export function requestKey(r: SecretRequest): string {
@@ -62,7 +65,7 @@ class CycleSignal {
 class DependencyFailed {}
 
 type KeyState =
-  | { status: 'done'; value: string; providers: string[] }
+  | { status: 'done'; value: string; providers: string[]; served: string[] }
   | { status: 'failed'; error: EnvmuxError | DependencyFailed };
 
 /**
@@ -76,6 +79,7 @@ export class Evaluation {
   private readonly states = new Map<string, KeyState>();
   private readonly inProgress: string[] = [];
   private providersOfKey: string[] = [];
+  private servedOfKey: string[] = [];
   private pending = new Map<string, SecretRequest>();
   private readonly maxChain: number;
 
@@ -133,7 +137,7 @@ export class Evaluation {
       const state = this.states.get(key);
       if (state?.status === 'done') {
         values.set(key, state.value);
-        sources.set(key, { entry, providers: state.providers });
+        sources.set(key, { entry, providers: state.providers, served: state.served });
       } else if (state?.status === 'failed' && state.error instanceof EnvmuxError) {
         errors.push(state.error);
       } else if (!state) {
@@ -191,12 +195,19 @@ export class Evaluation {
       throw new DependencyFailed();
     }
     const outer = this.providersOfKey;
+    const outerServed = this.servedOfKey;
     this.providersOfKey = [];
+    this.servedOfKey = [];
     this.inProgress.push(key);
     try {
       const value = this.evaluateTemplate(template, lookup);
       if (value !== BLOCKED) {
-        this.states.set(key, { status: 'done', value, providers: this.providersOfKey });
+        this.states.set(key, {
+          status: 'done',
+          value,
+          providers: this.providersOfKey,
+          served: this.servedOfKey,
+        });
       }
       return value;
     } catch (error) {
@@ -227,6 +238,7 @@ export class Evaluation {
     } finally {
       this.inProgress.pop();
       this.providersOfKey = outer;
+      this.servedOfKey = outerServed;
     }
   }
 
@@ -275,6 +287,7 @@ export class Evaluation {
         { reference: ref.raw, hint: 'create it, or give a default with :-' },
       );
     }
+    if (ref.scheme !== 'env') this.servedOfKey.push(value);
     return value;
   }
 

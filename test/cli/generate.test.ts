@@ -1,7 +1,8 @@
 // `envmux generate`: tokens of the asked length from the asked set, every character equally likely.
 
-import { describe, expect, it } from 'vitest';
-import { CHARSETS, generateToken } from '../../src/cli/generate.js';
+import { Command } from 'commander';
+import { describe, expect, it, vi } from 'vitest';
+import { CHARSETS, generateToken, register } from '../../src/cli/generate.js';
 import { toEnvmuxError } from '../../src/errors.js';
 
 describe('generateToken', () => {
@@ -35,5 +36,51 @@ describe('generateToken', () => {
       code = toEnvmuxError(error).code;
     }
     expect(code).toBe('CONFIG');
+  });
+});
+
+describe('envmux generate options', () => {
+  /** Run `envmux generate ...args` through the command's own parser; capture stdout and stderr. */
+  async function generate(...args: string[]) {
+    const program = new Command().exitOverride();
+    register(program);
+    const out: string[] = [];
+    const err: string[] = [];
+    const stdout = vi
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((c) => !!out.push(String(c)));
+    const stderr = vi
+      .spyOn(process.stderr, 'write')
+      .mockImplementation((c) => !!err.push(String(c)));
+    const before = process.exitCode;
+    try {
+      await program.parseAsync(['node', 'envmux', 'generate', ...args]);
+      return { stdout: out.join(''), stderr: err.join(''), code: process.exitCode ?? 0 };
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+      process.exitCode = before;
+    }
+  }
+
+  it('blames --chars, not the default charset, for an empty --chars', async () => {
+    const r = await generate('--chars', '');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('envmux: CONFIG: --chars needs 2 to 256 distinct characters');
+    expect(r.stderr).not.toContain('charset needs');
+  });
+
+  it('refuses --charset with --chars', async () => {
+    const r = await generate('--charset', 'hex', '--chars', 'ab');
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('envmux: CONFIG: --chars and --charset cannot be used together');
+  });
+
+  it('accepts either one alone', async () => {
+    expect((await generate('--chars', 'ab', '-l', '8')).stdout).toMatch(/^[ab]{8}\n$/);
+    expect((await generate('--charset', 'hex', '-l', '8')).stdout).toMatch(/^[0-9a-f]{8}\n$/);
+    expect((await generate('-l', '8')).stdout).toMatch(/^[A-Za-z0-9]{8}\n$/);
   });
 });

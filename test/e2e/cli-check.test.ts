@@ -124,11 +124,17 @@ describe('envmux check', () => {
     expect(existsSync(join(good, 'fetches.log'))).toBe(false);
   });
 
-  it('--no-resolve reports a provider this build cannot make', () => {
-    const dir = makeCase({ '.env': 'A=$<secret:x>\n' });
-    const r = runCli(['check', '--no-resolve', '--provider', 'no-such-store'], dir);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain('.env:1 A $<secret:x>: CONFIG: unknown provider "no-such-store"');
+  it('reports an unknown --provider once, with exit code 2, used or not', () => {
+    for (const env of ['A=$<secret:x>\nB=$<secret:y>\n', 'A=plain\n']) {
+      for (const mode of [['--no-resolve'], []]) {
+        const dir = makeCase({ '.env': env });
+        const r = runCli(['check', ...mode, '--provider', 'no-such-store'], dir);
+        expect(r.status).toBe(2);
+        expect(r.stderr).toBe(
+          'envmux check: 1 problem (no env files)\n  - CONFIG: unknown provider "no-such-store" in --provider (use a provider type (local, env, file, aws, ...) or the id of a provider of the config file)\n',
+        );
+      }
+    }
   });
 
   it('validates the schema of the config file, naming the key, never the value', () => {
@@ -165,12 +171,105 @@ describe('envmux check', () => {
     expect(ok.status).toBe(0);
   });
 
+  it('lints the raw file: malformed lines and unclosed quotes are errors, duplicates warnings', () => {
+    const dir = makeCase({
+      'envmux.config.mjs': config(),
+      '.env': [
+        'A=$<secret:db>',
+        'BAD LINE',
+        'K EY=3',
+        '=novalue',
+        '# a comment',
+        'A=$<secret:db>',
+        'API_TOKEN="$<secret:api/token>',
+        '',
+      ].join('\n'),
+    });
+    const r = runCli(['check'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    // Four lint errors, and the reference itself is not in the store.
+    expect(r.stderr).toContain('envmux check: 5 problems, 1 warning (.env)');
+    expect(r.stderr).toContain('.env:2: CONFIG: malformed line: not KEY=value (no "=")');
+    expect(r.stderr).toContain('.env:3: CONFIG: malformed line: the key holds a space');
+    expect(r.stderr).toContain('.env:4: CONFIG: malformed line: a value without a key');
+    expect(r.stderr).toContain(
+      '.env:7 API_TOKEN: CONFIG: the value of API_TOKEN opens a " quote that never closes',
+    );
+    expect(r.stderr).toContain(
+      '  - warning: .env:6 A: CONFIG: A is set twice in this file (lines 1 and 6); the last one wins',
+    );
+    expect(r.stderr).not.toContain(SECRET);
+    expect(r.stderr).not.toContain('novalue');
+
+    const json = JSON.parse(runCli(['check', '--json'], dir).stdout);
+    expect(json).toMatchObject({ ok: false, exitCode: 1, strict: false });
+    expect(json.warnings).toEqual([expect.objectContaining({ key: 'A', line: 6 })]);
+  });
+
+  it('warnings pass unless --strict', () => {
+    const dir = makeCase({
+      'envmux.config.mjs': config(),
+      '.env': 'A=$<secret:db>\nA=$<secret:db>\n',
+    });
+    const r = runCli(['check'], dir);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe(
+      'envmux check: ok — 1 key from .env, 1 reference resolved, 1 warning\n  - warning: .env:2 A: CONFIG: A is set twice in this file (lines 1 and 2); the last one wins (remove one of them)\n',
+    );
+    const strict = runCli(['check', '--strict'], dir);
+    expect(strict.status).toBe(1);
+    expect(strict.stderr).toContain(
+      'envmux check: 0 problems, 1 warning (.env) (--strict: warnings fail)',
+    );
+  });
+
+  it('fails a directory without env files', () => {
+    const r = runCli(['check'], makeCase({}));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('CONFIG: no env file found: there is nothing to check');
+    expect(r.stderr).toContain('looked for .env.local, .env');
+  });
+
+  it('reports a misspelled config key (error) and an unknown one (warning)', () => {
+    const dir = makeCase({
+      'envmux.config.json': JSON.stringify({ provders: ['env'], colour: true }),
+      '.env': 'A=plain\n',
+    });
+    const r = runCli(['check'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      'envmux.config.json: CONFIG: unknown config key "provders" (it is ignored) (did you mean "providers"?)',
+    );
+    expect(r.stderr).toContain(
+      '  - warning: envmux.config.json: CONFIG: unknown config key "colour"',
+    );
+  });
+
+  it('warns when --provider is given but no reference reads a provider', () => {
+    const dir = makeCase({ '.env': 'A=plain\nB=$<env:HOME>\n' });
+    const r = runCli(['check', '--provider', 'env'], dir);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(
+      'warning: CONFIG: --provider was given, but no reference reads a provider',
+    );
+    expect(runCli(['check', '--strict', '--provider', 'env'], dir).status).toBe(1);
+  });
+
+  it('a usage error is exit code 2', () => {
+    const r = runCli(['check', '-f'], makeCase({ '.env': 'A=x\n' }));
+    expect(r.status).toBe(2);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('--help describes the command', () => {
     const r = runCli(['check', '--help'], makeCase({}));
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Usage: envmux check [options]');
     expect(r.stdout).toContain('--no-resolve');
     expect(r.stdout).toContain('--json');
+    expect(r.stdout).toContain('--strict');
+    expect(r.stdout).toContain('Exit codes: 0');
     const top = runCli(['--help'], makeCase({}));
     expect(top.stdout).toMatch(/run \[options\] <command> \[args\.\.\.\]/);
     expect(top.stdout).toContain('check [options]');

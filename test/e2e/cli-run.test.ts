@@ -3,7 +3,7 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { cleanEnv, makeCase, nodeBin, runCli } from './consumer.js';
@@ -101,7 +101,7 @@ setTimeout(() => {
       [
         'split *** end',
         'b64 ***wo=',
-        'url ***',
+        'url postgres%3A%2F%2F***%3A***%40db%3A5432%2Fapp',
         'user ***',
         'pem ***',
         'pem ***',
@@ -237,13 +237,142 @@ setInterval(() => {}, 1000);
     );
   });
 
+  it('masks base64 wrapped at 76 columns, JSON \\uXXXX and \\/ escapes, lowercase %xx and Python quoting', () => {
+    const LONG = 'a-long-secret-value-over-57-bytes/so-base64-wraps-it-0123456789-é-end';
+    const dir = makeCase({
+      'envmux.config.mjs': config.replace(
+        `db: ${JSON.stringify(SECRET)},`,
+        `db: ${JSON.stringify(SECRET)}, long: ${JSON.stringify(LONG)},`,
+      ),
+      '.env': 'LONG=$<secret:long>\n',
+      'probe.cjs': String.raw`const v = process.env.LONG;
+console.log(JSON.stringify(v).replace(/[\u0080-\uffff]/g, (c) => '\\u' + c.charCodeAt(0).toString(16).padStart(4, '0')));
+console.log(JSON.stringify(v).replace(/\//g, '\\/'));
+console.log(encodeURIComponent(v).toLowerCase());
+console.log(encodeURIComponent(v).replace(/%2F/g, '/'));
+console.log(new URLSearchParams({ v }).toString().replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()));
+`,
+    });
+    const r = runCli(['run', '--', 'sh', '-c', 'echo "$LONG" | base64; node probe.cjs'], dir);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    // The wrapped base64 becomes one mask, plus what encodes the trailing newline.
+    expect(lines[0]).toMatch(/^\*\*\*[A-Za-z0-9+/=]{0,4}$/);
+    expect(lines.slice(1)).toEqual(['"***"', '"***"', '***', '***', 'v=***']);
+    const wrapped = Buffer.from(`${LONG}\n`).toString('base64');
+    for (let i = 0; i + 12 <= wrapped.length - 4; i += 12) {
+      expect(r.stdout.replace(/\n/g, '')).not.toContain(wrapped.slice(i, i + 12));
+    }
+  });
+
+  it('masks only what providers returned: not defaults, env: values, plain values or short values', () => {
+    const dir = makeCase({
+      'envmux.config.mjs': config.replace(
+        `db: ${JSON.stringify(SECRET)},`,
+        `db: ${JSON.stringify(SECRET)}, pin: '42', host: 'db-internal-host',`,
+      ),
+      '.env': [
+        'HOST=$<secret:nohost:-localhost>',
+        'NAME=$<env:APP_NAME>',
+        'INFO=information',
+        'PIN=$<secret:pin>',
+        'URL=postgres://u:$<secret:db>@$<secret:host>:5432/app',
+        '',
+      ].join('\n'),
+    });
+    const r = runCli(
+      ['run', '--', 'sh', '-c', 'echo "$HOST:5432 [$NAME] $INFO pin=$PIN $URL"'],
+      dir,
+      { APP_NAME: 'myapp' },
+    );
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe(
+      'localhost:5432 [myapp] information pin=42 postgres://u:***@***:5432/app\n',
+    );
+
+    for (const debug of [['--debug'], []]) {
+      const d = runCli(['run', ...debug, '--', 'sh', '-c', 'echo "$URL"'], dir, {
+        APP_NAME: 'myapp',
+        ...(debug.length ? {} : { ENVMUX_DEBUG: '1' }),
+      });
+      expect(d.stdout).toBe('postgres://u:***@***:5432/app\n');
+      expect(d.stderr).toContain('envmux: masking 1 key(s): URL\n');
+      expect(d.stderr).toContain('envmux: not masked (shorter than 4 characters): PIN\n');
+      for (const value of [SECRET, 'db-internal-host', 'localhost', 'myapp']) {
+        expect(d.stderr).not.toContain(value);
+      }
+    }
+  });
+
+  it('runs with a 1 MB JSON secret behind #field; a value too large for the environment is one coded line', () => {
+    const doc = Object.fromEntries(
+      Array.from({ length: 20_000 }, (_, i) => [`key${i}`, `value-${i}-${'x'.repeat(32)}`]),
+    );
+    const dir = makeCase({
+      'secrets/big': JSON.stringify(doc),
+      '.env': [
+        'A=$<secret:big#key1>',
+        'B=$<secret:big#key2>',
+        ...Array.from({ length: 50 }, (_, i) => `M${i}=$<secret:big#missing${i}>`),
+        '',
+      ].join('\n'),
+    });
+    const env = { ENVMUX_FILE_DIR: join(dir, 'secrets') };
+    const missing = runCli(['run', '--provider', 'file', '--', 'sh', '-c', 'echo ran'], dir, env);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toContain('50 problems; the command was not run');
+    expect(missing.stdout).toBe('');
+
+    writeFileSync(join(dir, '.env'), 'A=$<secret:big#key1>\nB=$<secret:big#key2>\n');
+    const ok = runCli(['run', '--provider', 'file', '--', 'sh', '-c', 'echo "$A $B"'], dir, env);
+    expect(ok.stderr).toBe('');
+    expect(ok.stdout).toBe('*** ***\n');
+
+    writeFileSync(join(dir, '.env'), 'A=$<secret:big#key1>\nWHOLE=$<secret:big>\n');
+    const big = runCli(['run', '--provider', 'file', '--', 'sh', '-c', 'echo ran'], dir, env);
+    expect(big.status).toBe(1);
+    expect(big.stdout).toBe('');
+    expect(big.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(big.stderr).toMatch(
+      /^envmux: \.env:2 WHOLE: CONFIG: the value is 1\.\d MiB, too large for the OS environment \(at most 128 KiB per variable: E2BIG\)/,
+    );
+    expect(big.stderr).not.toContain('value-1-');
+    expect(big.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('options take one value: the command starts at the first non-option word or after --', () => {
+    const dir = makeCase({
+      '.env.other': 'TOKEN=$<secret:api-token>\n',
+      'secrets/api-token': 'tok-from-a-file\n',
+    });
+    const env = { ENVMUX_FILE_DIR: join(dir, 'secrets') };
+    const probe = ['node', '-e', 'console.log(process.env.TOKEN.length)'];
+    for (const args of [
+      ['run', '-f', '.env.other', '--provider', 'file', ...probe],
+      ['run', '-f', '.env.other', '--provider', 'file', '--', ...probe],
+      ['run', '-f', '.env.other', '--provider', 'file,env', ...probe],
+      ['run', '-f', '.env.other', '--provider', 'file', '--provider', 'env', ...probe],
+    ]) {
+      const r = runCli(args, dir, env);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('15\n');
+      expect(r.status).toBe(0);
+    }
+    const dash = runCli(['run', '-f', '--', 'node', '-e', '1'], dir, env);
+    expect(dash.status).not.toBe(0);
+    expect(dash.stderr).toContain('-f, --file needs a value, got "--"');
+    expect(dash.stderr).not.toMatch(/\n\s+at /);
+  });
+
   it('--help describes the command', () => {
     const r = runCli(['run', '--help'], makeCase({}));
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('Usage: envmux run [options] <command> [args...]');
     expect(r.stdout).toContain('--no-mask');
-    expect(r.stdout).toContain('--provider <ids...>');
-    expect(r.stdout).toContain('-f, --file <path>');
+    expect(r.stdout).toContain('--provider <ids>');
+    expect(r.stdout).toContain('--debug');
+    expect(r.stdout).toContain('-f, --file <paths>');
   });
 });
 

@@ -3,8 +3,13 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { base64Cores, MIN_MASKED_LENGTH, maskPatterns } from '../../src/mask/patterns.js';
-import { createRedactStream, Redactor, redact } from '../../src/mask/redactor.js';
+import {
+  base64Cores,
+  MIN_MASKED_LENGTH,
+  maskForms,
+  maskPatterns,
+} from '../../src/mask/patterns.js';
+import { createRedactStream, Masker, Redactor, redact } from '../../src/mask/redactor.js';
 
 /** The specification: every occurrence of every pattern; overlapping occurrences form one mask. */
 function oracle(input: Buffer, patterns: string[], mask = '***'): Buffer {
@@ -116,6 +121,101 @@ describe('masked forms of a secret', () => {
   });
 });
 
+/** `base64` (coreutils): the encoding wrapped at 76 columns. */
+const wrap76 = (bytes: string) =>
+  Buffer.from(bytes).toString('base64').replace(/.{76}/g, '$&\n').replace(/\n$/, '');
+
+describe('forms written differently', () => {
+  const long = 'a-long-secret-value-over-57-bytes-so-base64-wraps-it-0123456789-end';
+  const odd = 'pässwörd/x<y>&z w~!';
+  const cases: Array<[string, string, string, RegExp | string]> = [
+    [
+      'base64 wrapped at 76 columns (echo "$X" | base64)',
+      long,
+      `${wrap76(`${long}\n`)}\n`,
+      /^\*\*\*[A-Za-z0-9+/=]{0,4}\n$/,
+    ],
+    [
+      'base64 wrapped with CRLF (MIME)',
+      long,
+      wrap76(`user:${long}`).replace(/\n/g, '\r\n'),
+      /^[A-Za-z0-9+/]{0,8}\*\*\*[A-Za-z0-9+/=]{0,4}$/,
+    ],
+    [
+      'base64 wrapped at 64 columns (PEM)',
+      long,
+      Buffer.from(long).toString('base64').replace(/.{64}/g, '$&\n'),
+      /^\*\*\*[A-Za-z0-9+/=]{0,4}$/,
+    ],
+    [
+      'JSON \\uXXXX, lowercase (Python json.dumps)',
+      odd,
+      '"p\\u00e4ssw\\u00f6rd/x<y>&z w~!"',
+      '"***"',
+    ],
+    ['JSON \\uXXXX, uppercase', odd, '"p\\u00E4ssw\\u00F6rd/x<y>&z w~!"', '"***"'],
+    ['JSON \\/ (PHP json_encode)', odd, '"p\\u00e4ssw\\u00f6rd\\/x<y>&z w~!"', '"***"'],
+    ['JSON \\/ with raw UTF-8', odd, '"pässwörd\\/x<y>&z w~!"', '"***"'],
+    ['JSON HTML-safe (Go)', odd, '"pässwörd/x\\u003cy\\u003e\\u0026z w~!"', '"***"'],
+    [
+      'lowercase %xx',
+      odd,
+      encodeURIComponent(odd).replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()),
+      '***',
+    ],
+    ['Python quote() (safe "/")', odd, 'p%C3%A4ssw%C3%B6rd/x%3Cy%3E%26z%20w~%21', '***'],
+    ['Python quote_plus()', odd, 'p%C3%A4ssw%C3%B6rd%2Fx%3Cy%3E%26z+w~%21', '***'],
+    ['Python quote_plus(), lowercase', odd, 'p%c3%a4ssw%c3%b6rd%2fx%3cy%3e%26z+w~%21', '***'],
+    ['encodeURI', odd, encodeURI(odd), '***'],
+  ];
+  it.each(cases)('%s', (_, secret, input, expected) => {
+    const out = redact(input, [secret]);
+    if (typeof expected === 'string') expect(out).toBe(expected);
+    else expect(out).toMatch(expected);
+  });
+
+  it('does not claim hex, reversed or case-changed forms', () => {
+    const secret = 'Secret-Value';
+    for (const form of [
+      Buffer.from(secret).toString('hex'),
+      [...secret].reverse().join(''),
+      secret.toUpperCase(),
+    ]) {
+      expect(redact(form, [secret])).toBe(form);
+    }
+  });
+
+  it('ignores at most one line break in a row inside a wrapped base64 match', () => {
+    const core = base64Cores(long)[0]!;
+    const broken = `${core.slice(0, 20)}\n\n\n${core.slice(20)}`;
+    expect(redact(broken, [long])).not.toBe('***');
+  });
+
+  it('bounds the patterns: values always, encoded forms smallest value first while they fit', () => {
+    const small = 'small-secret';
+    const big = 'B'.repeat(5000);
+    const forms = maskForms([big, small], 6000);
+    expect(forms.exact).toContain(big);
+    expect(forms.exact).toContain(small);
+    expect(forms.unencoded).toEqual([big]);
+    expect(forms.wrapped.length).toBeGreaterThan(0);
+    const masker = new Masker([big, small], { maxBytes: 6000 });
+    expect(masker.unencoded).toEqual([big]);
+    expect(masker.redact(`${Buffer.from(small).toString('base64')} ${big}`)).toBe('*** ***');
+  });
+
+  it('builds one masker for a 1 MB value within the bound', () => {
+    const value = JSON.stringify(
+      Object.fromEntries(
+        Array.from({ length: 20_000 }, (_, i) => [`k${i}`, `v-${i}-${'x'.repeat(32)}`]),
+      ),
+    );
+    const masker = new Masker([value]);
+    expect(masker.unencoded).toEqual([value]);
+    expect(masker.redact(`<${value}>`)).toBe('<***>');
+  });
+});
+
 describe('streaming', () => {
   it('masks a value split across writes at every offset', () => {
     const secret = 'Zq9-ключ-x7';
@@ -218,6 +318,7 @@ describe('properties', () => {
               .map((p) => {
                 if (typeof p !== 'number') return p;
                 const s = secrets[p % secrets.length]!;
+                if (p === 5) return wrap76(s.repeat(8));
                 return p >= 3 ? Buffer.from(s).toString('base64') : s;
               })
               .join(''),
@@ -228,6 +329,7 @@ describe('properties', () => {
             const whole = s.split('\n').filter((l) => l.length >= MIN_MASKED_LENGTH);
             for (const line of whole) expect(out.includes(line)).toBe(false);
             expect(out.includes(Buffer.from(s).toString('base64'))).toBe(false);
+            expect(out.includes(wrap76(s.repeat(8)))).toBe(false);
           }
         },
       ),
