@@ -242,3 +242,91 @@ describe('the circuit breaker (createResolver)', () => {
     expect(calls).toBeLessThanOrEqual(3);
   });
 });
+
+describe('network failures of a custom provider', () => {
+  /** A loopback port nothing listens on (bound, then closed). */
+  async function closedPort(): Promise<number> {
+    const { createServer } = await import('node:net');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+
+  it('a real fetch to a closed port is UNAVAILABLE, retried, and fails over', async () => {
+    const port = await closedPort();
+    let calls = 0;
+    const http = defineProvider({
+      id: 'http',
+      async get(name, { signal }) {
+        calls++;
+        const res = await fetch(`http://127.0.0.1:${port}/secrets/${name}`, { signal });
+        return res.ok ? res.text() : undefined;
+      },
+    });
+    const backup = memory({ id: 'backup', values: { db: 'from-backup' } });
+    const resolver = createResolver({
+      providers: [http, backup],
+      retry: { attempts: 2, minDelay: 1, maxDelay: 5 },
+      env: {},
+      audit: false,
+    });
+    expect(await resolver.get('db')).toBe('from-backup');
+    expect(calls).toBe(2);
+    const pinned = createResolver({
+      providers: [http],
+      retry: { attempts: 1 },
+      env: {},
+      audit: false,
+    });
+    await expect(pinned.get('db')).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      retryable: true,
+      provider: 'http',
+    });
+  });
+
+  it.each([
+    ['ECONNREFUSED in cause', new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } })],
+    [
+      'ENOTFOUND two causes deep',
+      new Error('lookup', {
+        cause: new Error('x', {
+          cause: Object.assign(new Error('getaddrinfo'), { code: 'ENOTFOUND' }),
+        }),
+      }),
+    ],
+    [
+      'ECONNRESET in an AggregateError',
+      new AggregateError([Object.assign(new Error('reset'), { code: 'ECONNRESET' })], 'x'),
+    ],
+    ['bare fetch failed', new TypeError('fetch failed')],
+    [
+      'SyntaxError of an HTML 502',
+      Object.assign(new SyntaxError('Unexpected token <'), { status: 502 }),
+    ],
+  ])('%s → UNAVAILABLE', async (_, thrown) => {
+    const p = defineProvider({
+      id: 'p',
+      async get() {
+        throw thrown;
+      },
+    });
+    await expect(
+      createResolver({ providers: [p], retry: { attempts: 1 }, env: {}, audit: false }).get('x'),
+    ).rejects.toMatchObject({ code: 'UNAVAILABLE', retryable: true });
+  });
+
+  it('a programming error stays CONFIG (not retried, no failover)', async () => {
+    const p = defineProvider({
+      id: 'p',
+      async get() {
+        throw new TypeError('cannot read properties of undefined');
+      },
+    });
+    await expect(
+      createResolver({ providers: [p], retry: { attempts: 1 }, env: {}, audit: false }).get('x'),
+    ).rejects.toMatchObject({ code: 'CONFIG', retryable: false });
+  });
+});
