@@ -18,7 +18,7 @@
 //   Lambda ARN, given or configured; the fake Lambda puts a new random AWSCURRENT at once).
 //   A secret scheduled for deletion answers InvalidRequestException ("marked for deletion").
 // SSM (https://docs.aws.amazon.com/systems-manager/latest/APIReference/):
-//   GetParameter (`name:version` / `name:label` selectors; ParameterNotFound,
+//   GetParameter (a name or ARN; `name:version` / `name:label` selectors; ParameterNotFound,
 //   ParameterVersionNotFound), GetParameters (≤ 10 names; unknown ones in InvalidParameters),
 //   PutParameter (Overwrite, ParameterAlreadyExists, Type required on create; hierarchical names
 //   start with `/`), DeleteParameter, GetParametersByPath (Path starts with `/`, Recursive,
@@ -727,7 +727,14 @@ export class AwsWire {
 
   /** `name`, `name:3` or `name:label` → the parameter and the version. */
   private lookupParameter(full: string): { p: Parameter; v: ParameterVersion; selector?: string } {
-    const colon = full.startsWith('arn:') ? -1 : full.lastIndexOf(':');
+    // An ARN names `parameter/prod/x` for `/prod/x` and `parameter/x` for `x`.
+    const fromArn = /^arn:aws:ssm:[^:]*:\d*:parameter\/(.+)$/.exec(full)?.[1];
+    if (fromArn !== undefined) {
+      const p = this.parameters.get(fromArn.includes('/') ? `/${fromArn}` : fromArn);
+      if (!p) throw new WireError('ParameterNotFound', `Parameter ${full} not found.`);
+      return { p, v: p.versions.at(-1)! };
+    }
+    const colon = full.lastIndexOf(':');
     const name = colon > 0 ? full.slice(0, colon) : full;
     const selector = colon > 0 ? full.slice(colon + 1) : undefined;
     const p = this.parameters.get(name);
@@ -765,7 +772,9 @@ export class AwsWire {
         for (const name of names) {
           try {
             const { p, v, selector } = this.lookupParameter(name);
-            Parameters.push(this.parameterJson(p, v, decrypt, selector));
+            const json = this.parameterJson(p, v, decrypt, selector);
+            // Asked by ARN, the answer is named by the ARN (as for parameters shared across accounts).
+            Parameters.push(name.startsWith('arn:') ? { ...json, Name: name } : json);
           } catch {
             InvalidParameters.push(name);
           }
