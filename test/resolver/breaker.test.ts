@@ -135,6 +135,22 @@ describe('a dead store costs one timeout (loadConfig)', () => {
   });
 });
 
+describe('fail closed past a skipped store', () => {
+  it('a default is not used because the store that may hold the key is down', async () => {
+    const { dead, good } = deadAndGood('refuse');
+    const error = await loadConfig({
+      cwd: envDir(['A=$<secret:absent:-fallback>']),
+      providers: [dead, good],
+      retry: { attempts: 1 },
+      processEnv: {},
+      env: {},
+      configFile: false,
+      audit: false,
+    }).catch((e) => e);
+    expect(error.errors[0]).toMatchObject({ key: 'A', code: 'UNAVAILABLE', provider: 'dead' });
+  });
+});
+
 describe('the circuit breaker (createResolver)', () => {
   it('[hang, good]: getMany of 100 names costs one timeout; breakers() reports it open', async () => {
     const { dead, good } = deadAndGood('hang');
