@@ -165,38 +165,133 @@ function truncate(text: string, max: number): string {
 const NETWORK_CODES: Record<string, ErrorCode> = {
   ECONNRESET: 'UNAVAILABLE',
   ECONNREFUSED: 'UNAVAILABLE',
+  ECONNABORTED: 'UNAVAILABLE',
   EPIPE: 'UNAVAILABLE',
   ENOTFOUND: 'UNAVAILABLE',
   EAI_AGAIN: 'UNAVAILABLE',
   EHOSTUNREACH: 'UNAVAILABLE',
+  ENETUNREACH: 'UNAVAILABLE',
+  ENETDOWN: 'UNAVAILABLE',
   ETIMEDOUT: 'TIMEOUT',
   ESOCKETTIMEDOUT: 'TIMEOUT',
   UND_ERR_CONNECT_TIMEOUT: 'TIMEOUT',
+  UND_ERR_HEADERS_TIMEOUT: 'TIMEOUT',
+  UND_ERR_BODY_TIMEOUT: 'TIMEOUT',
   UND_ERR_SOCKET: 'UNAVAILABLE',
+  UND_ERR_CLOSED: 'UNAVAILABLE',
   EACCES: 'ACCESS_DENIED',
   EPERM: 'ACCESS_DENIED',
   ENOENT: 'NOT_FOUND',
 };
 
-/** Best-effort classification of a foreign error into a stable code. */
-export function classify(error: unknown): ErrorCode {
-  if (!error || typeof error !== 'object') return 'UNAVAILABLE';
-  const e = error as { code?: unknown; name?: unknown; status?: unknown; statusCode?: unknown };
-  if (typeof e.code === 'string') {
-    if ((ERROR_CODES as readonly string[]).includes(e.code)) return e.code as ErrorCode;
-    const mapped = NETWORK_CODES[e.code];
-    if (mapped) return mapped;
+/** How deep `cause` / `errors[]` chains are followed (a wrapper of a wrapper of the socket error). */
+const MAX_DEPTH = 5;
+
+/** The error and the errors it wraps (`cause`, an AggregateError's `errors`), breadth first. */
+function* chainOf(error: unknown): Generator<object> {
+  let level: unknown[] = [error];
+  for (let depth = 0; depth < MAX_DEPTH && level.length; depth++) {
+    const next: unknown[] = [];
+    for (const e of level) {
+      if (!e || typeof e !== 'object') continue;
+      yield e;
+      next.push((e as { cause?: unknown }).cause);
+      const inner = (e as { errors?: unknown }).errors;
+      if (Array.isArray(inner)) next.push(...inner.slice(0, 4));
+    }
+    level = next;
   }
-  if (e.name === 'AbortError' || e.name === 'TimeoutError') return 'TIMEOUT';
-  // A programming error in a provider is not a store outage: report it, do not retry or fail over.
-  if (error instanceof TypeError || error instanceof ReferenceError || error instanceof SyntaxError)
-    return 'CONFIG';
-  const status = Number(e.status ?? e.statusCode ?? (error as any).$metadata?.httpStatusCode);
+}
+
+/**
+ * The HTTP status of a store's answer carried by an error, whatever its SDK: `status`,
+ * `statusCode`, a numeric `code` of 100–599 (Kubernetes), `$metadata.httpStatusCode` and
+ * `$response.statusCode` (AWS SDK v3, also on its deserialization errors), `response.status` /
+ * `response.statusCode` (fetch, axios, Azure, node-vault). `undefined` when the call got no answer.
+ */
+export function httpStatusOf(error: unknown): number | undefined {
+  if (!error || typeof error !== 'object') return undefined;
+  const e = error as {
+    status?: unknown;
+    statusCode?: unknown;
+    code?: unknown;
+    $metadata?: { httpStatusCode?: unknown };
+    $response?: { statusCode?: unknown; status?: unknown };
+    response?: { status?: unknown; statusCode?: unknown };
+  };
+  for (const candidate of [
+    e.$metadata?.httpStatusCode,
+    e.$response?.statusCode,
+    e.$response?.status,
+    e.statusCode,
+    e.status,
+    e.response?.status,
+    e.response?.statusCode,
+    e.code,
+  ]) {
+    const n =
+      typeof candidate === 'string' && /^\d{3}$/.test(candidate) ? Number(candidate) : candidate;
+    if (typeof n === 'number' && Number.isInteger(n) && n >= 100 && n <= 599) return n;
+  }
+  return undefined;
+}
+
+/**
+ * What an HTTP status says about a store whatever the body held: 401 AUTH_FAILED, 403
+ * ACCESS_DENIED, 404 NOT_FOUND, 408 TIMEOUT, 429 THROTTLED, 5xx UNAVAILABLE; `undefined` for
+ * the others (the error's name or the store's own fields decide).
+ */
+export function codeForStatus(status: number | undefined): ErrorCode | undefined {
+  if (status === undefined) return undefined;
   if (status === 401) return 'AUTH_FAILED';
   if (status === 403) return 'ACCESS_DENIED';
   if (status === 404) return 'NOT_FOUND';
   if (status === 408) return 'TIMEOUT';
   if (status === 429) return 'THROTTLED';
   if (status >= 500) return 'UNAVAILABLE';
+  return undefined;
+}
+
+/** Messages of network failures that carry no code (undici's `fetch failed`, browsers' fetch). */
+const NETWORK_MESSAGE =
+  /^(fetch failed|failed to fetch|networkerror when attempting to fetch resource\.?|network request failed|socket hang up|other side closed)$/i;
+
+/**
+ * The code of a network failure (refused, reset, unknown host, ...) found on the error or on an
+ * error it wraps (`fetch failed` wraps the socket error in `cause`), else `undefined`.
+ */
+export function networkCodeOf(error: unknown): ErrorCode | undefined {
+  for (const e of chainOf(error)) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && Object.hasOwn(NETWORK_CODES, code)) return NETWORK_CODES[code];
+  }
+  for (const e of chainOf(error)) {
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === 'string' && NETWORK_MESSAGE.test(message.trim())) return 'UNAVAILABLE';
+  }
+  return undefined;
+}
+
+/**
+ * Best-effort classification of a foreign error into a stable code, in this order: an envmux code
+ * the error already carries; the HTTP status of the answer (a proxy's HTML 500 is UNAVAILABLE even
+ * when its body failed to parse); a network failure, also wrapped in `cause`; a timeout or abort;
+ * then a programming error (TypeError, ReferenceError, SyntaxError) is CONFIG; anything else
+ * UNAVAILABLE.
+ */
+export function classify(error: unknown): ErrorCode {
+  if (!error || typeof error !== 'object') return 'UNAVAILABLE';
+  const e = error as { code?: unknown; name?: unknown };
+  if (typeof e.code === 'string' && (ERROR_CODES as readonly string[]).includes(e.code)) {
+    return e.code as ErrorCode;
+  }
+  const byStatus = codeForStatus(httpStatusOf(error));
+  if (byStatus) return byStatus;
+  const network = networkCodeOf(error);
+  if (network) return network;
+  if (e.name === 'AbortError' || e.name === 'TimeoutError') return 'TIMEOUT';
+  // A programming error in a provider is not a store outage: report it, do not retry or fail over.
+  if (error instanceof TypeError || error instanceof ReferenceError || error instanceof SyntaxError)
+    return 'CONFIG';
   return 'UNAVAILABLE';
 }

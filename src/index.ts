@@ -16,6 +16,8 @@ export {
   type ReadContext,
 } from './providers/provider.js';
 export {
+  type BreakerOptions,
+  type BreakerState,
   createResolver,
   type GetOptions,
   type Resolver,

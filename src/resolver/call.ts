@@ -1,10 +1,11 @@
 // One provider call, made reliable: a per-call timeout that holds even when the provider ignores
-// its signal, retries with backoff and jitter on transient codes only (p-retry), and one
-// re-authentication after SESSION_EXPIRED.
+// its signal, retries with backoff and jitter on transient codes only (p-retry) budgeted within that
+// one timeout, the provider's circuit breaker, and one re-authentication after SESSION_EXPIRED.
 
 import pRetry, { AbortError } from 'p-retry';
 import { EnvmuxError, toEnvmuxError } from '../errors.js';
 import type { Provider } from '../providers/provider.js';
+import type { Breaker, BreakerPolicy } from './breaker.js';
 import { createLimiter } from './limit.js';
 
 export interface RetryOptions {
@@ -20,35 +21,72 @@ export interface CallOptions {
   provider: Provider;
   /** What is being done, for messages: `get "db"`. */
   what: string;
-  /** Per-attempt timeout in ms. */
+  /**
+   * Timeout in ms of the whole call: the first attempt may use all of it; retries (and their
+   * backoff) only start while some of it is left, and get only what is left.
+   */
   timeout: number;
   retry: RetryOptions;
   /** The load's (or caller's) overall deadline. */
   signal?: AbortSignal;
   /** Called after each failed attempt that will be retried. */
   onRetry?: (error: EnvmuxError) => void;
+  /** The provider's circuit breaker, asked before each attempt and told each outcome. */
+  breaker?: { breaker: Breaker; policy: BreakerPolicy };
 }
 
-/** Run `fn(signal)` against `provider` with timeout, retries and session renewal. */
+/** Run `fn(signal)` against `provider` with timeout, retries, breaker and session renewal. */
 export async function callProvider<T>(
   options: CallOptions,
   fn: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   const { provider, retry } = options;
+  const started = performance.now();
   let reauthenticated = false;
-  const attempt = async (): Promise<T> => {
-    options.signal?.throwIfAborted();
+  let last: EnvmuxError | undefined;
+
+  /** One attempt through the breaker, with `ms` to answer; reports the outcome to the breaker. */
+  const once = async (ms: number): Promise<T> => {
+    const guard = options.breaker;
+    const skipped = guard?.breaker.admit(guard.policy);
+    // Skipped is final for this call: the lookup fails over, or reports which breaker is open.
+    if (skipped) throw new AbortError(skipped);
     try {
-      return await withTimeout(options, fn);
+      const value = await withTimeout(options, ms, fn);
+      guard?.breaker.succeeded();
+      return value;
     } catch (error) {
       const e = toEnvmuxError(error, { provider: provider.id });
+      if (guard) {
+        if (options.signal?.aborted) guard.breaker.released();
+        else if (!e.retryable) guard.breaker.succeeded();
+        else guard.breaker.failed(guard.policy, e instanceof CallTimeout && ms >= options.timeout);
+      }
+      throw e;
+    }
+  };
+
+  const attempt = async (n: number): Promise<T> => {
+    options.signal?.throwIfAborted();
+    // Retries share the call's one timeout: what the first attempt and the backoff left.
+    const left = n === 1 ? options.timeout : options.timeout - (performance.now() - started);
+    if (left <= 0) throw new AbortError(last!);
+    try {
+      return await once(left);
+    } catch (error) {
+      if (error instanceof AbortError) throw error;
+      // A retry cut short by the budget says less than the failure that caused it.
+      if (error instanceof CallTimeout && n > 1 && last) throw new AbortError(last);
+      const e = toEnvmuxError(error, { provider: provider.id });
+      last = e;
       if (e.code === 'SESSION_EXPIRED' && provider.authenticate && !reauthenticated) {
         reauthenticated = true;
         // A failed login is final (AUTH_FAILED), not another transient attempt.
         await provider.authenticate({ signal: options.signal }).catch((failure) => {
           throw new AbortError(toEnvmuxError(failure, { provider: provider.id }));
         });
-        return withTimeout(options, fn).catch((again) => {
+        return once(options.timeout).catch((again) => {
+          if (again instanceof AbortError) throw again;
           throw new AbortError(toEnvmuxError(again, { provider: provider.id }));
         });
       }
@@ -62,6 +100,7 @@ export async function callProvider<T>(
       factor: 2,
       minTimeout: retry.minDelay ?? 100,
       maxTimeout: retry.maxDelay ?? 2000,
+      maxRetryTime: options.timeout,
       randomize: true,
       signal: options.signal,
       onFailedAttempt: ({ error, retriesLeft }) => {
@@ -78,19 +117,33 @@ export async function callProvider<T>(
   }
 }
 
-/** Race `fn` against the per-call timeout and the overall signal. */
-function withTimeout<T>(options: CallOptions, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+/** The per-call timeout fired (as opposed to a TIMEOUT the provider reported itself). */
+class CallTimeout extends EnvmuxError {}
+
+/** Race `fn` against the attempt's timeout (`ms`) and the overall signal. */
+function withTimeout<T>(
+  options: CallOptions,
+  ms: number,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
-    const fail = (message: string) => {
-      const error = new EnvmuxError('TIMEOUT', `${options.what}: ${message}`, {
-        provider: options.provider.id,
-      });
+    const fail = (message: string, timedOut: boolean) => {
+      const error = new (timedOut ? CallTimeout : EnvmuxError)(
+        'TIMEOUT',
+        `${options.what}: ${message}`,
+        {
+          provider: options.provider.id,
+        },
+      );
       controller.abort(error);
       reject(error);
     };
-    const timer = setTimeout(() => fail(`no answer within ${options.timeout} ms`), options.timeout);
-    const onAbort = () => fail('the load deadline passed');
+    const timer = setTimeout(
+      () => fail(`no answer within ${Math.round(ms)} ms`, true),
+      Math.max(1, ms),
+    );
+    const onAbort = () => fail('the load deadline passed', false);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const done = () => {
       clearTimeout(timer);
@@ -123,6 +176,8 @@ export function createCaller(options: {
   retry: RetryOptions;
   concurrency: number;
   onRetry: (provider: Provider, error: EnvmuxError) => void;
+  /** The breaker of a provider (and the policy to use it with); `undefined`: no breaker. */
+  breakerOf?: (provider: Provider) => CallOptions['breaker'];
 }): ProviderCaller {
   const limit = createLimiter(options.concurrency);
   return (provider, what, fn, signal) =>
@@ -135,6 +190,7 @@ export function createCaller(options: {
           retry: options.retry,
           signal,
           onRetry: (error) => options.onRetry(provider, error),
+          breaker: options.breakerOf?.(provider),
         },
         fn,
       ),

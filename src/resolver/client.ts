@@ -16,6 +16,7 @@ import type { CacheOptions, CacheStats } from '../cache/secret-cache.js';
 import { EnvmuxAggregateError, EnvmuxError, type ErrorCode } from '../errors.js';
 import type { Provider } from '../providers/provider.js';
 import type { Env } from '../providers/registry.js';
+import { type BreakerOptions, type BreakerState, breakerOf, breakerPolicy } from './breaker.js';
 import { createCacheTiers } from './cache-tiers.js';
 import { createCaller, type RetryOptions } from './call.js';
 import { createChain, type ProviderInput } from './chain.js';
@@ -26,6 +27,7 @@ import { createReadPath } from './read-path.js';
 import { requestKey, type SecretAnswer, type SecretRequest } from './resolve.js';
 import { createWrites, type Writes } from './writes.js';
 
+export type { BreakerOptions, BreakerState } from './breaker.js';
 export { buildChain, type ProviderInput } from './chain.js';
 export type { WriteOutcome } from './writes.js';
 
@@ -42,10 +44,22 @@ export interface ResolverOptions {
    * `redis` (or `ENVMUX_REDIS_URL` + `ENVMUX_REDIS_KEY`) adds an encrypted, shared second tier.
    */
   cache?: false | (CacheOptions & { redis?: RedisTierOptions });
-  /** Retry policy for transient errors; default 3 attempts, 100 ms doubling with jitter. */
+  /**
+   * Retry policy for transient errors; default 3 attempts, 100 ms doubling with jitter. Retries are
+   * budgeted: all attempts of one call, backoff included, fit in one call `timeout`.
+   */
   retry?: RetryOptions;
-  /** Per-call timeout (ms or `5s`); default 5 s (`ENVMUX_TIMEOUT`). */
+  /**
+   * Per-call timeout (ms or `5s`); default 5 s (`ENVMUX_TIMEOUT`). The whole call, retries included,
+   * gets this long; a call that runs out of it opens the provider's breaker.
+   */
   timeout?: number | string;
+  /**
+   * The per-provider circuit breaker, or `false` for none. Default: opens after 3 consecutive
+   * transient failures (or one call timeout), skips the provider for 30 s across loads of the
+   * process (`ENVMUX_BREAKER_COOLDOWN`), then lets one probe call through.
+   */
+  breaker?: BreakerOptions | false;
   /** Most provider calls in flight at once; default 50. */
   concurrency?: number;
   /**
@@ -82,6 +96,8 @@ export interface Resolver extends Writes, Management {
   clearAudit(): void;
   /** The providers of the chain, built. */
   chain(): Promise<Provider[]>;
+  /** The circuit breaker of each provider built so far (empty with `breaker: false`). */
+  breakers(): Promise<BreakerState[]>;
   /**
    * Answer many requests together (deduped, batched, cached). Used by `loadConfig`; answers never
    * reject: errors come back as `{ error }`.
@@ -114,12 +130,19 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
         ? DEFAULT_FAILOVER
         : options.failover;
   const tiers = createCacheTiers(options.cache, environment, { chain, failover });
+  const policy = breakerPolicy(options.breaker, environment);
+  // A provider object handed in keeps its breaker across resolvers; one built from a type name
+  // shares the breaker of every build from the same environment (see breaker.ts).
+  const handedIn = new Set<unknown>((options.providers ?? []).filter((p) => typeof p === 'object'));
+  const breakerFor = (provider: Provider) =>
+    breakerOf(provider, handedIn.has(provider) ? undefined : environment);
   const call = createCaller({
     timeout: parseDuration(options.timeout ?? environment.ENVMUX_TIMEOUT, 5000),
     retry: options.retry ?? {},
     concurrency: options.concurrency ?? 50,
     onRetry: (provider, error) =>
       record({ action: 'get', provider: provider.id, outcome: 'error', code: error.code }),
+    breakerOf: policy && ((provider) => ({ breaker: breakerFor(provider), policy })),
   });
   const answer = createReadPath({
     chain,
@@ -190,6 +213,10 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     audit: (filter) => audit?.query(filter) ?? [],
     clearAudit: () => audit?.clear(),
     chain: () => chain.providers(),
+    async breakers() {
+      if (!policy) return [];
+      return (await chain.built()).map((p) => breakerFor(p).state(policy));
+    },
     isScheme: chain.isScheme,
     async close() {
       await Promise.all((await chain.built()).map((p) => p.close?.()));

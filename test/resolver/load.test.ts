@@ -147,7 +147,9 @@ describe('grammar errors carry file:line', () => {
     ['missing field', 'A=ok\nB=$<secret:db#nope>\n', 'NOT_FOUND'],
     ['too deep', `A=ok\nB=${'$<secret:'.repeat(9)}x${'>'.repeat(9)}\n`, 'INVALID_REFERENCE'],
   ])('%s', async (_, env, code) => {
-    const error = await loadError(env);
+    // Off GCP the gcp SDK spends ~8 s probing the metadata server for a project: more than one
+    // call timeout, which retries no longer stretch (docs/architecture.md, "Resolution").
+    const error = await loadError(env, { timeout: '12s' });
     expect(error.errors).toHaveLength(1);
     expect(error.errors[0]).toMatchObject({ code, key: 'B', file: '.env', line: 2 });
     expect(error.message).toContain(`.env:2 B`);

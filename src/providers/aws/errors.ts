@@ -1,7 +1,14 @@
 // AWS SDK v3 errors (Secrets Manager, SSM, STS) → envmux's stable codes, for the `aws` and `ssm`
 // providers. Never copies a request or response body into an error: only names, codes, AWS messages.
 
-import { classify, EnvmuxError, type ErrorCode, isEnvmuxError } from '../../errors.js';
+import {
+  classify,
+  codeForStatus,
+  EnvmuxError,
+  type ErrorCode,
+  httpStatusOf,
+  isEnvmuxError,
+} from '../../errors.js';
 
 /** AWS exception names (the `__type` / `name` of an SDK error) and what they mean to us. */
 const BY_NAME: Record<string, ErrorCode> = {
@@ -132,8 +139,29 @@ function hintFor(code: ErrorCode, context: AwsErrorContext, message: string): st
 }
 
 /**
- * Map an AWS SDK error to an {@link EnvmuxError}: by the exception name first, then by HTTP status,
- * then by network error code. Keeps the AWS message (which names no value) in ours.
+ * The code of an AWS SDK error, HTTP status first: a 5xx, 429 or 408 answer is transient whatever
+ * the error is named (a proxy's HTML 500 surfaces as the SDK's SyntaxError); a 4xx answer whose
+ * body named an AWS exception maps by that name (ExpiredToken and AccessDenied are both 400/403);
+ * one whose body could not be read maps by its status (403 ACCESS_DENIED, 401 AUTH_FAILED, ...);
+ * without an answer, by the exception name, then as a network failure ({@link classify}).
+ */
+export function awsCodeOf(error: unknown): ErrorCode {
+  const status = httpStatusOf(error);
+  const byStatus = codeForStatus(status);
+  const name = awsErrorName(error);
+  const byName = name && Object.hasOwn(BY_NAME, name) ? BY_NAME[name] : undefined;
+  if (byStatus && (status! >= 500 || status === 429 || status === 408)) return byStatus;
+  if (byName) return byName;
+  if (byStatus) return byStatus;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/Region is missing/i.test(message)) return 'CONFIG';
+  return classify(error);
+}
+
+/**
+ * Map an AWS SDK error to an {@link EnvmuxError} ({@link awsCodeOf}). Keeps the AWS message (which
+ * names no value) in ours; an answer that could not be parsed is described by its status only,
+ * since a parser's message quotes the body.
  */
 export function fromAwsError(error: unknown, context: AwsErrorContext): EnvmuxError {
   if (isEnvmuxError(error)) {
@@ -141,12 +169,16 @@ export function fromAwsError(error: unknown, context: AwsErrorContext): EnvmuxEr
     return error;
   }
   const name = awsErrorName(error);
-  const message = error instanceof Error ? error.message : String(error);
-  let code: ErrorCode | undefined = name ? BY_NAME[name] : undefined;
-  if (!code && /Region is missing/i.test(message)) code = 'CONFIG';
-  code ??= classify(error);
+  const status = httpStatusOf(error);
+  const unparsed = error instanceof SyntaxError || name === 'SyntaxError';
+  const message = unparsed
+    ? `the answer (HTTP ${status ?? '?'}) is not the service's JSON: a proxy or firewall in the way?`
+    : error instanceof Error
+      ? error.message
+      : String(error);
+  const code = awsCodeOf(error);
   const subject = context.name ? ` "${context.name}"` : '';
-  const detail = [name, truncate(message, 160)].filter(Boolean).join(': ');
+  const detail = [unparsed ? undefined : name, truncate(message, 160)].filter(Boolean).join(': ');
   const hint =
     code === 'CONFIG' && /Region is missing/i.test(message)
       ? 'set AWS_REGION (or the provider\'s "region" option)'
@@ -154,8 +186,15 @@ export function fromAwsError(error: unknown, context: AwsErrorContext): EnvmuxEr
   return new EnvmuxError(
     code,
     `provider "${context.provider}": ${context.operation}${subject} failed (${detail})`,
-    { provider: context.provider, hint, cause: error },
+    { provider: context.provider, hint, cause: unparsed ? parseFailure(error, status) : error },
   );
+}
+
+/** A body-free stand-in for a parser's error: its message quotes the answer it could not read. */
+function parseFailure(error: unknown, status: number | undefined): Error {
+  const summary = new Error(`the HTTP ${status ?? '?'} answer could not be parsed`);
+  summary.name = error instanceof Error ? error.name : 'SyntaxError';
+  return summary;
 }
 
 function truncate(text: string, max: number): string {

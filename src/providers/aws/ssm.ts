@@ -21,6 +21,7 @@ const MAX_BATCH = 10;
 
 interface WireParameter {
   Name?: string;
+  ARN?: string;
   Value?: string;
   Version?: number;
   LastModifiedDate?: Date;
@@ -142,19 +143,30 @@ export function ssm(options: SsmProviderOptions = {}): Provider {
     },
     async getMany(names, ctx) {
       const found = new Map<string, string | Error>();
-      const byName = new Map(names.map((n) => [full(n), n]));
-      for (let i = 0; i < names.length; i += MAX_BATCH) {
-        const chunk = names.slice(i, i + MAX_BATCH).map(full);
+      // Several spellings (`/prod/x`, `prod/x`, an ARN) may name one parameter: ask once, answer each.
+      const spellings = new Map<string, string[]>();
+      for (const n of names) {
+        const f = full(n);
+        const list = spellings.get(f);
+        if (list) list.push(n);
+        else spellings.set(f, [n]);
+      }
+      const requested = [...spellings.keys()];
+      for (let i = 0; i < requested.length; i += MAX_BATCH) {
+        const chunk = requested.slice(i, i + MAX_BATCH);
         const out = await send<{ Parameters?: WireParameter[]; InvalidParameters?: string[] }>(
           'GetParameters',
           undefined,
           (l) => new l.GetParametersCommand({ Names: chunk, WithDecryption: true }),
           ctx.signal,
         );
-        // Names in InvalidParameters do not exist: absent, so the chain moves on.
+        // Names in InvalidParameters do not exist: absent, so the chain moves on. An answer is
+        // matched by its Name and, for a request made by ARN, by its ARN.
         for (const p of out.Parameters ?? []) {
-          const original = p.Name === undefined ? undefined : byName.get(p.Name);
-          if (original !== undefined && p.Value !== undefined) found.set(original, p.Value);
+          if (p.Value === undefined) continue;
+          for (const key of new Set([p.Name, p.ARN])) {
+            for (const original of (key && spellings.get(key)) || []) found.set(original, p.Value);
+          }
         }
       }
       return found;

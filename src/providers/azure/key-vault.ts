@@ -1,7 +1,13 @@
 // `azure` provider: Azure Key Vault secrets through @azure/keyvault-secrets (+ @azure/identity for the
 // default credential), both optional peers loaded on first use. Never logs, and never puts a value in an error.
 
-import { classify, EnvmuxError, type ErrorCode, isEnvmuxError } from '../../errors.js';
+import {
+  classify,
+  EnvmuxError,
+  type ErrorCode,
+  httpStatusOf,
+  isEnvmuxError,
+} from '../../errors.js';
 import { importLib } from '../import-lib.js';
 import type { HealthResult, Provider, SecretInfo, VersionInfo, WriteResult } from '../provider.js';
 import { AZURE_NAME_MAX, decodeAzureName, encodeAzureName } from './names.js';
@@ -429,11 +435,8 @@ function isDeletedButRecoverable(error: unknown): boolean {
   );
 }
 
-/** The HTTP status of an SDK error (`RestError.statusCode`), if it has one. */
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
-}
+/** The HTTP status of an SDK error (`RestError.statusCode`, or its raw response's), if it has one. */
+const statusOf = httpStatusOf;
 
 /** @azure/identity's error names: the credential could not get a token. */
 const CREDENTIAL_ERRORS = new Set([

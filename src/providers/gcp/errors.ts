@@ -113,7 +113,11 @@ export function gcpMessageOf(error: unknown): string {
       // not JSON: fall through
     }
   }
-  return typeof e.details === 'string' && e.details ? e.details : error.message;
+  const text = typeof e.details === 'string' && e.details ? e.details : error.message;
+  // A proxy's or load balancer's page instead of Google's JSON: say so, without the page.
+  return /^\s*</.test(text)
+    ? "the answer is not Google's JSON: a proxy or firewall in the way?"
+    : text;
 }
 
 export interface GcpErrorContext {

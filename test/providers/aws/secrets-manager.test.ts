@@ -37,6 +37,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../src/audit/audit-log.js';
 import { type EnvmuxError, toEnvmuxError } from '../../../src/errors.js';
 import { type AwsProviderOptions, aws } from '../../../src/providers/aws/secrets-manager.js';
+import { memory } from '../../../src/providers/memory.js';
 import { buildProvider } from '../../../src/providers/registry.js';
 import { createResolver } from '../../../src/resolver/client.js';
 import { loadConfig } from '../../../src/resolver/load.js';
@@ -227,6 +228,68 @@ describe('aws: errors', () => {
     expect(JSON.stringify(e) + e.message + String(e.cause)).not.toContain('canary-value-91f');
     // maxAttempts: 1 — the SDK did not retry on its own.
     expect(wire.count('secretsmanager.GetSecretValue')).toBe(1);
+  });
+
+  it.each([
+    ['html500', 'UNAVAILABLE', true],
+    ['xml403', 'ACCESS_DENIED', false],
+  ] as const)(
+    'an answer that is not JSON (%s) maps by its HTTP status: %s',
+    async (kind, code, retryable) => {
+      const name = fresh(kind);
+      wire.putSecret(name, 'canary-value-77c');
+      wire.fault({ target: 'secretsmanager.GetSecretValue', kind });
+      const e = toEnvmuxError(
+        await make()
+          .get(name, {})
+          .catch((error) => error),
+      );
+      expect(e).toMatchObject({ code, retryable, provider: 'aws' });
+      expect(e.message).toContain(`HTTP ${kind === 'html500' ? 500 : 403}`);
+      // Neither the page nor a fragment of it (JSON.parse quotes the body) reaches the message.
+      expect(JSON.stringify(e) + e.message + String(e.cause)).not.toMatch(
+        /nginx|<html|<\?xml|canary/,
+      );
+    },
+  );
+
+  it("a proxy's HTML 500 is retried and fails over to the next provider", async () => {
+    const name = fresh('html500-failover');
+    wire.putSecret(name, 'from-aws');
+    wire.fault({ target: /^secretsmanager\./, kind: 'html500' });
+    const backup = memory({ id: 'backup', values: { [name]: 'from-backup' } });
+    const resolver = createResolver({
+      providers: [make(), backup],
+      cache: false,
+      audit: false,
+      env: {},
+      retry: { attempts: 2, minDelay: 1, maxDelay: 5 },
+    });
+    expect(await resolver.get(name)).toBe('from-backup');
+    expect(wire.count('secretsmanager.BatchGetSecretValue')).toBe(2);
+  });
+
+  it('an XML 403 on BatchGetSecretValue falls back to single reads instead of stopping the start', async () => {
+    const names = Array.from({ length: 3 }, (_, i) => fresh(`xml403-${i}`));
+    for (const name of names) wire.putSecret(name, `v-${name}`);
+    wire.fault({ target: 'secretsmanager.BatchGetSecretValue', kind: 'xml403' });
+    const dir = mkdtempSync(join(tmpdir(), 'envmux-aws-xml403-'));
+    writeFileSync(join(dir, '.env'), names.map((x, i) => `K${i}=$<aws:${x}>`).join('\n'));
+    try {
+      const config = await loadConfig({
+        cwd: dir,
+        providers: [make()],
+        processEnv: {},
+        env: {},
+        configFile: false,
+        audit: false,
+      });
+      expect(Object.values(config)).toEqual(names.map((x) => `v-${x}`));
+      expect(wire.count('secretsmanager.BatchGetSecretValue')).toBe(1);
+      expect(wire.count('secretsmanager.GetSecretValue')).toBe(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('retries throttling through the resolver with backoff, then succeeds', async () => {

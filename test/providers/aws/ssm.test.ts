@@ -20,11 +20,15 @@
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { toEnvmuxError } from '../../../src/errors.js';
 import { type SsmProviderOptions, ssm } from '../../../src/providers/aws/ssm.js';
 import { buildProvider } from '../../../src/providers/registry.js';
 import { createResolver } from '../../../src/resolver/client.js';
+import { loadConfig } from '../../../src/resolver/load.js';
 import { type ConformanceFault, providerConformance } from '../../../src/testing/index.js';
 import { AwsWire, type FaultKind } from './wire-server.js';
 
@@ -145,6 +149,50 @@ describe('ssm: reads', () => {
     expect(await p.get('db', {})).toBe('from-prefix');
     expect((await p.getMany!(['db'], {})).get('db')).toBe('from-prefix');
     expect((await p.list!('', {})).map((s) => s.name)).toEqual(['db']);
+  });
+});
+
+describe('ssm: every spelling of one parameter gets its answer', () => {
+  it('$<ssm:/p/x> and $<ssm:p/x> in one file both resolve (one GetParameters call)', async () => {
+    const name = fresh('spelling');
+    wire.putParameter(name, 'spelled-value');
+    const dir = mkdtempSync(join(tmpdir(), 'envmux-ssm-spelling-'));
+    writeFileSync(join(dir, '.env'), `A=$<ssm:${name}>\nB=$<ssm:${name.slice(1)}>\n`);
+    try {
+      const config = await loadConfig({
+        cwd: dir,
+        providers: [make()],
+        processEnv: {},
+        env: {},
+        configFile: false,
+        audit: false,
+      });
+      expect(config).toEqual({ A: 'spelled-value', B: 'spelled-value' });
+      expect(wire.count('AmazonSSM.GetParameters')).toBe(1);
+      expect(wire.count('AmazonSSM.GetParameter')).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a batch answer is matched to a request made by ARN, beside the name and a prefix spelling', async () => {
+    const name = fresh('by-arn');
+    wire.putParameter(name, 'arn-value');
+    const arn = `arn:aws:ssm:us-east-1:123456789012:parameter${name}`;
+    const provider = make();
+    const found = await provider.getMany!([arn, name, name.slice(1)], {});
+    expect([...found.entries()].sort()).toEqual(
+      [
+        [arn, 'arn-value'],
+        [name, 'arn-value'],
+        [name.slice(1), 'arn-value'],
+      ].sort(),
+    );
+    const resolver = createResolver({ providers: [make()], cache: false, env: {}, audit: false });
+    expect(await resolver.getMany([arn, name], { provider: 'ssm' })).toEqual({
+      [arn]: 'arn-value',
+      [name]: 'arn-value',
+    });
   });
 });
 

@@ -18,7 +18,7 @@
 //   Lambda ARN, given or configured; the fake Lambda puts a new random AWSCURRENT at once).
 //   A secret scheduled for deletion answers InvalidRequestException ("marked for deletion").
 // SSM (https://docs.aws.amazon.com/systems-manager/latest/APIReference/):
-//   GetParameter (`name:version` / `name:label` selectors; ParameterNotFound,
+//   GetParameter (a name or ARN; `name:version` / `name:label` selectors; ParameterNotFound,
 //   ParameterVersionNotFound), GetParameters (≤ 10 names; unknown ones in InvalidParameters),
 //   PutParameter (Overwrite, ParameterAlreadyExists, Type required on create; hierarchical names
 //   start with `/`), DeleteParameter, GetParametersByPath (Path starts with `/`, Recursive,
@@ -28,7 +28,8 @@
 //
 // Test hooks: request counts per target, the access key id of each request, fault injection
 // (throttle, internal error, access denied, expired token, unknown client, decryption failure,
-// hang) for N requests of a target.
+// hang, and answers that are not JSON: a proxy's HTML 500 and an S3/CloudFront-style XML 403)
+// for N requests of a target.
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -43,7 +44,24 @@ export type FaultKind =
   | 'expired'
   | 'unrecognized'
   | 'decryption'
-  | 'hang';
+  | 'hang'
+  | 'html500'
+  | 'xml403';
+
+/** Faults answered with a body the JSON protocol cannot parse (a proxy or CDN in the way). */
+const RAW_FAULTS = {
+  html500: {
+    status: 500,
+    type: 'text/html',
+    body: '<html><head><title>500 Internal Server Error</title></head><body><center><h1>500 Internal Server Error</h1></center><hr><center>nginx</center></body></html>',
+  },
+  xml403: {
+    status: 403,
+    type: 'application/xml',
+    body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message><RequestId>WIRE403</RequestId></Error>',
+  },
+} as const;
+type RawFault = keyof typeof RAW_FAULTS;
 
 export interface Fault {
   /** `secretsmanager.GetSecretValue`, `AmazonSSM.GetParameters`, `sts.AssumeRole`; a RegExp; or every target. */
@@ -108,7 +126,7 @@ class WireError extends Error {
 }
 
 const FAULTS: Record<
-  Exclude<FaultKind, 'hang'>,
+  Exclude<FaultKind, 'hang' | RawFault>,
   (service: 'sm' | 'ssm' | 'sts', target: string) => WireError
 > = {
   throttle: () => new WireError('ThrottlingException', 'Rate exceeded'),
@@ -151,7 +169,7 @@ export class AwsWire {
   readonly requests: WireRequest[] = [];
   private readonly counts = new Map<string, number>();
   private faults: Array<Fault & { left: number }> = [];
-  private readonly secretFaults = new Map<string, Exclude<FaultKind, 'hang'>>();
+  private readonly secretFaults = new Map<string, Exclude<FaultKind, 'hang' | RawFault>>();
   private server!: Server;
   private hanging: ServerResponse[] = [];
   url = '';
@@ -195,7 +213,7 @@ export class AwsWire {
    * Make reads of one secret fail with `kind` (denied, decryption, ...): GetSecretValue answers the
    * error, BatchGetSecretValue lists it in `Errors[]`. `undefined` heals it.
    */
-  failSecret(name: string, kind: Exclude<FaultKind, 'hang'> | undefined): void {
+  failSecret(name: string, kind: Exclude<FaultKind, 'hang' | RawFault> | undefined): void {
     if (kind) this.secretFaults.set(name, kind);
     else this.secretFaults.delete(name);
   }
@@ -312,6 +330,15 @@ export class AwsWire {
         fault.left--;
         if (fault.kind === 'hang') {
           this.hanging.push(res);
+          return;
+        }
+        if (fault.kind === 'html500' || fault.kind === 'xml403') {
+          const raw = RAW_FAULTS[fault.kind];
+          res.writeHead(raw.status, {
+            'content-type': raw.type,
+            'content-length': Buffer.byteLength(raw.body),
+          });
+          res.end(raw.body);
           return;
         }
         throw FAULTS[fault.kind](service, target);
@@ -700,7 +727,14 @@ export class AwsWire {
 
   /** `name`, `name:3` or `name:label` → the parameter and the version. */
   private lookupParameter(full: string): { p: Parameter; v: ParameterVersion; selector?: string } {
-    const colon = full.startsWith('arn:') ? -1 : full.lastIndexOf(':');
+    // An ARN names `parameter/prod/x` for `/prod/x` and `parameter/x` for `x`.
+    const fromArn = /^arn:aws:ssm:[^:]*:\d*:parameter\/(.+)$/.exec(full)?.[1];
+    if (fromArn !== undefined) {
+      const p = this.parameters.get(fromArn.includes('/') ? `/${fromArn}` : fromArn);
+      if (!p) throw new WireError('ParameterNotFound', `Parameter ${full} not found.`);
+      return { p, v: p.versions.at(-1)! };
+    }
+    const colon = full.lastIndexOf(':');
     const name = colon > 0 ? full.slice(0, colon) : full;
     const selector = colon > 0 ? full.slice(colon + 1) : undefined;
     const p = this.parameters.get(name);
@@ -738,7 +772,9 @@ export class AwsWire {
         for (const name of names) {
           try {
             const { p, v, selector } = this.lookupParameter(name);
-            Parameters.push(this.parameterJson(p, v, decrypt, selector));
+            const json = this.parameterJson(p, v, decrypt, selector);
+            // Asked by ARN, the answer is named by the ARN (as for parameters shared across accounts).
+            Parameters.push(name.startsWith('arn:') ? { ...json, Name: name } : json);
           } catch {
             InvalidParameters.push(name);
           }

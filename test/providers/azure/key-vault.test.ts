@@ -413,6 +413,23 @@ describe.skipIf('missing' in tls)('azure provider on the wire', () => {
       expectNoValue(error);
     });
 
+    it.each([
+      [502, 'UNAVAILABLE', true],
+      [403, 'ACCESS_DENIED', false],
+    ] as const)(
+      'an HTML %s answer (not JSON) maps by its HTTP status: %s',
+      async (status, code, retryable) => {
+        wire.seed('db', [SECRET]);
+        const p = provider();
+        await p.get('db', {});
+        wire.fail({ status, code: 'none', html: true });
+        const error = await caught(p.get('db', {}));
+        expect(error).toMatchObject({ code, retryable, provider: 'azure' });
+        expect(error.message).not.toMatch(/<html|proxy<\//);
+        expectNoValue(error);
+      },
+    );
+
     it.each(table)('through the resolver, $expected is retried: $retried', async (row) => {
       wire.seed('db', [SECRET]);
       const p = provider();

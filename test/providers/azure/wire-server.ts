@@ -96,6 +96,8 @@ export interface AzureInjectedFailure {
   times?: number;
   /** Only this operation (`get`, `set`, `list`, ...); default every operation. */
   op?: string;
+  /** Answer with an HTML page (a proxy or gateway in the way) instead of Key Vault's JSON. */
+  html?: boolean;
 }
 
 export interface AzureWireRequest {
@@ -191,6 +193,14 @@ export async function startAzureWire(tls: { key: string; cert: string }): Promis
       failure.times = (failure.times ?? 1) - 1;
       if (failure.times <= 0) failures = failures.filter((f) => f !== failure);
       if (failure.status === 429) res.setHeader('Retry-After', '0');
+      if (failure.html) {
+        const page = `<html><body><h1>${failure.status} Gateway</h1>proxy</body></html>`;
+        res.writeHead(failure.status, {
+          'content-type': 'text/html',
+          'content-length': Buffer.byteLength(page),
+        });
+        return void res.end(page);
+      }
       return send(res, failure.status, {
         error: { code: failure.code, message: `injected ${failure.code}` },
       });

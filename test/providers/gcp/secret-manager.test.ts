@@ -274,6 +274,21 @@ describe('gcp: errors', () => {
     }
   });
 
+  it.each([
+    [502, 'UNAVAILABLE', true],
+    [403, 'ACCESS_DENIED', false],
+  ] as const)(
+    'an HTML %s answer (not JSON) maps by its HTTP status: %s',
+    async (status, code, retryable) => {
+      wire.seed('p1', 'db', [SECRET]);
+      wire.fail({ status, grpc: 'UNKNOWN', html: true });
+      const error = await caught(provider().get('db', {}));
+      expect(error).toMatchObject({ code, retryable, provider: 'gcp' });
+      expect(error.message).not.toMatch(/<html|proxy<\//);
+      expectNoValue(error);
+    },
+  );
+
   it('gives up after the retry budget when throttling persists (THROTTLED)', async () => {
     wire.seed('p1', 'db', [SECRET]);
     wire.fail({ status: 429, grpc: 'RESOURCE_EXHAUSTED', times: Infinity });

@@ -51,6 +51,8 @@ export interface InjectedFailure {
   times?: number;
   /** Only requests whose RPC is this (`access`, `list`, `addVersion`, ...); default every RPC. */
   rpc?: string;
+  /** Answer with an HTML page (a proxy or load balancer in the way) instead of Google's JSON. */
+  html?: boolean;
 }
 
 export interface GcpWireRequest {
@@ -131,6 +133,14 @@ export async function startGcpWire(): Promise<GcpWireServer> {
     if (failure) {
       failure.times = (failure.times ?? 1) - 1;
       if (failure.times <= 0) failures = failures.filter((f) => f !== failure);
+      if (failure.html) {
+        const page = `<html><body><h1>${failure.status} Server Error</h1>proxy</body></html>`;
+        res.writeHead(failure.status, {
+          'content-type': 'text/html',
+          'content-length': Buffer.byteLength(page),
+        });
+        return void res.end(page);
+      }
       return send(
         res,
         failure.status,

@@ -443,6 +443,21 @@ describe('vault: outages', () => {
     expect((await p.health!({})).ok).toBe(true);
   });
 
+  it.each([
+    ['html500', 'UNAVAILABLE', true],
+    // A 403 everywhere, the token's own lookup included: the token is refused.
+    ['html403', 'AUTH_FAILED', false],
+  ] as const)(
+    "a proxy's page (%s, not JSON) maps by its HTTP status: %s",
+    async (fault, code, retryable) => {
+      const p = make();
+      wire.inject(fault);
+      const error = await caught(p.get('x', {}));
+      expect([error.code, error.retryable]).toEqual([code, retryable]);
+      expect(error.message).not.toMatch(/<html|proxy<\//);
+    },
+  );
+
   it('maps a rate limit quota (429) to THROTTLED', async () => {
     const p = make();
     wire.inject('throttle');

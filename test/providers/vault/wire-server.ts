@@ -64,7 +64,16 @@ interface Token {
   deny: RegExp[];
 }
 
-export type VaultFault = 'throttle' | 'denied' | 'revoked' | 'internal' | 'sealed' | 'hang';
+/** `html500` / `html403`: a proxy's HTML page instead of Vault's JSON. */
+export type VaultFault =
+  | 'throttle'
+  | 'denied'
+  | 'revoked'
+  | 'internal'
+  | 'sealed'
+  | 'hang'
+  | 'html500'
+  | 'html403';
 
 export interface VaultWireRequest {
   method: string;
@@ -278,6 +287,19 @@ export class VaultWire {
       return errors(429, `request path "${path}": rate limit quota exceeded`);
     }
     if (this.faults.has('internal')) return errors(500, 'internal error');
+    for (const [fault, status] of [
+      ['html500', 500],
+      ['html403', 403],
+    ] as const) {
+      if (!this.faults.has(fault)) continue;
+      record.status = status;
+      const page = `<html><body><h1>${status}</h1>proxy</body></html>`;
+      res.writeHead(status, {
+        'content-type': 'text/html',
+        'content-length': Buffer.byteLength(page),
+      });
+      return void res.end(page);
+    }
     const json = body.length ? JSON.parse(body.toString('utf8')) : {};
 
     const login = /^auth\/([^/]+)\/login$/.exec(path);
