@@ -15,6 +15,7 @@ import { configuredKeyFile, type LocalProvider, local } from '../providers/local
 import { keyFileBeside, vaultPathFrom } from '../providers/local/paths.js';
 import { DEFAULT_SESSION_IDLE_MS, removeSession } from '../providers/local/session.js';
 import { parseDuration } from '../resolver/durations.js';
+import { reportError } from './report-error.js';
 import { readSecret } from './secret-input.js';
 
 interface VaultFlags {
@@ -66,13 +67,6 @@ async function opened(flags: VaultFlags): Promise<LocalProvider> {
   return provider;
 }
 
-/** Print an error the way every vault command does, and set the exit code. */
-function report(error: unknown): void {
-  const e = isEnvmuxError(error) ? error : toEnvmuxError(error);
-  process.stderr.write(`envmux: ${e.code}: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}\n`);
-  process.exitCode = 1;
-}
-
 /** Wrap an action: errors are reported, never thrown as stack traces. */
 function action<A extends unknown[]>(
   fn: (...args: A) => Promise<void>,
@@ -81,7 +75,7 @@ function action<A extends unknown[]>(
     try {
       await fn(...args);
     } catch (error) {
-      report(error);
+      reportError(error);
     }
   };
 }
@@ -137,11 +131,14 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-function positiveInt(what: string) {
+/** An option parser: the EnvmuxError it throws is reported as `envmux: CONFIG: …` (src/cli/main.ts). */
+function positiveInt(what: string, hint?: string) {
   return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1)
-      throw new EnvmuxError('CONFIG', `${what} must be a positive integer`);
+    const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new EnvmuxError('CONFIG', `${what} must be a positive integer, not "${value}"`, {
+        hint: hint ?? `for example ${what} 1`,
+      });
     return n;
   };
 }
