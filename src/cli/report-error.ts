@@ -19,7 +19,10 @@ export function reportError(error: unknown): void {
 
 /** A failure envmux did not expect (a bug): the one line, and the stack only under ENVMUX_DEBUG. */
 export function reportUnexpected(error: unknown): void {
-  if (isEnvmuxError(error)) return reportError(error);
+  if (isEnvmuxError(error)) {
+    reportError(error);
+    return;
+  }
   const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   process.stderr.write(
     `envmux: internal error: ${detail.split('\n')[0]?.slice(0, 300)}\n  hint: ENVMUX_DEBUG=1 shows the stack trace; please report it\n`,
@@ -34,4 +37,3 @@ function debugEnabled(): boolean {
   const value = process.env.ENVMUX_DEBUG;
   return !!value && !['0', 'false', 'no', 'off'].includes(value.toLowerCase());
 }
-

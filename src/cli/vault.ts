@@ -6,7 +6,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type AuditAction, processAuditLog } from '../audit/audit-log.js';
-import { EnvmuxError, isEnvmuxError, toEnvmuxError } from '../errors.js';
+import { EnvmuxError, toEnvmuxError } from '../errors.js';
 import { shownPath } from '../providers/local/format.js';
 import { ensureGitignore, initVault } from '../providers/local/init.js';
 import { DEFAULT_ARGON2 } from '../providers/local/kdf.js';

@@ -15,7 +15,14 @@ import {
   shownPath,
   type VaultHeader,
 } from './format.js';
-import { argon2id, DEFAULT_ARGON2, derivedKeySlot, passphraseBytes, vaultKeyStore } from './kdf.js';
+import {
+  argon2id,
+  checkArgon2Request,
+  DEFAULT_ARGON2,
+  derivedKeySlot,
+  passphraseBytes,
+  vaultKeyStore,
+} from './kdf.js';
 import { formatRawKey } from './key-source.js';
 import { acquireLock } from './lock-file.js';
 import { keyFileBeside, lockFileOf } from './paths.js';
@@ -120,6 +127,7 @@ export async function initVault(options: InitVaultOptions): Promise<InitVaultRes
         parallelism: options.kdf?.parallelism ?? DEFAULT_ARGON2.parallelism,
         salt: nodeCrypto().randomBytes(16).toString('base64'),
       };
+      checkArgon2Request(kdf, `vault ${shownPath(path)}`);
       const password = passphraseBytes(options.passphrase);
       const store = vaultKeyStore();
       store.derivations++;

@@ -38,6 +38,7 @@ import {
 } from './format.js';
 import {
   argon2id,
+  checkArgon2Request,
   DEFAULT_ARGON2,
   derivedKeySlot,
   forgetDerivedKeys,
@@ -661,6 +662,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
           parallelism: rotate.kdf?.parallelism ?? DEFAULT_ARGON2.parallelism,
           salt: nodeCrypto().randomBytes(16).toString('base64'),
         };
+        checkArgon2Request(kdf, `vault ${shownPath(path)}`);
         const password = passphraseBytes(rotate.passphrase);
         vaultKeyStore().derivations++;
         newKey = await argon2id(password, kdf);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toEnvmuxError } from '../../../src/errors.js';
 import { parseVault, serializeVault } from '../../../src/providers/local/format.js';
+import { argon2BoundsProblem, DEFAULT_ARGON2 } from '../../../src/providers/local/kdf.js';
 import { detectLocalVault } from '../../../src/providers/local/paths.js';
 import { detectChain } from '../../../src/providers/registry.js';
 import { makeVault } from './vault-fixture.js';
@@ -42,6 +43,39 @@ describe('format', () => {
       code = toEnvmuxError(error).code;
     }
     expect(code).toBe('DECRYPTION_FAILED');
+  });
+
+  it.each([
+    ['1 GiB × 1000 iterations', { memory: 1024 * 1024, iterations: 1000 }, /iterations 1000/],
+    ['4 GiB', { memory: 4 * 1024 * 1024, iterations: 1 }, /memory 4194304 KiB/],
+    ['512 MiB × 3', { memory: 512 * 1024, iterations: 3 }, /exceeds 1024 MiB/],
+    ['64 lanes', { parallelism: 64 }, /parallelism 64/],
+  ])(
+    'refuses a header with absurd Argon2id costs (%s) as CONFIG naming the vault, before any derivation',
+    async (_, edit, detail) => {
+      const v = await makeVault({ passphrase: 'pw' });
+      const text = readFileSync(v.path, 'utf8');
+      const header = JSON.parse(text.split('\n')[0]!.slice(1));
+      Object.assign(header.kdf, edit);
+      const edited = `[${JSON.stringify(header)}${text.slice(text.indexOf('\n'))}`;
+      let error: ReturnType<typeof toEnvmuxError> | undefined;
+      try {
+        parseVault(edited, v.path);
+      } catch (e) {
+        error = toEnvmuxError(e);
+      }
+      expect(error?.code).toBe('CONFIG');
+      expect(error?.message).toContain(`vault ${v.path} asks for`);
+      expect(error?.message).toMatch(detail);
+    },
+  );
+
+  it('accepts the default and the cheapest Argon2id costs', () => {
+    expect(argon2BoundsProblem(DEFAULT_ARGON2)).toBeUndefined();
+    expect(argon2BoundsProblem({ memory: 8, iterations: 1, parallelism: 1 })).toBeUndefined();
+    expect(
+      argon2BoundsProblem({ memory: 64 * 1024, iterations: 16, parallelism: 4 }),
+    ).toBeUndefined();
   });
 
   /** Three-way merge of the vault file as git does it (`--union` = the driver init configures). */
