@@ -5,14 +5,21 @@
 
 import { EnvmuxError, isEnvmuxError } from '../errors.js';
 import { findConfigFile, readJsonConfig } from '../resolver/config-file.js';
+import { parseBoolean } from '../resolver/env-flags.js';
 import { displayPath, envFilesFor, readEnvFiles } from '../resolver/files.js';
 import { resolveInWorker } from './bridge.js';
 import type { RegisterResolution, RegisterSettings } from './resolve-in-thread.js';
 
 const FLAG = Symbol.for('envmux.registered');
 
-function truthy(value: string | undefined): boolean {
-  return !!value && !['0', 'false', 'no', 'off'].includes(value.toLowerCase());
+/** A boolean variable; one the parser does not understand stops the app (fail closed). */
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  try {
+    return parseBoolean(env, name, fallback);
+  } catch (error) {
+    process.stderr.write(`envmux: the app was not started: ${(error as EnvmuxError).describe()}\n`);
+    process.exit(1);
+  }
 }
 
 /**
@@ -27,10 +34,10 @@ function inWorkerThread(): boolean {
 function register(): void {
   const g = globalThis as { [FLAG]?: boolean };
   const env = process.env;
-  if (g[FLAG] || truthy(env.ENVMUX_DISABLE) || inWorkerThread()) return;
+  if (g[FLAG] || inWorkerThread() || flag(env, 'ENVMUX_DISABLE', false)) return;
   g[FLAG] = true;
-  const debug = truthy(env.ENVMUX_DEBUG) || /(^|,)envmux(,|$)/.test(env.DEBUG ?? '');
-  const strict = env.ENVMUX_STRICT === undefined || truthy(env.ENVMUX_STRICT);
+  const debug = flag(env, 'ENVMUX_DEBUG', false) || /(^|,)envmux(,|$)/.test(env.DEBUG ?? '');
+  const strict = flag(env, 'ENVMUX_STRICT', true);
   const started = performance.now();
   const log = (line: string) => process.stderr.write(`envmux: ${line}\n`);
 

@@ -7,6 +7,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { nodeCrypto } from '../../crypto/lazy-crypto.js';
 import { EnvmuxError } from '../../errors.js';
 import { writeFileAtomicSync } from '../../files/atomic-write.js';
+import { fileSystemProblem } from '../../files/fs-problem.js';
 import { generateKey, makeCheck } from './cipher.js';
 import {
   type Argon2Params,
@@ -105,6 +106,21 @@ export async function initVault(options: InitVaultOptions): Promise<InitVaultRes
   if (options.key && options.passphrase !== undefined) {
     throw new EnvmuxError('CONFIG', 'give a key or a passphrase, not both');
   }
+  try {
+    return await createVault(options, cwd, path);
+  } catch (error) {
+    throw fileSystemProblem(error, 'vault', shownPath(path), {
+      file: path,
+      hint: 'choose a vault path in a writable folder (--vault PATH or ENVMUX_VAULT_PATH)',
+    });
+  }
+}
+
+async function createVault(
+  options: InitVaultOptions,
+  cwd: string,
+  path: string,
+): Promise<InitVaultResult> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const lock = await acquireLock(lockFileOf(path), { what: `vault ${shownPath(path)}` });
   try {
