@@ -202,11 +202,16 @@ function noKey(settings: KeySettings, header: VaultHeader): EnvmuxError {
       },
     );
   }
-  return new EnvmuxError('CONFIG', `no key for vault ${path}`, {
-    file: settings.vaultPath,
-    provider: settings.provider,
-    hint: `set ENVMUX_VAULT_KEY or ENVMUX_VAULT_KEY_FILE, or put the key in ${shownPath(keyFileFrom(settings.env, settings.vaultPath, settings.cwd))}`,
-  });
+  const keyFile = shownPath(keyFileFrom(settings.env, settings.vaultPath, settings.cwd));
+  return new EnvmuxError(
+    'CONFIG',
+    `vault ${path} cannot be opened: no key (${keyFile} does not exist and ENVMUX_VAULT_KEY is not set)`,
+    {
+      file: settings.vaultPath,
+      provider: settings.provider,
+      hint: `put the vault's key in ${keyFile} (chmod 600) or set ENVMUX_VAULT_KEY; \`envmux vault list\` checks that it opens`,
+    },
+  );
 }
 
 function notPassphraseVault(settings: KeySettings, source: string): EnvmuxError {

@@ -2,13 +2,14 @@
 // exists for — two branches adding different secrets merge cleanly with git's line merge.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toEnvmuxError } from '../../../src/errors.js';
 import { parseVault, serializeVault } from '../../../src/providers/local/format.js';
 import { argon2BoundsProblem, DEFAULT_ARGON2 } from '../../../src/providers/local/kdf.js';
+import { local } from '../../../src/providers/local/local.js';
 import { detectLocalVault } from '../../../src/providers/local/paths.js';
 import { detectChain } from '../../../src/providers/registry.js';
 import { makeVault } from './vault-fixture.js';
@@ -189,6 +190,35 @@ describe('auto-detection', () => {
     // An explicit list wins over detection.
     expect(detectChain({ ...base, ENVMUX_PROVIDERS: 'env' })).toEqual([
       { type: 'env', reason: 'listed in ENVMUX_PROVIDERS' },
+    ]);
+  });
+
+  it('a vault without a key here (a fresh clone) ends the chain, so a miss says what the vault lacks', async () => {
+    const v = await makeVault();
+    rmSync(v.keyFile);
+    const base = { ENVMUX_VAULT_PATH: v.path, ENVMUX_VAULT_SESSION_DIR: v.sessionDir };
+    const chain = detectChain({ ...base, AWS_REGION: 'eu-west-1' });
+    expect(chain.map((d) => d.type)).toEqual(['aws', 'env', 'local']);
+    expect(chain.at(-1)!.reason).toBe(
+      'ENVMUX_VAULT_PATH exists but no key opens it here: asked last, to say so',
+    );
+    let error: ReturnType<typeof toEnvmuxError> | undefined;
+    try {
+      local({ env: base }).getSync('db/password');
+    } catch (e) {
+      error = toEnvmuxError(e);
+    }
+    expect(error?.code).toBe('CONFIG');
+    expect(error?.message).toMatch(
+      /cannot be opened: no key \(.*vault\.key does not exist and ENVMUX_VAULT_KEY is not set\)/,
+    );
+    expect(error?.hint).toMatch(
+      /or set ENVMUX_VAULT_KEY; `envmux vault list` checks that it opens/,
+    );
+    // No vault file: nothing added.
+    expect(detectChain({ ENVMUX_VAULT_PATH: `${v.dir}/none.json` }).map((d) => d.type)).toEqual([
+      ...(existsSync('/run/secrets') ? ['file'] : []),
+      'env',
     ]);
   });
 
