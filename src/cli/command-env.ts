@@ -34,7 +34,7 @@ export function addEnvOptions(command: Command): Command {
   return command
     .option(
       '-f, --file <path>',
-      'env file to read, highest precedence first (repeatable; default: ENVMUX_FILES, else .env.local and .env)',
+      'env file to read, highest precedence first (repeatable; default: ENVMUX_FILES, else .env.$NODE_ENV.local, .env.local (not when NODE_ENV=test), .env.$NODE_ENV, .env)',
       (value: string, previous: string[] = []) => [...previous, value],
     )
     .option(

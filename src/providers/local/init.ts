@@ -50,6 +50,8 @@ export interface InitVaultResult {
   kdf: 'none' | 'argon2id';
   /** The .gitignore written or extended. */
   gitignore?: string;
+  /** The .gitattributes written or extended (union merges of the vault file). */
+  gitattributes?: string;
   /** The vault key (caller zeroes it when done). */
   key: Buffer;
 }
@@ -58,7 +60,7 @@ export interface InitVaultResult {
 function ignoreLines(vaultPath: string, keyFile: string | undefined): string[] {
   const dir = dirname(vaultPath);
   const base = basename(vaultPath);
-  const lines = [`${base}.lock*`, '*.tmp', 'audit.jsonl'];
+  const lines = [`${base}.lock*`, '*.tmp', 'audit.jsonl', '*.bak-*'];
   if (keyFile) {
     const rel = relative(dir, keyFile);
     if (!rel.startsWith('..'))
@@ -173,8 +175,8 @@ async function createVault(
     }
     writeFileAtomicSync(path, serializeVault({ header, records: [] }), 0o600);
     const gitignore = ensureGitignore(path, keyFile);
-    ensureGitattributes(path);
-    return { path, keyFile, kdf: kdf.name, gitignore, key };
+    const gitattributes = ensureGitattributes(path);
+    return { path, keyFile, kdf: kdf.name, gitignore, gitattributes, key };
   } finally {
     lock.release();
   }
