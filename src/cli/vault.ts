@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { type AuditAction, processAuditLog } from '../audit/audit-log.js';
 import { EnvmuxError, toEnvmuxError } from '../errors.js';
 import { backupFile, backupStamp } from '../files/backup.js';
-import { parseVault, shownPath } from '../providers/local/format.js';
+import { type DamagedRecord, parseVault, shownPath } from '../providers/local/format.js';
 import { ensureGitignore, initVault } from '../providers/local/init.js';
 import { checkArgon2Request, DEFAULT_ARGON2 } from '../providers/local/kdf.js';
 import { parseRawKey } from '../providers/local/key-source.js';
@@ -128,6 +128,53 @@ function warnWeakPassphrase(passphrase: string): void {
       `warning: the passphrase has ${length} character(s); use at least ${MIN_PASSPHRASE_LENGTH} (a few random words): a copy of the vault can be attacked offline`,
     );
   }
+}
+
+/**
+ * `vault list` of a vault with damaged records: list the readable ones (names and dates from the
+ * file, not verified by the key) and name each damaged line, then fail. False when `error` is not
+ * about damaged records.
+ */
+function listReadable(
+  error: unknown,
+  flags: VaultFlags,
+  pattern: string | undefined,
+  glob: RegExp | undefined,
+): boolean {
+  if (toEnvmuxError(error).code !== 'DECRYPTION_FAILED') return false;
+  const path = vaultPathFrom(process.env, process.cwd(), flags.vault);
+  const damagedRecords: DamagedRecord[] = [];
+  let records: ReturnType<typeof parseVault>['records'];
+  try {
+    records = parseVault(readFileSync(path, 'utf8'), path, undefined, damagedRecords).records;
+  } catch {
+    return false;
+  }
+  if (!damagedRecords.length) return false;
+  const latest = new Map<string, (typeof records)[number]>();
+  for (const r of records) {
+    if (glob ? glob.test(r.name) : r.name.startsWith(pattern ?? '')) latest.set(r.name, r);
+  }
+  const rows = [
+    ['NAME', 'VERSION', 'CREATED', 'DESCRIPTION'],
+    ...[...latest.values()].map((r) => [
+      r.name,
+      String(r.version),
+      when(new Date(r.created)),
+      r.description ?? '',
+    ]),
+  ];
+  process.stdout.write(`${table(rows)}\n`);
+  for (const d of damagedRecords) {
+    say(
+      `envmux: DECRYPTION_FAILED: vault ${shownPath(path)} ${d.line ? `line ${d.line}` : `record ${d.record}`} is damaged (${d.problem}); it was skipped`,
+    );
+  }
+  say(
+    `  hint: listed the ${latest.size} readable secret(s) without opening the vault; restore the damaged line${damagedRecords.length === 1 ? '' : 's'} from git, or delete ${damagedRecords.length === 1 ? 'it' : 'them'} and set the secret again`,
+  );
+  process.exitCode = 1;
+  return true;
 }
 
 /** How many secrets and versions a vault file holds (read without its key), when it parses. */
@@ -487,11 +534,18 @@ Examples:
           options: { masked?: boolean; json?: boolean },
           command: Command,
         ) => {
-          const provider = await opened(flagsOf(command));
           const glob = pattern && /[*?]/.test(pattern) ? globToRegExp(pattern) : undefined;
-          const items = (await provider.list(glob ? '' : (pattern ?? ''))).filter(
-            (i) => !glob || glob.test(i.name),
-          );
+          let provider: LocalProvider;
+          let items: Awaited<ReturnType<LocalProvider['list']>>;
+          try {
+            provider = await opened(flagsOf(command));
+            items = (await provider.list(glob ? '' : (pattern ?? ''))).filter(
+              (i) => !glob || glob.test(i.name),
+            );
+          } catch (error) {
+            if (!listReadable(error, flagsOf(command), pattern, glob)) throw error;
+            return;
+          }
           audit(provider, 'list', pattern ?? '');
           const now = Date.now();
           const masked = new Map<string, string>();

@@ -194,6 +194,26 @@ describe('CLI messages and exit codes', () => {
     expect(readFileSync(join(dir, '.envmux/.gitignore'), 'utf8')).toContain('*.bak-*');
   });
 
+  it('one damaged record: vault list lists what is readable and names the damaged line', () => {
+    const dir = makeCase({});
+    runCli(['vault', 'init'], dir);
+    runCli(['vault', 'set', 'a'], dir, {}, { input: 'v-a' });
+    runCli(['vault', 'set', 'b'], dir, {}, { input: 'v-b' });
+    const path = join(dir, '.envmux/vault.json');
+    const lines = readFileSync(path, 'utf8').split('\n');
+    lines[2] = lines[2]!.replace(/"nonce":"[^"]+"/, '"nonce":"x"');
+    writeFileSync(path, lines.join('\n'));
+    const r = runCli(['vault', 'list'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(
+      /^NAME +VERSION +CREATED +DESCRIPTION\na +1 +\d{4}-\d\d-\d\d \d\d:\d\dZ\n$/,
+    );
+    expect(r.stderr).toBe(
+      'envmux: DECRYPTION_FAILED: vault .envmux/vault.json line 3 is damaged (nonce is not 12 bytes of base64); it was skipped\n  hint: listed the 1 readable secret(s) without opening the vault; restore the damaged line from git, or delete it and set the secret again\n',
+    );
+    expect(r.stdout + r.stderr).not.toContain('v-a');
+  });
+
   it('versions --json: the version is a string, like every store', () => {
     const dir = makeCase({});
     runCli(['vault', 'init'], dir);

@@ -179,7 +179,22 @@ export function compareRecords(a: VaultRecord, b: VaultRecord): number {
  * edited file and `CONFIG` for merge-conflict markers or a format version this build cannot read.
  * Validates structure only; authenticity is the cipher's job.
  */
-export function parseVault(text: string, path: string, provider?: string): VaultDocument {
+/** A record `parseVault` skipped (when asked to collect them instead of failing). */
+export interface DamagedRecord {
+  /** 1-based position among the records. */
+  record: number;
+  /** 1-based line of the file, when the file has the canonical one-record-per-line layout. */
+  line?: number;
+  problem: string;
+}
+
+export function parseVault(
+  text: string,
+  path: string,
+  provider?: string,
+  /** Collect structurally damaged records here and skip them (listing only; never for reads). */
+  damagedRecords?: DamagedRecord[],
+): VaultDocument {
   if (/^(<{7}|>{7}|={7})( |$)/m.test(text)) {
     throw new EnvmuxError(
       'CONFIG',
@@ -234,6 +249,11 @@ export function parseVault(text: string, path: string, provider?: string): Vault
   const seen = new Set<string>();
   for (let i = 1; i < parsed.length; i++) {
     const problem = checkRecord(parsed[i]);
+    if (problem && damagedRecords) {
+      const canonical = text.trimEnd().split('\n').length === parsed.length + 1;
+      damagedRecords.push({ record: i, ...(canonical ? { line: i + 1 } : {}), problem });
+      continue;
+    }
     if (problem) throw damaged(path, `record ${i}: ${problem}`, provider);
     const record = parsed[i] as VaultRecord;
     const id = `${record.name}@${record.version}`;

@@ -7,7 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toEnvmuxError } from '../../../src/errors.js';
-import { parseVault, serializeVault } from '../../../src/providers/local/format.js';
+import {
+  type DamagedRecord,
+  parseVault,
+  serializeVault,
+} from '../../../src/providers/local/format.js';
 import { argon2BoundsProblem, DEFAULT_ARGON2 } from '../../../src/providers/local/kdf.js';
 import { local } from '../../../src/providers/local/local.js';
 import { detectLocalVault } from '../../../src/providers/local/paths.js';
@@ -70,6 +74,23 @@ describe('format', () => {
       expect(error?.message).toMatch(detail);
     },
   );
+
+  it('collects damaged records with their line when asked (for vault list), and still fails a read', async () => {
+    const v = await makeVault();
+    const p = v.open();
+    await p.set('a', '1');
+    await p.set('b', '2');
+    const lines = readFileSync(v.path, 'utf8').split('\n');
+    lines[2] = lines[2]!.replace(/"nonce":"[^"]+"/, '"nonce":"x"');
+    const text = lines.join('\n');
+    const damagedRecords: DamagedRecord[] = [];
+    const doc = parseVault(text, v.path, undefined, damagedRecords);
+    expect(doc.records.map((r) => r.name)).toEqual(['a']);
+    expect(damagedRecords).toEqual([
+      { record: 2, line: 3, problem: 'nonce is not 12 bytes of base64' },
+    ]);
+    expect(() => parseVault(text, v.path)).toThrow(/record 2: nonce/);
+  });
 
   it('accepts the default and the cheapest Argon2id costs', () => {
     expect(argon2BoundsProblem(DEFAULT_ARGON2)).toBeUndefined();
