@@ -44,18 +44,27 @@ export interface ErrorContext {
  */
 const BRAND = Symbol.for('envmux.error');
 
+/** `util.inspect.custom`, without importing node:util (the preload stays light). */
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/** Whether ENVMUX_DEBUG asks for stack traces (lenient here: an error's constructor never throws). */
+function debugStacks(): boolean {
+  const value = typeof process === 'undefined' ? undefined : process.env?.ENVMUX_DEBUG;
+  return !!value && !['0', 'false', 'no', 'off', ''].includes(value.toLowerCase());
+}
+
 export class EnvmuxError extends Error {
   override readonly name: string = 'EnvmuxError';
   /** Marks envmux errors across the ESM and CJS copies of the package. */
   declare readonly [BRAND]: true;
-  readonly code: ErrorCode;
-  readonly retryable: boolean;
-  key?: string;
-  reference?: string;
-  file?: string;
-  line?: number;
-  provider?: string;
-  hint?: string;
+  declare readonly code: ErrorCode;
+  declare readonly retryable: boolean;
+  declare key?: string;
+  declare reference?: string;
+  declare file?: string;
+  declare line?: number;
+  declare provider?: string;
+  declare hint?: string;
 
   constructor(code: ErrorCode, message: string, context: ErrorContext = {}) {
     super(
@@ -63,11 +72,58 @@ export class EnvmuxError extends Error {
       context.cause === undefined ? undefined : { cause: summarizeCause(context.cause) },
     );
     Object.defineProperty(this, BRAND, { value: true });
-    this.code = code;
-    this.retryable = context.retryable ?? RETRYABLE.has(code);
+    // Not enumerable: Node's inspector would list them after the message, which already says it.
+    const fields: Record<string, unknown> = {
+      code,
+      retryable: context.retryable ?? RETRYABLE.has(code),
+    };
     for (const field of ['key', 'reference', 'file', 'line', 'provider', 'hint'] as const) {
-      if (context[field] !== undefined) (this as any)[field] = context[field];
+      fields[field] = context[field];
     }
+    for (const [field, value] of Object.entries(fields)) {
+      Object.defineProperty(this, field, {
+        value,
+        writable: true,
+        configurable: true,
+        enumerable: false,
+      });
+    }
+    // What Node prints for an uncaught error is the stack, inspected without custom inspection:
+    // without ENVMUX_DEBUG it is the name, code, where, message and hint, and no frames of envmux's
+    // code. A getter: a subclass's `name` is set only after this constructor returns.
+    if (!debugStacks()) {
+      let assigned: string | undefined;
+      Object.defineProperty(this, 'stack', {
+        get: () => assigned ?? this.stackHeadline(),
+        set: (value: string) => {
+          assigned = value;
+        },
+        configurable: true,
+        enumerable: false,
+      });
+    }
+  }
+
+  /** `Name [CODE]: where: message`, then the hint on its own line. */
+  protected stackHeadline(): string {
+    const where = [this.location, this.key, this.reference].filter(Boolean).join(' ');
+    const hint = this.hint ? `\n  hint: ${this.hint}` : '';
+    return `${this.name} [${this.code}]: ${where ? `${where}: ` : ''}${this.message}${hint}`;
+  }
+
+  /** The headline `util.inspect` shows (an aggregate: with one line per problem). */
+  protected inspectHeadline(): string {
+    return this.stackHeadline();
+  }
+
+  /**
+   * What `util.inspect` and `console.log` show: the headline, plus the stack's frames under
+   * ENVMUX_DEBUG. Never the fields again (docs/architecture.md, "Error codes").
+   */
+  [INSPECT](): string {
+    if (!debugStacks()) return this.inspectHeadline();
+    const frames = (this.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l));
+    return [this.inspectHeadline(), ...frames].join('\n');
   }
 
   /** `file:line` when known. */
@@ -96,7 +152,7 @@ export class EnvmuxError extends Error {
 /** Every problem of one load, reported together. `code` is the first problem's code. */
 export class EnvmuxAggregateError extends EnvmuxError {
   override readonly name = 'EnvmuxAggregateError';
-  readonly errors: EnvmuxError[];
+  readonly #errors: EnvmuxError[];
 
   constructor(errors: EnvmuxError[], title = 'envmux could not load the environment') {
     const first = errors[0];
@@ -107,7 +163,25 @@ export class EnvmuxAggregateError extends EnvmuxError {
         .join('\n')}`,
       { retryable: false },
     );
-    this.errors = errors;
+    this.#errors = errors;
+  }
+
+  /** Every problem, in the order found. */
+  get errors(): EnvmuxError[] {
+    return this.#errors;
+  }
+
+  /**
+   * The title only: Node's inspector lists `errors` after the stack (each problem on one line), so
+   * an uncaught aggregate shows every problem once.
+   */
+  protected override stackHeadline(): string {
+    return `${this.name} [${this.code}]: ${this.message.split('\n')[0]}`;
+  }
+
+  /** The title and one line per problem. */
+  protected override inspectHeadline(): string {
+    return `${this.name} [${this.code}]: ${this.message}`;
   }
 
   override toJSON(): Record<string, unknown> {

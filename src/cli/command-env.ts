@@ -39,7 +39,7 @@ export function addEnvOptions(command: Command): Command {
   return command
     .option(
       '-f, --file <paths>',
-      'env file to read, highest precedence first (repeatable or comma-separated; default: ENVMUX_FILES, else .env.$NODE_ENV.local, .env.local, .env.$NODE_ENV, .env)',
+      'env file to read, highest precedence first (repeatable or comma-separated; default: ENVMUX_FILES, else .env.$NODE_ENV.local, .env.local (not when NODE_ENV=test), .env.$NODE_ENV, .env)',
       listOption('-f, --file'),
     )
     .option(

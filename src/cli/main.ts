@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { register as check } from './check.js';
 import { register as generate } from './generate.js';
+import { reportUnexpected } from './report-error.js';
 import { register as run } from './run.js';
 import { register as vault } from './vault.js';
 import { version } from './version.js';
@@ -12,18 +13,41 @@ import { version } from './version.js';
 /** Each command module adds itself to the program. */
 const COMMANDS: Array<(program: Command) => void> = [run, check, vault, generate];
 
+/** `envmux vault init` for a subcommand, `envmux` for the program. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** A usage error is one line and a pointer to the command's `--help`, never the whole help. */
+function pointToHelp(command: Command): void {
+  command.showHelpAfterError(`  see: ${commandPath(command)} --help`);
+  for (const sub of command.commands) pointToHelp(sub);
+}
+
 export function createProgram(): Command {
   const program = new Command()
     .name('envmux')
     .description('Resolve secret references in .env files from any secret store')
     .version(version, '-v, --version')
-    .showHelpAfterError();
+    .configureOutput({
+      outputError: (text, write) => write(`envmux: ${text.replace(/^error: /, '')}`),
+    });
   for (const add of COMMANDS) add(program);
+  pointToHelp(program);
   return program;
 }
 
 export async function main(argv = process.argv): Promise<void> {
-  await createProgram().parseAsync(argv);
+  // Last resort: whatever a command throws (an option parser, a bug) is one coded line.
+  process.on('uncaughtException', reportUnexpected);
+  process.on('unhandledRejection', reportUnexpected);
+  try {
+    await createProgram().parseAsync(argv);
+  } catch (error) {
+    reportUnexpected(error);
+  }
 }
 
 void main();

@@ -53,6 +53,28 @@ export function promptHidden(question: string): Promise<string> {
   });
 }
 
+/**
+ * Ask a yes/no question on the terminal (stderr); true only for `y` or `yes`. Call only when stdin
+ * is a TTY.
+ */
+export function promptYesNo(question: string): Promise<boolean> {
+  const stdin = process.stdin;
+  return new Promise((resolve) => {
+    let answer = '';
+    process.stderr.write(`${question} [y/N] `);
+    stdin.setEncoding('utf8');
+    stdin.resume();
+    const onData = (chunk: string) => {
+      answer += chunk;
+      if (!answer.includes('\n') && !answer.includes('\r')) return;
+      stdin.off('data', onData);
+      stdin.pause();
+      resolve(/^\s*y(es)?\s*$/i.test(answer.split(/[\r\n]/)[0] ?? ''));
+    };
+    stdin.on('data', onData);
+  });
+}
+
 export interface SecretInputOptions {
   /** The prompt on a terminal. */
   prompt: string;

@@ -3,19 +3,22 @@
 // no-echo prompt, never from argv; `get` is the only command that prints a value. Every operation
 // is recorded in the audit log (and the vault's audit file when ENVMUX_VAULT_AUDIT is set).
 
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { type AuditAction, processAuditLog } from '../audit/audit-log.js';
-import { EnvmuxError, isEnvmuxError, toEnvmuxError } from '../errors.js';
-import { shownPath } from '../providers/local/format.js';
+import { EnvmuxError, toEnvmuxError } from '../errors.js';
+import { backupFile, backupStamp } from '../files/backup.js';
+import { type DamagedRecord, parseVault, shownPath } from '../providers/local/format.js';
 import { ensureGitignore, initVault } from '../providers/local/init.js';
-import { DEFAULT_ARGON2 } from '../providers/local/kdf.js';
+import { checkArgon2Request, DEFAULT_ARGON2 } from '../providers/local/kdf.js';
 import { parseRawKey } from '../providers/local/key-source.js';
 import { configuredKeyFile, type LocalProvider, local } from '../providers/local/local.js';
 import { keyFileBeside, vaultPathFrom } from '../providers/local/paths.js';
 import { DEFAULT_SESSION_IDLE_MS, removeSession } from '../providers/local/session.js';
 import { parseDuration } from '../resolver/durations.js';
-import { readSecret } from './secret-input.js';
+import { reportError } from './report-error.js';
+import { promptYesNo, readSecret } from './secret-input.js';
 
 interface VaultFlags {
   vault?: string;
@@ -66,13 +69,6 @@ async function opened(flags: VaultFlags): Promise<LocalProvider> {
   return provider;
 }
 
-/** Print an error the way every vault command does, and set the exit code. */
-function report(error: unknown): void {
-  const e = isEnvmuxError(error) ? error : toEnvmuxError(error);
-  process.stderr.write(`envmux: ${e.code}: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}\n`);
-  process.exitCode = 1;
-}
-
 /** Wrap an action: errors are reported, never thrown as stack traces. */
 function action<A extends unknown[]>(
   fn: (...args: A) => Promise<void>,
@@ -81,12 +77,116 @@ function action<A extends unknown[]>(
     try {
       await fn(...args);
     } catch (error) {
-      report(error);
+      reportError(error);
     }
   };
 }
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/**
+ * Destructive commands ask first (docs/architecture.md, "Writes"): `--yes` goes ahead; on a
+ * terminal the summary of what will be lost is shown and confirmed; otherwise they refuse.
+ */
+async function confirmLoss(what: string, lost: string[], yes: boolean | undefined): Promise<void> {
+  if (yes) return;
+  if (!process.stdin.isTTY || !process.stderr.isTTY) {
+    throw new EnvmuxError(
+      'CONFIG',
+      `${what} destroys data and needs confirmation: ${lost.join('; ')}`,
+      {
+        hint: 'run it on a terminal to be asked, or pass --yes (scripts)',
+      },
+    );
+  }
+  say(`${what} destroys data:`);
+  for (const line of lost) say(`  - ${line}`);
+  if (!(await promptYesNo('Continue?'))) {
+    throw new EnvmuxError('CONFIG', 'cancelled: nothing was changed', { retryable: false });
+  }
+}
+
+/** Back up the files a destructive command is about to change, and say where the copies are. */
+function keepCopies(vaultPath: string, files: Array<[string, string | undefined]>): void {
+  // A key's copy is as secret as the key: keep every `*.bak-*` out of git first.
+  if (existsSync(dirname(vaultPath))) ensureGitignore(vaultPath, undefined);
+  const stamp = backupStamp();
+  for (const [what, file] of files) {
+    const copy = file ? backupFile(file, stamp) : undefined;
+    if (copy) say(`kept the old ${what} in ${shownPath(copy)} (0600)`);
+  }
+}
+
+/** Below this many characters a new passphrase gets a warning (docs/architecture.md, "Limits"). */
+export const MIN_PASSPHRASE_LENGTH = 12;
+
+/** Warn (never refuse) when a new passphrase is short. Never prints the passphrase. */
+function warnWeakPassphrase(passphrase: string): void {
+  const length = [...passphrase].length;
+  if (length < MIN_PASSPHRASE_LENGTH) {
+    say(
+      `warning: the passphrase has ${length} character(s); use at least ${MIN_PASSPHRASE_LENGTH} (a few random words): a copy of the vault can be attacked offline`,
+    );
+  }
+}
+
+/**
+ * `vault list` of a vault with damaged records: list the readable ones (names and dates from the
+ * file, not verified by the key) and name each damaged line, then fail. False when `error` is not
+ * about damaged records.
+ */
+function listReadable(
+  error: unknown,
+  flags: VaultFlags,
+  pattern: string | undefined,
+  glob: RegExp | undefined,
+): boolean {
+  if (toEnvmuxError(error).code !== 'DECRYPTION_FAILED') return false;
+  const path = vaultPathFrom(process.env, process.cwd(), flags.vault);
+  const damagedRecords: DamagedRecord[] = [];
+  let records: ReturnType<typeof parseVault>['records'];
+  try {
+    records = parseVault(readFileSync(path, 'utf8'), path, undefined, damagedRecords).records;
+  } catch {
+    return false;
+  }
+  if (!damagedRecords.length) return false;
+  const latest = new Map<string, (typeof records)[number]>();
+  for (const r of records) {
+    if (glob ? glob.test(r.name) : r.name.startsWith(pattern ?? '')) latest.set(r.name, r);
+  }
+  const rows = [
+    ['NAME', 'VERSION', 'CREATED', 'DESCRIPTION'],
+    ...[...latest.values()].map((r) => [
+      r.name,
+      String(r.version),
+      when(new Date(r.created)),
+      r.description ?? '',
+    ]),
+  ];
+  process.stdout.write(`${table(rows)}\n`);
+  for (const d of damagedRecords) {
+    say(
+      `envmux: DECRYPTION_FAILED: vault ${shownPath(path)} ${d.line ? `line ${d.line}` : `record ${d.record}`} is damaged (${d.problem}); it was skipped`,
+    );
+  }
+  say(
+    `  hint: listed the ${latest.size} readable secret(s) without opening the vault; restore the damaged line${damagedRecords.length === 1 ? '' : 's'} from git, or delete ${damagedRecords.length === 1 ? 'it' : 'them'} and set the secret again`,
+  );
+  process.exitCode = 1;
+  return true;
+}
+
+/** How many secrets and versions a vault file holds (read without its key), when it parses. */
+function vaultContents(path: string): string {
+  try {
+    const { records } = parseVault(readFileSync(path, 'utf8'), path);
+    const names = new Set(records.map((r) => r.name)).size;
+    return `${names} secret(s), ${records.length} version(s)`;
+  } catch {
+    return 'its content';
+  }
+}
 
 /** `name?version=N` → name and version. */
 function splitVersion(spec: string, explicit?: string): { name: string; version?: string } {
@@ -137,11 +237,14 @@ function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-function positiveInt(what: string) {
+/** An option parser: the EnvmuxError it throws is reported as `envmux: CONFIG: …` (src/cli/main.ts). */
+function positiveInt(what: string, hint?: string) {
   return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 1)
-      throw new EnvmuxError('CONFIG', `${what} must be a positive integer`);
+    const n = /^\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < 1)
+      throw new EnvmuxError('CONFIG', `${what} must be a positive integer, not "${value}"`, {
+        hint: hint ?? `for example ${what} 1`,
+      });
     return n;
   };
 }
@@ -155,7 +258,7 @@ function addVaultOptions(command: Command): void {
     )
     .option(
       '--key-file <path>',
-      'the key file (default: ENVMUX_VAULT_KEY_FILE, else vault.key beside the vault)',
+      'the key file (default: ENVMUX_VAULT_KEY_FILE, else beside the vault with .key for its extension: vault.json → vault.key)',
     );
 }
 
@@ -171,7 +274,7 @@ export function register(program: Command): void {
     )
     .option(
       '--key-file <path>',
-      'the key file (default: ENVMUX_VAULT_KEY_FILE, else vault.key beside the vault)',
+      'the key file (default: ENVMUX_VAULT_KEY_FILE, else beside the vault with .key for its extension: vault.json → vault.key)',
     )
     .addHelpText(
       'after',
@@ -213,7 +316,8 @@ Examples:
       positiveInt('--kdf-parallelism'),
       DEFAULT_ARGON2.parallelism,
     )
-    .option('--force', 'replace an existing vault (its secrets are lost)')
+    .option('--force', 'replace an existing vault (its secrets are lost; the old files are kept)')
+    .option('-y, --yes', 'do not ask before replacing (for scripts)')
     .action(
       action(
         async (
@@ -223,19 +327,57 @@ Examples:
             kdfIterations: number;
             kdfParallelism: number;
             force?: boolean;
+            yes?: boolean;
           },
           command: Command,
         ) => {
           const flags = flagsOf(command);
           const path = vaultPathFrom(process.env, process.cwd(), flags.vault);
+          checkArgon2Request(
+            {
+              memory: options.kdfMemory * 1024,
+              iterations: options.kdfIterations,
+              parallelism: options.kdfParallelism,
+            },
+            `vault ${shownPath(path)}`,
+          );
+          const oldKeyFile = flags.keyFile
+            ? configuredKeyFile({ path: flags.vault, keyFile: flags.keyFile })
+            : keyFileBeside(path);
+          const replacing = options.force && (existsSync(path) || existsSync(oldKeyFile));
+          if (replacing) {
+            await confirmLoss(
+              'vault init --force',
+              [
+                ...(existsSync(path)
+                  ? [
+                      `the vault ${shownPath(path)} (${vaultContents(path)}) is replaced by an empty one`,
+                    ]
+                  : []),
+                ...(existsSync(oldKeyFile)
+                  ? [
+                      `the key file ${shownPath(oldKeyFile)} is overwritten: copies of the vault in git history open only with the old key`,
+                    ]
+                  : []),
+              ],
+              options.yes,
+            );
+          }
           let passphrase: string | undefined;
           let key: Buffer | undefined;
           if (options.passphrase) {
             passphrase =
               process.env.ENVMUX_VAULT_PASSPHRASE ||
               (await readSecret({ prompt: 'New vault passphrase: ', confirm: true }));
+            warnWeakPassphrase(passphrase);
           } else if (process.env.ENVMUX_VAULT_KEY && !flags.keyFile) {
             key = parseRawKey(process.env.ENVMUX_VAULT_KEY, 'ENVMUX_VAULT_KEY');
+          }
+          if (replacing) {
+            keepCopies(path, [
+              ['vault', path],
+              ['key', oldKeyFile],
+            ]);
           }
           const result = await initVault({
             path,
@@ -271,6 +413,10 @@ Examples:
           }
           if (result.gitignore)
             say(`wrote ${shownPath(result.gitignore)} (keeps the key out of git)`);
+          if (result.gitattributes)
+            say(
+              `wrote ${shownPath(result.gitattributes)} (git merges the vault line by line: commit it)`,
+            );
           say('next: envmux vault set NAME   (the value is read from stdin or a prompt)');
         },
       ),
@@ -388,11 +534,18 @@ Examples:
           options: { masked?: boolean; json?: boolean },
           command: Command,
         ) => {
-          const provider = await opened(flagsOf(command));
           const glob = pattern && /[*?]/.test(pattern) ? globToRegExp(pattern) : undefined;
-          const items = (await provider.list(glob ? '' : (pattern ?? ''))).filter(
-            (i) => !glob || glob.test(i.name),
-          );
+          let provider: LocalProvider;
+          let items: Awaited<ReturnType<LocalProvider['list']>>;
+          try {
+            provider = await opened(flagsOf(command));
+            items = (await provider.list(glob ? '' : (pattern ?? ''))).filter(
+              (i) => !glob || glob.test(i.name),
+            );
+          } catch (error) {
+            if (!listReadable(error, flagsOf(command), pattern, glob)) throw error;
+            return;
+          }
           audit(provider, 'list', pattern ?? '');
           const now = Date.now();
           const masked = new Map<string, string>();
@@ -408,10 +561,10 @@ Examples:
           if (options.json) {
             const out = items.map((i) => ({
               name: i.name,
-              version: i.version,
+              version: i.version === undefined ? null : String(i.version),
               description: i.description ?? null,
-              created: i.created?.toISOString(),
-              updated: i.updated?.toISOString(),
+              created: i.created?.toISOString() ?? null,
+              updated: i.updated?.toISOString() ?? null,
               expires: i.expires?.toISOString() ?? null,
               expired: !!i.expires && +i.expires <= now,
               metadata: i.metadata ?? {},
@@ -466,7 +619,16 @@ Examples:
           throw new EnvmuxError('NOT_FOUND', `"${name}" is not in the vault`, { key: name });
         }
         if (options.json) {
-          process.stdout.write(`${JSON.stringify(versions, null, 2)}\n`);
+          // One type per field in every store: version a string, dates ISO strings or null.
+          const out = versions.map((v) => ({
+            version: String(v.version),
+            created: v.created?.toISOString() ?? null,
+            expires: v.expires?.toISOString() ?? null,
+            expired: !!v.expired,
+            stages: v.stages ?? [],
+            description: v.description ?? null,
+          }));
+          process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
           return;
         }
         const rows = [
@@ -488,26 +650,36 @@ Examples:
     .alias('delete')
     .description('delete a secret (every version), or one version with --version')
     .option('--version <version>', 'delete only this version')
+    .option('-y, --yes', 'do not ask before deleting every version (for scripts)')
     .action(
-      action(async (name: string, options: { version?: string }, command: Command) => {
-        const provider = await opened(flagsOf(command));
-        try {
-          if (options.version) {
-            await provider.deleteVersion(name, options.version);
-            say(`${name}: version ${options.version} deleted`);
-          } else {
-            if (!(await provider.versions(name)).length) {
-              throw new EnvmuxError('NOT_FOUND', `"${name}" is not in the vault`, { key: name });
+      action(
+        async (name: string, options: { version?: string; yes?: boolean }, command: Command) => {
+          const provider = await opened(flagsOf(command));
+          try {
+            if (options.version) {
+              await provider.deleteVersion(name, options.version);
+              say(`${name}: version ${options.version} deleted`);
+            } else {
+              const versions = await provider.versions(name);
+              if (!versions.length) {
+                throw new EnvmuxError('NOT_FOUND', `"${name}" is not in the vault`, { key: name });
+              }
+              await confirmLoss(
+                `vault rm ${name}`,
+                [`deletes ${name} and its ${versions.length} version(s)`],
+                options.yes,
+              );
+              keepCopies(provider.path, [['vault', provider.path]]);
+              await provider.delete(name);
+              say(`${name}: deleted (every version)`);
             }
-            await provider.delete(name);
-            say(`${name}: deleted (every version)`);
+            audit(provider, 'delete', name);
+          } catch (error) {
+            audit(provider, 'delete', name, toEnvmuxError(error));
+            throw error;
           }
-          audit(provider, 'delete', name);
-        } catch (error) {
-          audit(provider, 'delete', name, toEnvmuxError(error));
-          throw error;
-        }
-      }),
+        },
+      ),
     );
 
   vault
@@ -547,11 +719,13 @@ Examples:
       positiveInt('--kdf-parallelism'),
       DEFAULT_ARGON2.parallelism,
     )
+    .option('-y, --yes', 'do not ask before re-encrypting (for scripts)')
     .action(
       action(
         async (
           options: {
             passphrase?: boolean;
+            yes?: boolean;
             newKeyFile?: string;
             kdfMemory: number;
             kdfIterations: number;
@@ -564,10 +738,32 @@ Examples:
           const currentKeyFile = configuredKeyFile({ path: flags.vault, keyFile: flags.keyFile });
           const usesKeyFile = !process.env.ENVMUX_VAULT_KEY && existsSync(currentKeyFile);
           if (options.passphrase) {
+            checkArgon2Request(
+              {
+                memory: options.kdfMemory * 1024,
+                iterations: options.kdfIterations,
+                parallelism: options.kdfParallelism,
+              },
+              `vault ${shownPath(provider.path)}`,
+            );
+          }
+          await confirmLoss(
+            'vault rotate-key',
+            [
+              `the current key stops opening the vault (${vaultContents(provider.path)}); copies of it in git history open only with the old key`,
+            ],
+            options.yes,
+          );
+          keepCopies(provider.path, [
+            ['vault', provider.path],
+            ['key', usesKeyFile ? currentKeyFile : undefined],
+          ]);
+          if (options.passphrase) {
             const passphrase = await readSecret({
               prompt: 'New vault passphrase: ',
               confirm: true,
             });
+            warnWeakPassphrase(passphrase);
             const result = await provider.rotateKey({
               passphrase,
               kdf: {
@@ -613,17 +809,33 @@ Examples:
     .description('remove expired versions (and with --keep N, all but the newest N of each secret)')
     .option('--keep <n>', 'versions to keep per secret', positiveInt('--keep'))
     .option('--dry-run', 'only list what would be removed')
+    .option('-y, --yes', 'do not ask before removing (for scripts)')
     .action(
-      action(async (options: { keep?: number; dryRun?: boolean }, command: Command) => {
-        const provider = await opened(flagsOf(command));
-        const removed = await provider.cleanup({ keep: options.keep, dryRun: options.dryRun });
-        for (const item of removed) {
-          process.stdout.write(
-            `${options.dryRun ? 'would remove' : 'removed'} ${item.name} version ${item.version} (${item.reason})\n`,
-          );
-        }
-        if (!removed.length) say('nothing to clean up');
-      }),
+      action(
+        async (options: { keep?: number; dryRun?: boolean; yes?: boolean }, command: Command) => {
+          const provider = await opened(flagsOf(command));
+          if (!options.dryRun) {
+            const planned = await provider.cleanup({ keep: options.keep, dryRun: true });
+            if (!planned.length) {
+              say('nothing to clean up');
+              return;
+            }
+            await confirmLoss(
+              'vault cleanup',
+              planned.map((i) => `removes ${i.name} version ${i.version} (${i.reason})`),
+              options.yes,
+            );
+            keepCopies(provider.path, [['vault', provider.path]]);
+          }
+          const removed = await provider.cleanup({ keep: options.keep, dryRun: options.dryRun });
+          for (const item of removed) {
+            process.stdout.write(
+              `${options.dryRun ? 'would remove' : 'removed'} ${item.name} version ${item.version} (${item.reason})\n`,
+            );
+          }
+          if (!removed.length) say('nothing to clean up');
+        },
+      ),
     );
 
   vault

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { EnvmuxError } from '../errors.js';
 import { env } from './env.js';
 import { defaultSecretDir, file } from './file.js';
-import { detectLocalVault } from './local/paths.js';
+import { detectLocalVault, localVaultWithoutKey } from './local/paths.js';
 import { hasSession } from './local/session.js';
 import { memory } from './memory.js';
 import type { Provider } from './provider.js';
@@ -144,5 +144,9 @@ export function detectChain(environment: Env): DetectedProvider[] {
   if (environment.ENVMUX_FILE_DIR) chain.push({ type: 'file', reason: 'ENVMUX_FILE_DIR is set' });
   else if (existsSync('/run/secrets')) chain.push({ type: 'file', reason: '/run/secrets exists' });
   chain.push({ type: 'env', reason: 'always last' });
+  const keyless = vault
+    ? undefined
+    : localVaultWithoutKey(environment, process.cwd(), (path) => hasSession(path, environment));
+  if (keyless) chain.push({ type: 'local', reason: keyless });
   return chain;
 }

@@ -6,6 +6,7 @@
 import { EnvmuxError, isEnvmuxError } from '../errors.js';
 import { findConfigFile, readJsonConfig } from '../resolver/config-file.js';
 import { parseDuration } from '../resolver/durations.js';
+import { parseBoolean } from '../resolver/env-flags.js';
 import { displayPath, envFilesFor, readEnvFiles } from '../resolver/files.js';
 import { resolveInWorker } from './bridge.js';
 import type { RegisterResolution, RegisterSettings } from './resolve-in-thread.js';
@@ -31,8 +32,14 @@ export function takePendingLoad(): PendingLoad | undefined {
   return p;
 }
 
-function truthy(value: string | undefined): boolean {
-  return !!value && !['0', 'false', 'no', 'off'].includes(value.toLowerCase());
+/** A boolean variable; one the parser does not understand stops the app (fail closed). */
+function flag(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  try {
+    return parseBoolean(env, name, fallback);
+  } catch (error) {
+    process.stderr.write(`envmux: the app was not started: ${(error as EnvmuxError).describe()}\n`);
+    process.exit(1);
+  }
 }
 
 /**
@@ -47,10 +54,10 @@ function inWorkerThread(): boolean {
 function register(): void {
   const g = globalThis as { [FLAG]?: boolean; [AWAIT]?: boolean };
   const env = process.env;
-  if (g[FLAG] || truthy(env.ENVMUX_DISABLE) || inWorkerThread()) return;
+  if (g[FLAG] || inWorkerThread() || flag(env, 'ENVMUX_DISABLE', false)) return;
   g[FLAG] = true;
-  const debug = truthy(env.ENVMUX_DEBUG) || /(^|,)envmux(,|$)/.test(env.DEBUG ?? '');
-  const strict = env.ENVMUX_STRICT === undefined || truthy(env.ENVMUX_STRICT);
+  const debug = flag(env, 'ENVMUX_DEBUG', false) || /(^|,)envmux(,|$)/.test(env.DEBUG ?? '');
+  const strict = flag(env, 'ENVMUX_STRICT', true);
   const started = performance.now();
   const log = (line: string) => process.stderr.write(`envmux: ${line}\n`);
 

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { EnvmuxError } from '../errors.js';
+import { fileSystemProblem } from '../files/fs-problem.js';
 
 export interface FoundConfig {
   path: string;
@@ -76,9 +77,39 @@ export async function readConfigFile(found: FoundConfig): Promise<Record<string,
 }
 
 function readJson(path: string): Record<string, any> {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (error) {
-    throw new EnvmuxError('CONFIG', 'config file is not valid JSON', { file: path, cause: error });
+    throw fileSystemProblem(error, 'config file', path, { file: path });
   }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const at = jsonErrorPosition(text, error);
+    throw new EnvmuxError(
+      'CONFIG',
+      `config file is not valid JSON${at ? ` at line ${at.line}, column ${at.column}` : ''}`,
+      { file: path, ...(at ? { line: at.line } : {}), cause: error },
+    );
+  }
+}
+
+/**
+ * Line and column (1-based) of a JSON.parse error: from "(line L column C)" (Node ≥ 22) or
+ * "at position N" (Node 20), else the end of the text for "Unexpected end of JSON input".
+ */
+export function jsonErrorPosition(
+  text: string,
+  error: unknown,
+): { line: number; column: number } | undefined {
+  const message = error instanceof Error ? error.message : '';
+  const lc = /\(line (\d+) column (\d+)\)/.exec(message);
+  if (lc) return { line: Number(lc[1]), column: Number(lc[2]) };
+  const pos = /at position (\d+)/.exec(message);
+  const offset = pos ? Number(pos[1]) : /end of JSON input/.test(message) ? text.length : undefined;
+  if (offset === undefined) return undefined;
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  return { line, column: offset - before.lastIndexOf('\n') };
 }

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { EnvmuxError } from '../errors.js';
+import { fileSystemProblem } from '../files/fs-problem.js';
 import { type EnvEntry, parseEnvSource } from './parse.js';
 
 export interface EnvFile {
@@ -67,14 +68,12 @@ export function readEnvFiles(
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && !file.required) continue;
       errors.push(
-        new EnvmuxError(
-          code === 'ENOENT' ? 'CONFIG' : 'ACCESS_DENIED',
-          code === 'ENOENT' ? 'env file not found' : `env file cannot be read (${code})`,
-          {
-            file: shown,
-            hint: code === 'ENOENT' ? 'check the path in files / ENVMUX_FILES' : undefined,
-          },
-        ),
+        code === 'ENOENT'
+          ? new EnvmuxError('CONFIG', 'env file not found', {
+              file: shown,
+              hint: 'check the path in files / ENVMUX_FILES',
+            })
+          : fileSystemProblem(error, 'env file', shown),
       );
       continue;
     }

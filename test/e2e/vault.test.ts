@@ -127,7 +127,7 @@ describe('CLI', () => {
       { input: generated.stdout },
     );
     expect(runCli(['vault', 'get', 'api/token'], dir).stdout).toBe(generated.stdout);
-    const rm = runCli(['vault', 'rm', 'api/token'], dir);
+    const rm = runCli(['vault', 'rm', 'api/token', '--yes'], dir);
     expect(rm.status).toBe(0);
     const missing = runCli(['vault', 'get', 'api/token'], dir);
     expect(missing.status).toBe(1);
@@ -143,7 +143,7 @@ describe('CLI', () => {
     runCli(['vault', 'init'], dir);
     runCli(['vault', 'set', 'db/password'], dir, {}, { input: 'rotated-value' });
     const oldKey = readFileSync(join(dir, '.envmux/vault.key'), 'utf8').trim();
-    const rotate = runCli(['vault', 'rotate-key'], dir);
+    const rotate = runCli(['vault', 'rotate-key', '--yes'], dir);
     expect(rotate.status).toBe(0);
     expect(rotate.stderr).toContain('re-encrypted 1 record(s)');
     expect(readFileSync(join(dir, '.envmux/vault.key'), 'utf8').trim()).not.toBe(oldKey);

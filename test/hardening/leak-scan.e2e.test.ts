@@ -165,7 +165,7 @@ console.log(out.join('\\n'));
       ['vault', 'versions', 'db'],
       ['vault', 'restore', 'db', '1'],
       ['vault', 'cleanup'],
-      ['vault', 'rotate-key'],
+      ['vault', 'rotate-key', '--yes'],
       ['generate', '--length', '40'],
     ]) {
       expect(cli(args).status, args.join(' ')).toBe(0);
@@ -191,7 +191,7 @@ console.log(out.join('\\n'));
     const all = outputs.join('\n');
     expectClean('vault CLI', all.replace(/\*\*\*[^\s"]{1,3}/g, '***'));
     expectClean('vault file', text);
-    expect(cli(['vault', 'rm', 'api/token']).status).toBeDefined();
+    expect(cli(['vault', 'rm', 'api/token', '--yes']).status).toBeDefined();
     expectClean('vault rm', outputs[outputs.length - 1]!);
   });
 });

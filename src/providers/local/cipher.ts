@@ -76,9 +76,15 @@ export function verifyCheck(key: Uint8Array, header: VaultHeader): boolean {
 
 /** The error for a key that does not open the vault. */
 export function wrongKey(path: string, source: string, provider?: string): EnvmuxError {
+  const passphrase = /passphrase/i.test(source);
+  const what = !passphrase
+    ? `the key from ${source}`
+    : source === 'the passphrase'
+      ? 'the passphrase'
+      : `the passphrase from ${source}`;
   return new EnvmuxError(
     'DECRYPTION_FAILED',
-    `the key from ${source} does not open vault ${shownPath(path)} (wrong key, or the vault header was modified)`,
+    `${what} does not open vault ${shownPath(path)} (wrong ${passphrase ? 'passphrase' : 'key'}, or the vault header was modified)`,
     {
       file: path,
       provider,

@@ -12,6 +12,7 @@
 
 import { relative } from 'node:path';
 import { EnvmuxError } from '../../errors.js';
+import { ARGON2_BOUNDS, argon2BoundsProblem } from './kdf.js';
 
 /** The format this build writes and reads. */
 export const FORMAT_VERSION = 1;
@@ -119,9 +120,6 @@ const RECORD_KEYS = new Set([
   'data',
 ]);
 
-/** Most KiB of memory a header may ask Argon2id for (4 GiB): a tampered header must not exhaust RAM. */
-const MAX_MEMORY_KIB = 4 * 1024 * 1024;
-
 function checkKdf(kdf: unknown): string | undefined {
   if (!kdf || typeof kdf !== 'object') return 'kdf is not an object';
   const k = kdf as Record<string, unknown>;
@@ -129,14 +127,25 @@ function checkKdf(kdf: unknown): string | undefined {
   if (k.name !== 'argon2id') return `unknown kdf "${String(k.name)}"`;
   const keys = Object.keys(k).sort().join(',');
   if (keys !== 'iterations,memory,name,parallelism,salt') return 'kdf fields are not argon2id’s';
-  const int = (v: unknown, min: number, max: number) =>
-    typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
-  if (!int(k.parallelism, 1, 255)) return 'argon2id parallelism out of range';
-  if (!int(k.iterations, 1, 1000)) return 'argon2id iterations out of range';
-  if (!int(k.memory, 8 * (k.parallelism as number), MAX_MEMORY_KIB))
-    return 'argon2id memory out of range';
+  for (const field of ['memory', 'iterations', 'parallelism'])
+    if (typeof k[field] !== 'number' || !Number.isInteger(k[field]))
+      return `argon2id ${field} is not an integer`;
   if (!isBase64(k.salt, 16)) return 'argon2id salt is not 16 bytes of base64';
   return undefined;
+}
+
+/** A header whose Argon2id costs are outside the accepted bounds: refused before any derivation. */
+function kdfOutOfBounds(path: string, problem: string, provider?: string): EnvmuxError {
+  const b = ARGON2_BOUNDS;
+  return new EnvmuxError(
+    'CONFIG',
+    `vault ${shownPath(path)} asks for ${problem}; envmux accepts at most ${b.maxMemory / 1024} MiB, ${b.maxIterations} iterations, ${b.maxParallelism} lanes and ${b.maxWork / 1024} MiB × iterations`,
+    {
+      file: path,
+      provider,
+      hint: 'the header was edited or written by another tool: restore the vault from git, or re-create it with `envmux vault rotate-key --passphrase` from a copy that opens',
+    },
+  );
 }
 
 function checkRecord(value: unknown): string | undefined {
@@ -170,7 +179,22 @@ export function compareRecords(a: VaultRecord, b: VaultRecord): number {
  * edited file and `CONFIG` for merge-conflict markers or a format version this build cannot read.
  * Validates structure only; authenticity is the cipher's job.
  */
-export function parseVault(text: string, path: string, provider?: string): VaultDocument {
+/** A record `parseVault` skipped (when asked to collect them instead of failing). */
+export interface DamagedRecord {
+  /** 1-based position among the records. */
+  record: number;
+  /** 1-based line of the file, when the file has the canonical one-record-per-line layout. */
+  line?: number;
+  problem: string;
+}
+
+export function parseVault(
+  text: string,
+  path: string,
+  provider?: string,
+  /** Collect structurally damaged records here and skip them (listing only; never for reads). */
+  damagedRecords?: DamagedRecord[],
+): VaultDocument {
   if (/^(<{7}|>{7}|={7})( |$)/m.test(text)) {
     throw new EnvmuxError(
       'CONFIG',
@@ -217,11 +241,19 @@ export function parseVault(text: string, path: string, provider?: string): Vault
   if (!isBase64(header.id, 16)) throw damaged(path, 'bad vault id', provider);
   const kdfProblem = checkKdf(header.kdf);
   if (kdfProblem) throw damaged(path, kdfProblem, provider);
+  const kdf = header.kdf as KdfSpec;
+  const costProblem = kdf.name === 'argon2id' ? argon2BoundsProblem(kdf) : undefined;
+  if (costProblem) throw kdfOutOfBounds(path, costProblem, provider);
   if (!isBase64(header.check, 12 + 18 + 16)) throw damaged(path, 'bad key check value', provider);
   const records: VaultRecord[] = [];
   const seen = new Set<string>();
   for (let i = 1; i < parsed.length; i++) {
     const problem = checkRecord(parsed[i]);
+    if (problem && damagedRecords) {
+      const canonical = text.trimEnd().split('\n').length === parsed.length + 1;
+      damagedRecords.push({ record: i, ...(canonical ? { line: i + 1 } : {}), problem });
+      continue;
+    }
     if (problem) throw damaged(path, `record ${i}: ${problem}`, provider);
     const record = parsed[i] as VaultRecord;
     const id = `${record.name}@${record.version}`;

@@ -7,6 +7,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { nodeCrypto } from '../../crypto/lazy-crypto.js';
 import { EnvmuxError } from '../../errors.js';
 import { writeFileAtomicSync } from '../../files/atomic-write.js';
+import { fileSystemProblem } from '../../files/fs-problem.js';
 import { generateKey, makeCheck } from './cipher.js';
 import {
   type Argon2Params,
@@ -15,7 +16,14 @@ import {
   shownPath,
   type VaultHeader,
 } from './format.js';
-import { argon2id, DEFAULT_ARGON2, derivedKeySlot, passphraseBytes, vaultKeyStore } from './kdf.js';
+import {
+  argon2id,
+  checkArgon2Request,
+  DEFAULT_ARGON2,
+  derivedKeySlot,
+  passphraseBytes,
+  vaultKeyStore,
+} from './kdf.js';
 import { formatRawKey } from './key-source.js';
 import { acquireLock } from './lock-file.js';
 import { keyFileBeside, lockFileOf } from './paths.js';
@@ -42,6 +50,8 @@ export interface InitVaultResult {
   kdf: 'none' | 'argon2id';
   /** The .gitignore written or extended. */
   gitignore?: string;
+  /** The .gitattributes written or extended (union merges of the vault file). */
+  gitattributes?: string;
   /** The vault key (caller zeroes it when done). */
   key: Buffer;
 }
@@ -50,7 +60,7 @@ export interface InitVaultResult {
 function ignoreLines(vaultPath: string, keyFile: string | undefined): string[] {
   const dir = dirname(vaultPath);
   const base = basename(vaultPath);
-  const lines = [`${base}.lock*`, '*.tmp', 'audit.jsonl'];
+  const lines = [`${base}.lock*`, '*.tmp', 'audit.jsonl', '*.bak-*'];
   if (keyFile) {
     const rel = relative(dir, keyFile);
     if (!rel.startsWith('..'))
@@ -98,6 +108,21 @@ export async function initVault(options: InitVaultOptions): Promise<InitVaultRes
   if (options.key && options.passphrase !== undefined) {
     throw new EnvmuxError('CONFIG', 'give a key or a passphrase, not both');
   }
+  try {
+    return await createVault(options, cwd, path);
+  } catch (error) {
+    throw fileSystemProblem(error, 'vault', shownPath(path), {
+      file: path,
+      hint: 'choose a vault path in a writable folder (--vault PATH or ENVMUX_VAULT_PATH)',
+    });
+  }
+}
+
+async function createVault(
+  options: InitVaultOptions,
+  cwd: string,
+  path: string,
+): Promise<InitVaultResult> {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const lock = await acquireLock(lockFileOf(path), { what: `vault ${shownPath(path)}` });
   try {
@@ -120,6 +145,7 @@ export async function initVault(options: InitVaultOptions): Promise<InitVaultRes
         parallelism: options.kdf?.parallelism ?? DEFAULT_ARGON2.parallelism,
         salt: nodeCrypto().randomBytes(16).toString('base64'),
       };
+      checkArgon2Request(kdf, `vault ${shownPath(path)}`);
       const password = passphraseBytes(options.passphrase);
       const store = vaultKeyStore();
       store.derivations++;
@@ -149,8 +175,8 @@ export async function initVault(options: InitVaultOptions): Promise<InitVaultRes
     }
     writeFileAtomicSync(path, serializeVault({ header, records: [] }), 0o600);
     const gitignore = ensureGitignore(path, keyFile);
-    ensureGitattributes(path);
-    return { path, keyFile, kdf: kdf.name, gitignore, key };
+    const gitattributes = ensureGitattributes(path);
+    return { path, keyFile, kdf: kdf.name, gitignore, gitattributes, key };
   } finally {
     lock.release();
   }

@@ -4,10 +4,57 @@
 // Never logs, and never keeps a passphrase: only keys derived from it.
 
 import { nodeCrypto } from '../../crypto/lazy-crypto.js';
+import { EnvmuxError } from '../../errors.js';
 import type { Argon2Params } from './format.js';
 
 /** RFC 9106's second recommended option: 64 MiB, t=3, p=4. */
 export const DEFAULT_ARGON2 = { memory: 64 * 1024, iterations: 3, parallelism: 4 } as const;
+
+/**
+ * The Argon2id parameters envmux accepts, in a header it reads and in `vault init`/`rotate-key`
+ * (docs/architecture.md, "Limits"): every start of a passphrase vault pays one derivation, so a
+ * header edited to absurd costs must not take minutes or gigabytes. Memory in KiB.
+ */
+export const ARGON2_BOUNDS = {
+  /** Argon2's own minimum is 8 KiB per lane. */
+  minMemoryPerLane: 8,
+  maxMemory: 512 * 1024,
+  maxIterations: 16,
+  maxParallelism: 16,
+  /** memory × iterations, in KiB: 1 GiB-pass (64 MiB × 16, 512 MiB × 2). */
+  maxWork: 1024 * 1024,
+} as const;
+
+/** The CONFIG error for `vault init`/`rotate-key` asked for costs outside the bounds. */
+export function checkArgon2Request(
+  params: Pick<Argon2Params, 'memory' | 'iterations' | 'parallelism'>,
+  what: string,
+): void {
+  const problem = argon2BoundsProblem(params);
+  if (!problem) return;
+  const b = ARGON2_BOUNDS;
+  throw new EnvmuxError('CONFIG', `${problem} (${what})`, {
+    hint: `use at most --kdf-memory ${b.maxMemory / 1024}, --kdf-iterations ${b.maxIterations}, --kdf-parallelism ${b.maxParallelism} and memory × iterations ≤ ${b.maxWork / 1024} MiB; the default is ${DEFAULT_ARGON2.memory / 1024} MiB, t=${DEFAULT_ARGON2.iterations}, p=${DEFAULT_ARGON2.parallelism}`,
+  });
+}
+
+/** Why `params` are outside {@link ARGON2_BOUNDS}, or `undefined` when they are inside. */
+export function argon2BoundsProblem(
+  params: Pick<Argon2Params, 'memory' | 'iterations' | 'parallelism'>,
+): string | undefined {
+  const { memory, iterations, parallelism } = params;
+  const int = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 1;
+  const b = ARGON2_BOUNDS;
+  if (!int(parallelism) || parallelism > b.maxParallelism)
+    return `Argon2id parallelism ${parallelism} is outside 1..${b.maxParallelism}`;
+  if (!int(iterations) || iterations > b.maxIterations)
+    return `Argon2id iterations ${iterations} are outside 1..${b.maxIterations}`;
+  if (!int(memory) || memory < b.minMemoryPerLane * parallelism || memory > b.maxMemory)
+    return `Argon2id memory ${memory} KiB is outside ${b.minMemoryPerLane * parallelism} KiB..${b.maxMemory / 1024} MiB`;
+  if (memory * iterations > b.maxWork)
+    return `Argon2id memory × iterations (${Math.round(memory / 1024)} MiB × ${iterations}) exceeds ${b.maxWork / 1024} MiB`;
+  return undefined;
+}
 
 /** crypto.argon2 / argon2Sync (Node ≥ 24.7); absent from older runtimes and their typings. */
 interface NativeArgon2Params {

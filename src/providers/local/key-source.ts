@@ -5,6 +5,7 @@
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { EnvmuxError } from '../../errors.js';
+import { fileSystemProblem } from '../../files/fs-problem.js';
 import { verifyCheck, wrongKey } from './cipher.js';
 import type { VaultHeader } from './format.js';
 import { shownPath } from './format.js';
@@ -69,20 +70,29 @@ export function formatRawKey(key: Uint8Array): string {
 
 /** Read a key file, refusing one that group or others can read unless told otherwise. */
 export function readKeyFile(path: string, insecure: boolean): Buffer {
-  if (process.platform !== 'win32' && !insecure) {
-    const mode = statSync(path).mode & 0o777;
-    if (mode & 0o077) {
-      throw new EnvmuxError(
-        'CONFIG',
-        `key file ${shownPath(path)} can be read by group or others (mode ${mode.toString(8).padStart(4, '0')})`,
-        {
-          file: path,
-          hint: `run chmod 600 ${shownPath(path)}, or set ENVMUX_VAULT_INSECURE_KEY_FILE=1 to accept it`,
-        },
-      );
-    }
+  let text: string;
+  try {
+    if (process.platform !== 'win32' && !insecure) checkKeyFileMode(path);
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw fileSystemProblem(error, 'key file', shownPath(path), { file: path });
   }
-  return parseRawKey(readFileSync(path, 'utf8'), `key file ${shownPath(path)}`);
+  return parseRawKey(text, `key file ${shownPath(path)}`);
+}
+
+/** Refuse a key file that group or others can read (POSIX). */
+function checkKeyFileMode(path: string): void {
+  const mode = statSync(path).mode & 0o777;
+  if (mode & 0o077) {
+    throw new EnvmuxError(
+      'CONFIG',
+      `key file ${shownPath(path)} can be read by group or others (mode ${mode.toString(8).padStart(4, '0')})`,
+      {
+        file: path,
+        hint: `run chmod 600 ${shownPath(path)}, or set ENVMUX_VAULT_INSECURE_KEY_FILE=1 to accept it`,
+      },
+    );
+  }
 }
 
 function keyFileCandidate(
@@ -142,7 +152,7 @@ function candidates(settings: KeySettings, header: VaultHeader): Candidate[] {
     if (settings.passphrase !== undefined) {
       out.push({
         kind: 'passphrase',
-        source: 'the passphrase option',
+        source: 'the passphrase',
         passphrase: settings.passphrase,
       });
     }
@@ -192,11 +202,16 @@ function noKey(settings: KeySettings, header: VaultHeader): EnvmuxError {
       },
     );
   }
-  return new EnvmuxError('CONFIG', `no key for vault ${path}`, {
-    file: settings.vaultPath,
-    provider: settings.provider,
-    hint: `set ENVMUX_VAULT_KEY or ENVMUX_VAULT_KEY_FILE, or put the key in ${shownPath(keyFileFrom(settings.env, settings.vaultPath, settings.cwd))}`,
-  });
+  const keyFile = shownPath(keyFileFrom(settings.env, settings.vaultPath, settings.cwd));
+  return new EnvmuxError(
+    'CONFIG',
+    `vault ${path} cannot be opened: no key (${keyFile} does not exist and ENVMUX_VAULT_KEY is not set)`,
+    {
+      file: settings.vaultPath,
+      provider: settings.provider,
+      hint: `put the vault's key in ${keyFile} (chmod 600) or set ENVMUX_VAULT_KEY; \`envmux vault list\` checks that it opens`,
+    },
+  );
 }
 
 function notPassphraseVault(settings: KeySettings, source: string): EnvmuxError {

@@ -17,6 +17,7 @@ import { nodeCrypto } from '../../crypto/lazy-crypto.js';
 import { EnvmuxError, type ErrorCode, toEnvmuxError } from '../../errors.js';
 import { writeFileAtomicSync } from '../../files/atomic-write.js';
 import { parseDuration } from '../../resolver/durations.js';
+import { parseBoolean } from '../../resolver/env-flags.js';
 import type {
   DeleteContext,
   Provider,
@@ -38,6 +39,7 @@ import {
 } from './format.js';
 import {
   argon2id,
+  checkArgon2Request,
   DEFAULT_ARGON2,
   derivedKeySlot,
   forgetDerivedKeys,
@@ -181,10 +183,6 @@ export interface LocalProvider extends Provider {
   startSession(idleMs?: number): string;
 }
 
-function truthy(value: string | undefined): boolean {
-  return !!value && !['0', 'false', 'no', 'off'].includes(value.toLowerCase());
-}
-
 const AUDIT_SINKS = Symbol.for('envmux.vault-audit-sinks');
 
 /** One JSON-lines sink per audit file per process, fed this provider id's entries. */
@@ -242,7 +240,8 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
     cwd,
     vaultPath: path,
     session: options.session ?? true,
-    insecureKeyFile: options.insecureKeyFile ?? truthy(env.ENVMUX_VAULT_INSECURE_KEY_FILE),
+    insecureKeyFile:
+      options.insecureKeyFile ?? parseBoolean(env, 'ENVMUX_VAULT_INSECURE_KEY_FILE', false),
     provider: id,
   };
   const autoLockRaw = options.autoLock ?? env.ENVMUX_VAULT_AUTO_LOCK;
@@ -662,6 +661,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
           parallelism: rotate.kdf?.parallelism ?? DEFAULT_ARGON2.parallelism,
           salt: nodeCrypto().randomBytes(16).toString('base64'),
         };
+        checkArgon2Request(kdf, `vault ${shownPath(path)}`);
         const password = passphraseBytes(rotate.passphrase);
         vaultKeyStore().derivations++;
         newKey = await argon2id(password, kdf);

@@ -67,3 +67,20 @@ export function detectLocalVault(
   if (hasSession?.(vaultPath)) return `${shown} exists and is unlocked (envmux vault unlock)`;
   return undefined;
 }
+
+/**
+ * A vault file that is present but that auto-detection leaves out of the chain's front, for want
+ * of a key (a fresh clone, a locked passphrase vault). Returns the reason, or `undefined`. The
+ * chain then ends with `local`, so a reference no other store holds reports what the vault lacks
+ * (which file, which variable) instead of NOT_FOUND (docs/architecture.md, "Provider chain").
+ */
+export function localVaultWithoutKey(
+  env: Env,
+  cwd: string = process.cwd(),
+  hasSession?: (vaultPath: string) => boolean,
+): string | undefined {
+  const vaultPath = vaultPathFrom(env, cwd);
+  if (!existsSync(vaultPath) || detectLocalVault(env, cwd, hasSession)) return undefined;
+  const shown = env.ENVMUX_VAULT_PATH ? 'ENVMUX_VAULT_PATH' : DEFAULT_VAULT_PATH;
+  return `${shown} exists but no key opens it here: asked last, to say so`;
+}

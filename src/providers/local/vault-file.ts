@@ -6,6 +6,7 @@ import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { EnvmuxError, type ErrorCode, isEnvmuxError } from '../../errors.js';
 import { writeFileAtomicSync } from '../../files/atomic-write.js';
+import { fileSystemProblem } from '../../files/fs-problem.js';
 import { parseVault, serializeVault, shownPath, type VaultDocument } from './format.js';
 import { acquireLock, type LockOptions } from './lock-file.js';
 import { lockFileOf } from './paths.js';
@@ -65,10 +66,9 @@ export class VaultFile {
       return `${s.ino}:${s.size}:${s.mtimeMs}:${s.ctimeMs}`;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw new EnvmuxError('UNAVAILABLE', `cannot read vault ${shownPath(this.path)}`, {
+      throw fileSystemProblem(error, 'vault', shownPath(this.path), {
         file: this.path,
-        provider: this.provider,
-        cause: error,
+        ...(this.provider ? { provider: this.provider } : {}),
       });
     }
   }
@@ -99,10 +99,9 @@ export class VaultFile {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT')
         throw missingVault(this.path, this.provider);
-      throw new EnvmuxError('UNAVAILABLE', `cannot read vault ${shownPath(this.path)}`, {
+      throw fileSystemProblem(error, 'vault', shownPath(this.path), {
         file: this.path,
-        provider: this.provider,
-        cause: error,
+        ...(this.provider ? { provider: this.provider } : {}),
       });
     }
     const doc = parseVault(text, this.path, this.provider);

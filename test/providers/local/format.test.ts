@@ -2,12 +2,18 @@
 // exists for — two branches adding different secrets merge cleanly with git's line merge.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toEnvmuxError } from '../../../src/errors.js';
-import { parseVault, serializeVault } from '../../../src/providers/local/format.js';
+import {
+  type DamagedRecord,
+  parseVault,
+  serializeVault,
+} from '../../../src/providers/local/format.js';
+import { argon2BoundsProblem, DEFAULT_ARGON2 } from '../../../src/providers/local/kdf.js';
+import { local } from '../../../src/providers/local/local.js';
 import { detectLocalVault } from '../../../src/providers/local/paths.js';
 import { detectChain } from '../../../src/providers/registry.js';
 import { makeVault } from './vault-fixture.js';
@@ -42,6 +48,56 @@ describe('format', () => {
       code = toEnvmuxError(error).code;
     }
     expect(code).toBe('DECRYPTION_FAILED');
+  });
+
+  it.each([
+    ['1 GiB × 1000 iterations', { memory: 1024 * 1024, iterations: 1000 }, /iterations 1000/],
+    ['4 GiB', { memory: 4 * 1024 * 1024, iterations: 1 }, /memory 4194304 KiB/],
+    ['512 MiB × 3', { memory: 512 * 1024, iterations: 3 }, /exceeds 1024 MiB/],
+    ['64 lanes', { parallelism: 64 }, /parallelism 64/],
+  ])(
+    'refuses a header with absurd Argon2id costs (%s) as CONFIG naming the vault, before any derivation',
+    async (_, edit, detail) => {
+      const v = await makeVault({ passphrase: 'pw' });
+      const text = readFileSync(v.path, 'utf8');
+      const header = JSON.parse(text.split('\n')[0]!.slice(1));
+      Object.assign(header.kdf, edit);
+      const edited = `[${JSON.stringify(header)}${text.slice(text.indexOf('\n'))}`;
+      let error: ReturnType<typeof toEnvmuxError> | undefined;
+      try {
+        parseVault(edited, v.path);
+      } catch (e) {
+        error = toEnvmuxError(e);
+      }
+      expect(error?.code).toBe('CONFIG');
+      expect(error?.message).toContain(`vault ${v.path} asks for`);
+      expect(error?.message).toMatch(detail);
+    },
+  );
+
+  it('collects damaged records with their line when asked (for vault list), and still fails a read', async () => {
+    const v = await makeVault();
+    const p = v.open();
+    await p.set('a', '1');
+    await p.set('b', '2');
+    const lines = readFileSync(v.path, 'utf8').split('\n');
+    lines[2] = lines[2]!.replace(/"nonce":"[^"]+"/, '"nonce":"x"');
+    const text = lines.join('\n');
+    const damagedRecords: DamagedRecord[] = [];
+    const doc = parseVault(text, v.path, undefined, damagedRecords);
+    expect(doc.records.map((r) => r.name)).toEqual(['a']);
+    expect(damagedRecords).toEqual([
+      { record: 2, line: 3, problem: 'nonce is not 12 bytes of base64' },
+    ]);
+    expect(() => parseVault(text, v.path)).toThrow(/record 2: nonce/);
+  });
+
+  it('accepts the default and the cheapest Argon2id costs', () => {
+    expect(argon2BoundsProblem(DEFAULT_ARGON2)).toBeUndefined();
+    expect(argon2BoundsProblem({ memory: 8, iterations: 1, parallelism: 1 })).toBeUndefined();
+    expect(
+      argon2BoundsProblem({ memory: 64 * 1024, iterations: 16, parallelism: 4 }),
+    ).toBeUndefined();
   });
 
   /** Three-way merge of the vault file as git does it (`--union` = the driver init configures). */
@@ -155,6 +211,35 @@ describe('auto-detection', () => {
     // An explicit list wins over detection.
     expect(detectChain({ ...base, ENVMUX_PROVIDERS: 'env' })).toEqual([
       { type: 'env', reason: 'listed in ENVMUX_PROVIDERS' },
+    ]);
+  });
+
+  it('a vault without a key here (a fresh clone) ends the chain, so a miss says what the vault lacks', async () => {
+    const v = await makeVault();
+    rmSync(v.keyFile);
+    const base = { ENVMUX_VAULT_PATH: v.path, ENVMUX_VAULT_SESSION_DIR: v.sessionDir };
+    const chain = detectChain({ ...base, AWS_REGION: 'eu-west-1' });
+    expect(chain.map((d) => d.type)).toEqual(['aws', 'env', 'local']);
+    expect(chain.at(-1)!.reason).toBe(
+      'ENVMUX_VAULT_PATH exists but no key opens it here: asked last, to say so',
+    );
+    let error: ReturnType<typeof toEnvmuxError> | undefined;
+    try {
+      local({ env: base }).getSync('db/password');
+    } catch (e) {
+      error = toEnvmuxError(e);
+    }
+    expect(error?.code).toBe('CONFIG');
+    expect(error?.message).toMatch(
+      /cannot be opened: no key \(.*vault\.key does not exist and ENVMUX_VAULT_KEY is not set\)/,
+    );
+    expect(error?.hint).toMatch(
+      /or set ENVMUX_VAULT_KEY; `envmux vault list` checks that it opens/,
+    );
+    // No vault file: nothing added.
+    expect(detectChain({ ENVMUX_VAULT_PATH: `${v.dir}/none.json` }).map((d) => d.type)).toEqual([
+      ...(existsSync('/run/secrets') ? ['file'] : []),
+      'env',
     ]);
   });
 

@@ -481,7 +481,9 @@ describe('lock and auto-lock', () => {
     const e = await errorOf(p.get('a'));
     expect(e.code).toBe('LOCKED');
     expect(e.hint).toMatch(/envmux vault unlock/);
-    expect(await codeOf(p.unlock({ passphrase: 'wrong' }))).toBe('DECRYPTION_FAILED');
+    const wrong = await errorOf(p.unlock({ passphrase: 'wrong' }));
+    expect(wrong.code).toBe('DECRYPTION_FAILED');
+    expect(wrong.message).toMatch(/^the passphrase does not open vault .* \(wrong passphrase, /);
     await p.unlock({ passphrase: 'pp-1' });
     await p.set('a', 'value-a');
     expect(p.getSync('a')).toBe('value-a');
