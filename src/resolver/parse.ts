@@ -130,7 +130,7 @@ class Places {
   }
 
   private all(): Map<string, Place[]> {
-    this.byKey ??= locate(this.text);
+    this.byKey ??= locateAssignments(this.text);
     return this.byKey;
   }
 }
@@ -138,7 +138,7 @@ class Places {
 /** A key at the start of a line (after blanks and `export `), then `=` or `:` and a blank. */
 const HEAD = /^\s*(?:export\s+)?([\w.-]+)(?:\s*=|:\s)/gm;
 
-function locate(text: string): Map<string, Place[]> {
+export function locateAssignments(text: string): Map<string, Place[]> {
   const out = new Map<string, Place[]>();
   let line = 1;
   let counted = 0; // newlines before this offset are counted in `line`
@@ -160,7 +160,7 @@ function locate(text: string): Map<string, Place[]> {
     const list = out.get(key);
     if (list) list.push(place);
     else out.set(key, [place]);
-    HEAD.lastIndex = end > valueAt ? end : valueAt;
+    HEAD.lastIndex = Math.max(end, valueAt);
   }
   return out;
 }
