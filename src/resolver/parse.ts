@@ -59,8 +59,18 @@ export function parseEnvSource(source: string, file: string): EnvEntry[] {
  */
 export function earlierEntry(entry: EnvEntry): EnvEntry | undefined {
   if (entry instanceof ParsedEntry) {
-    const earlier = entry.places.earlier(entry.key);
-    if (earlier) return earlier.entry(entry);
+    const all = entry.places.all().get(entry.key);
+    const at = (entry.index ?? (all?.length ?? 0) - 1) - 1;
+    if (all && at >= 0) {
+      const place = all[at]!;
+      const slice = entry.places.text.slice(place.keyAt, place.end);
+      let value = (dotenv.parse(slice) as Record<string, string>)[entry.key] ?? '';
+      if (place.quote === '' && (value.includes('$<') || value.includes('${')))
+        value = keepReferencesWhole(entry.places.text, place.valueAt, value);
+      const earlier = new ParsedEntry(entry.key, value, entry.file, entry.places, at);
+      earlier.shadows = entry.shadows;
+      return earlier;
+    }
   }
   return entry.shadows;
 }
@@ -73,14 +83,21 @@ class ParsedEntry implements EnvEntry {
     public value: string,
     public file: string,
     readonly places: Places,
+    /** Which assignment of the key this is; the last (the one that wins) when not given. */
+    readonly index?: number,
   ) {}
 
+  private place(): Place | undefined {
+    const all = this.places.all().get(this.key);
+    return all?.[this.index ?? all.length - 1];
+  }
+
   get line(): number {
-    return this.places.of(this.key)?.line ?? 0;
+    return this.place()?.line ?? 0;
   }
 
   get quote(): EnvEntry['quote'] {
-    return this.places.of(this.key)?.quote ?? '';
+    return this.place()?.quote ?? '';
   }
 
   toJSON() {
@@ -116,20 +133,7 @@ class Places {
     return all?.[all.length - 1];
   }
 
-  earlier(key: string): { entry: (of: EnvEntry) => EnvEntry } | undefined {
-    const all = this.all().get(key);
-    if (!all || all.length < 2) return undefined;
-    const place = all[all.length - 2]!;
-    return {
-      entry: (of) => {
-        const slice = this.text.slice(place.keyAt, place.end);
-        const value = (dotenv.parse(slice) as Record<string, string>)[key] ?? '';
-        return { key, value, file: of.file, line: place.line, quote: place.quote };
-      },
-    };
-  }
-
-  private all(): Map<string, Place[]> {
+  all(): Map<string, Place[]> {
     this.byKey ??= locateAssignments(this.text);
     return this.byKey;
   }
