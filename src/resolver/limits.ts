@@ -123,7 +123,9 @@ function mib(n: number): string {
   return n >= 2 ** 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${Math.ceil(n / 1024)} KiB`;
 }
 
-const BLANK_RUN = /\n\s*\n/g;
+const LINE_END = /[\n\u2028\u2029]/;
+/** Two line ends (as dotenv's `^` sees them) with only blanks between. */
+const BLANK_RUN = /[\n\u2028\u2029]\s*[\n\u2028\u2029]/g;
 
 /**
  * The 1-based line where blank lines pile up past what dotenv's parser handles in bounded time
@@ -131,17 +133,14 @@ const BLANK_RUN = /\n\s*\n/g;
  * Linear: one search over the text.
  */
 export function blankRunOverLimit(text: string): number {
-  if (!text.includes('\n\n') && !/\n[^\S\n]+\n/.test(text)) return 0;
   let cost = 0;
   BLANK_RUN.lastIndex = 0;
   for (let m = BLANK_RUN.exec(text); m; m = BLANK_RUN.exec(text)) {
     const run = m[0];
-    let lines = 0;
-    for (let i = run.indexOf('\n'); i !== -1; i = run.indexOf('\n', i + 1)) lines++;
-    cost += lines * run.length;
+    cost += (run.split(LINE_END).length - 1) * run.length;
     if (cost > LIMITS.blankRunCost) {
       let line = 1;
-      for (let i = text.indexOf('\n'); i !== -1 && i < m.index; i = text.indexOf('\n', i + 1))
+      for (let i = text.indexOf('\n'); i !== -1 && i <= m.index; i = text.indexOf('\n', i + 1))
         line++;
       return line;
     }
