@@ -184,18 +184,20 @@ function readValue(text: string, at: number): { quote: EnvEntry['quote']; end: n
     if (close !== -1) return { quote: q, end: lineEndAfter(text, close + 1) };
   }
   // Unquoted: to the first `#` or newline; dotenv still strips one pair of matching quotes.
-  let stop = at;
-  while (stop < text.length && text[stop] !== '#' && text[stop] !== '\n') stop++;
-  const raw = text.slice(at, stop).trim();
-  const first = raw[0];
-  const quote =
-    raw.length >= 2 && (first === "'" || first === '"' || first === '`') && raw.endsWith(first)
-      ? first
-      : '';
+  UNQUOTED.lastIndex = at;
+  UNQUOTED.test(text);
+  const stop = UNQUOTED.lastIndex;
+  let quote: EnvEntry['quote'] = '';
+  if (q === "'" || q === '"' || q === '`') {
+    const raw = text.slice(at, stop).trim();
+    if (raw.length >= 2 && raw.endsWith(q)) quote = q;
+  }
   let end = stop;
   if (text[stop] === '#') while (end < text.length && !isLineEnd(text[end])) end++;
   return { quote, end };
 }
+
+const UNQUOTED = /[^#\n]*/y;
 
 /**
  * The closing quote of a value opened at `open`, or -1 when dotenv reads it unquoted: the first
