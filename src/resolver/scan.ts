@@ -94,7 +94,11 @@ class Scanner {
   ) {
     this.maxDepth = options.maxDepth ?? LIMITS.nesting;
     this.braces = parent?.braces;
+    this.limit = parent?.limit ?? this.maxDepth;
   }
+
+  /** The nesting limit as the user set it (an operand's scanner has less depth left). */
+  private readonly limit: number;
 
   /**
    * Read a template until one of `stops` at this level (`''` = end of text only). Nested
@@ -170,7 +174,7 @@ class Scanner {
 
   schemeReference(depth: number, start: number, close: string, scheme: string): Reference {
     if (depth + 1 > this.maxDepth) {
-      throw new ScanError(`references nest deeper than ${this.maxDepth} levels`, start);
+      throw new ScanError(`references nest deeper than ${this.limit} levels`, start);
     }
     this.pos = start + 2 + scheme.length + 1;
     const ref: Reference = {
@@ -252,7 +256,7 @@ class Scanner {
       };
       if (op) {
         if (depth + 1 > this.maxDepth) {
-          throw new ScanError(`expansions nest deeper than ${this.maxDepth} levels`, start);
+          throw new ScanError(`expansions nest deeper than ${this.limit} levels`, start);
         }
         // The operand is read as a value of its own (escapes as at the top level).
         const options = { ...this.options, maxDepth: this.maxDepth - depth - 1 };
