@@ -2,10 +2,11 @@
 // Convention (dotenv-flow / Next.js): .env.{mode}.local > .env.local > .env.{mode} > .env;
 // .env.local is skipped when mode is `test`; missing convention files are fine.
 
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { EnvmuxError } from '../errors.js';
+import { EnvmuxError, isEnvmuxError } from '../errors.js';
 import { fileSystemProblem } from '../files/fs-problem.js';
+import { checkValueLimits, fileTooLarge, LIMITS } from './limits.js';
 import { type EnvEntry, parseEnvSource } from './parse.js';
 
 export interface EnvFile {
@@ -49,8 +50,10 @@ export function displayPath(path: string, cwd = process.cwd()): string {
 }
 
 /**
- * Read the files into one entry per key (the highest-precedence file's entry wins). Problems
- * (a missing explicit file, an unreadable one) are returned, not thrown, so a load reports all.
+ * Read the files into one entry per key (the highest-precedence file's entry wins; it keeps the
+ * entry it hides in `shadows`). Problems (a missing explicit file, an unreadable one, a file over
+ * a limit of docs/architecture.md, "Limits") are returned, not thrown, so a load reports all. A
+ * file over a limit adds no entry: every entry point refuses it the same way, before the work.
  */
 export function readEnvFiles(
   files: EnvFile[],
@@ -62,8 +65,15 @@ export function readEnvFiles(
   for (const file of files) {
     const shown = displayPath(file.path, cwd);
     let source: string;
+    let fd: number | undefined;
     try {
-      source = readFileSync(file.path, 'utf8');
+      fd = openSync(file.path, 'r');
+      const { size } = fstatSync(fd);
+      if (size > LIMITS.fileBytes) {
+        errors.push(fileTooLarge(shown, size));
+        continue;
+      }
+      source = readFileSync(fd, 'utf8');
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' && !file.required) continue;
@@ -76,10 +86,31 @@ export function readEnvFiles(
           : fileSystemProblem(error, 'env file', shown),
       );
       continue;
+    } finally {
+      if (fd !== undefined) closeSync(fd);
     }
     read.push(shown);
-    for (const entry of parseEnvSource(source, shown)) {
-      if (!entries.has(entry.key)) entries.set(entry.key, entry);
+    let parsed: EnvEntry[];
+    try {
+      parsed = parseEnvSource(source, shown);
+    } catch (error) {
+      if (!isEnvmuxError(error)) throw error;
+      errors.push(error);
+      continue;
+    }
+    const problems = checkValueLimits(parsed);
+    if (problems.length) {
+      errors.push(...problems);
+      continue;
+    }
+    for (const entry of parsed) {
+      const winner = entries.get(entry.key);
+      if (!winner) entries.set(entry.key, entry);
+      else {
+        let hidden = winner;
+        while (hidden.shadows) hidden = hidden.shadows;
+        hidden.shadows = entry;
+      }
     }
   }
   return { entries, errors, read };

@@ -1,44 +1,156 @@
 // Stage 1 of the pipeline: env file text → entries (key, value, file, line, quoting).
-// dotenv's grammar exactly (its expression and value rules, pinned by differential tests against
-// dotenv.parse), plus lines and quoting, and references kept whole where dotenv would cut at `#`.
+// The values are dotenv's own: `dotenv.parse` runs here, at run time. This module adds only what
+// envmux needs beside them: each key's line and quoting, and references kept whole across `#`.
+
+import dotenv from 'dotenv';
+import { EnvmuxError } from '../errors.js';
+import { blankRunOverLimit, LIMITS } from './limits.js';
 
 /** One key of one env file. */
 export interface EnvEntry {
   key: string;
   value: string;
   file: string;
-  /** 1-based line of the key (of its last assignment, which wins). */
+  /** 1-based line of the key (of its last assignment, which wins); 0 when it cannot be placed. */
   line: number;
   /** How the value was quoted: `'` values are literal, never resolved. */
   quote: '' | "'" | '"' | '`';
+  /** The entry of the same key in a lower-precedence file, which this one hides. */
+  shadows?: EnvEntry;
 }
 
 /**
- * Parse env file text with dotenv 18's own expression and value rules, in one pass that also
- * records each key's line and quoting. The values equal `dotenv.parse(source)` — differential
- * tests against dotenv pin that (test/resolver/parse.test.ts) — except that an unquoted value
- * dotenv would cut at a `#` inside a `$<...>` / `${...}` reference keeps the reference whole.
- * One pass instead of dotenv's parse plus a walk over its result: a 10,000-key object is slow
- * to iterate (dictionary mode), and this is on every process start.
+ * Parse env file text: the keys and values are exactly `dotenv.parse(source)`'s, except that an
+ * unquoted value dotenv cuts at a `#` inside a `$<...>` / `${...}` reference keeps the reference
+ * whole (docs/architecture.md, "Reference grammar"). Lines and quoting are found by a second,
+ * lazy pass over the text, run only when something asks for them (a value holding a reference,
+ * an error message), so a reference-free file costs one dotenv parse. Throws a `CONFIG`
+ * {@link EnvmuxError} for a text dotenv could not parse in bounded time (a pile of blank lines).
  */
 export function parseEnvSource(source: string, file: string): EnvEntry[] {
   const text = source.includes('\r') ? source.replace(/\r\n?/g, '\n') : source;
-  const entries = new Map<string, EnvEntry>();
+  const blankAt = blankRunOverLimit(text);
+  if (blankAt) {
+    throw new EnvmuxError('CONFIG', 'too many blank lines in a row for the parser', {
+      file,
+      line: blankAt,
+      hint: `remove the blank lines (their parsing cost grows with the square of their number; limit ${LIMITS.blankRunCost})`,
+    });
+  }
+  const parsed = dotenv.parse(text) as Record<string, string>;
+  const places = new Places(text);
+  const mayCut = text.includes('#');
+  const entries: EnvEntry[] = [];
+  for (const key of Object.keys(parsed)) {
+    let value = parsed[key]!;
+    // dotenv stopped at a `#` that may sit inside a reference: read the line again.
+    if (mayCut && value.includes('$') && (value.includes('$<') || value.includes('${'))) {
+      const place = places.of(key);
+      if (place && place.quote === '') value = keepReferencesWhole(text, place.valueAt, value);
+    }
+    entries.push(new ParsedEntry(key, value, file, places));
+  }
+  return entries;
+}
+
+/**
+ * The assignment of `entry`'s key before the one that won: an earlier line of the same file, else
+ * the entry of a lower-precedence file it hides. Its value is dotenv's parse of that assignment.
+ */
+export function earlierEntry(entry: EnvEntry): EnvEntry | undefined {
+  if (entry instanceof ParsedEntry) {
+    const all = entry.places.all().get(entry.key);
+    const at = (entry.index ?? (all?.length ?? 0) - 1) - 1;
+    if (all && at >= 0) {
+      const place = all[at]!;
+      const slice = entry.places.text.slice(place.keyAt, place.end);
+      let value = (dotenv.parse(slice) as Record<string, string>)[entry.key] ?? '';
+      if (place.quote === '' && (value.includes('$<') || value.includes('${')))
+        value = keepReferencesWhole(entry.places.text, place.valueAt, value);
+      const earlier = new ParsedEntry(entry.key, value, entry.file, entry.places, at);
+      earlier.shadows = entry.shadows;
+      return earlier;
+    }
+  }
+  return entry.shadows;
+}
+
+/** An entry whose line and quoting are found on first use. */
+class ParsedEntry implements EnvEntry {
+  shadows?: EnvEntry;
+  constructor(
+    public key: string,
+    public value: string,
+    public file: string,
+    readonly places: Places,
+    /** Which assignment of the key this is; the last (the one that wins) when not given. */
+    readonly index?: number,
+  ) {}
+
+  private place(): Place | undefined {
+    const all = this.places.all().get(this.key);
+    return all?.[this.index ?? all.length - 1];
+  }
+
+  get line(): number {
+    return this.place()?.line ?? 0;
+  }
+
+  get quote(): EnvEntry['quote'] {
+    return this.place()?.quote ?? '';
+  }
+
+  toJSON() {
+    const { key, value, file, line, quote } = this;
+    return { key, value, file, line, quote };
+  }
+}
+
+/** Where one assignment sits in the text. */
+interface Place {
+  line: number;
+  quote: EnvEntry['quote'];
+  /** Offset of the key. */
+  keyAt: number;
+  /** Offset just after the `=` (or `: `), where dotenv starts reading the value. */
+  valueAt: number;
+  /** Offset of the end of the assignment (its value and any trailing comment). */
+  end: number;
+}
+
+/**
+ * Every assignment of a text, per key, found on first use. Walks the lines as dotenv does: a key
+ * at the start of a line, `=` or `: `, then a value that a quote may carry over several lines.
+ * Differential tests against dotenv.parse pin that the places agree with dotenv's values.
+ */
+class Places {
+  private byKey?: Map<string, Place[]>;
+
+  constructor(readonly text: string) {}
+
+  of(key: string): Place | undefined {
+    const all = this.all().get(key);
+    return all?.[all.length - 1];
+  }
+
+  all(): Map<string, Place[]> {
+    this.byKey ??= locateAssignments(this.text);
+    return this.byKey;
+  }
+}
+
+/** A key at the start of a line (after blanks and `export `), then `=` or `:` and a blank. */
+const HEAD = /^\s*(?:export\s+)?([\w.-]+)(?:\s*=|:\s)/gm;
+
+export function locateAssignments(text: string): Map<string, Place[]> {
+  const out = new Map<string, Place[]>();
   let line = 1;
-  let counted = 0; // newlines before this offset are in `line`
-  LINE.lastIndex = 0;
-  for (let m = LINE.exec(text); m; m = LINE.exec(text)) {
+  let counted = 0; // newlines before this offset are counted in `line`
+  HEAD.lastIndex = 0;
+  for (let m = HEAD.exec(text); m; m = HEAD.exec(text)) {
     const key = m[1]!;
-    const raw = m[2] ?? '';
-    // dotenv: trim, strip one pair of matching quotes, and expand \n \r inside double quotes.
-    let value = raw.trim();
-    const first = value[0];
-    const stripped = value.replace(STRIP_QUOTES, '$2');
-    const quoted = stripped !== value;
-    value = stripped;
-    if (first === '"') value = value.replace(/\\n/g, '\n').replace(/\\r/g, '\r');
-    if (key === '__proto__') continue; // dotenv's `obj[key] = value` drops it
-    const keyAt = m.index + (m[0].length - m[0].trimStart().length);
+    const valueAt = HEAD.lastIndex;
+    const keyAt = valueAt - m[0].length + m[0].lastIndexOf(key, m[0].length - 1);
     for (
       let i = text.indexOf('\n', counted);
       i !== -1 && i < keyAt;
@@ -47,36 +159,97 @@ export function parseEnvSource(source: string, file: string): EnvEntry[] {
       line++;
       counted = i + 1;
     }
-    const quote = quoted && (first === "'" || first === '"' || first === '`') ? first : '';
-    if (!quote && value.includes('$') && m[0].includes('#'))
-      value = keepReferencesWhole(m[0], key, raw, value);
-    const entry = entries.get(key);
-    if (entry) Object.assign(entry, { value, line, quote });
-    else entries.set(key, { key, value, file, line, quote });
+    const { quote, end } = readValue(text, valueAt);
+    const place: Place = { line, quote, keyAt, valueAt, end };
+    const list = out.get(key);
+    if (list) list.push(place);
+    else out.set(key, [place]);
+    HEAD.lastIndex = Math.max(end, valueAt);
   }
-  return [...entries.values()];
+  return out;
 }
 
-const STRIP_QUOTES = /^(['"`])([\s\S]*)\1$/gm;
+const WHITE = /\s/;
+const isWhite = (c: string | undefined) => c !== undefined && WHITE.test(c);
+const isLineEnd = (c: string | undefined) => c === '\n' || c === '\u2028' || c === '\u2029';
 
-// dotenv 18's LINE expression (lib/main.js): the same matches, so the same keys in the same order.
-const LINE =
-  /(?:^|^)\s*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/gm;
+/** The quoting and the extent of the value dotenv reads from `at`. */
+function readValue(text: string, at: number): { quote: EnvEntry['quote']; end: number } {
+  // A quoted value may start after blanks, even on a later line.
+  let t = at;
+  while (t < text.length && isWhite(text[t])) t++;
+  const q = text[t];
+  if (q === "'" || q === '"' || q === '`') {
+    const close = closingQuote(text, t, q);
+    if (close !== -1) return { quote: q, end: lineEndAfter(text, close + 1) };
+  }
+  // Unquoted: to the first `#` or newline; dotenv still strips one pair of matching quotes.
+  UNQUOTED.lastIndex = at;
+  UNQUOTED.test(text);
+  const stop = UNQUOTED.lastIndex;
+  let quote: EnvEntry['quote'] = '';
+  if (q === "'" || q === '"' || q === '`') {
+    const raw = text.slice(at, stop).trim();
+    if (raw.length >= 2 && raw.endsWith(q)) quote = q;
+  }
+  let end = stop;
+  if (text[stop] === '#') while (end < text.length && !isLineEnd(text[end])) end++;
+  return { quote, end };
+}
+
+const UNQUOTED = /[^#\n]*/y;
+
 /**
- * The unquoted value read to the first `#` outside any reference on its line (dotenv stops at any
- * `#`). Only ever extends what dotenv read.
+ * The closing quote of a value opened at `open`, or -1 when dotenv reads it unquoted: the first
+ * unescaped quote, else (backing off) an escaped one, whichever is followed by only blanks or a
+ * comment to the end of its line.
  */
-function keepReferencesWhole(match: string, key: string, raw: string, value: string): string {
-  const at = match.indexOf(raw, match.indexOf(key) + key.length);
-  const lineEnd = match.indexOf('\n', at + raw.length);
-  const rest = match.slice(at, lineEnd === -1 ? undefined : lineEnd);
+function closingQuote(text: string, open: number, q: string): number {
+  const escaped: number[] = [];
+  let first = -1;
+  for (let j = text.indexOf(q, open + 1); j !== -1; j = text.indexOf(q, j + 1)) {
+    if (text[j - 1] === '\\' && j - 1 > open) {
+      escaped.push(j);
+      continue;
+    }
+    first = j;
+    break;
+  }
+  if (first !== -1 && tailIsEmpty(text, first + 1)) return first;
+  for (let k = escaped.length - 1; k >= 0; k--)
+    if (tailIsEmpty(text, escaped[k]! + 1)) return escaped[k]!;
+  return -1;
+}
+
+/** Only blanks, then a comment or the end of the line, from `at`. */
+function tailIsEmpty(text: string, at: number): boolean {
+  let i = at;
+  while (i < text.length && isWhite(text[i]) && !isLineEnd(text[i])) i++;
+  return i >= text.length || text[i] === '#' || isLineEnd(text[i]);
+}
+
+/** The end of the assignment whose value closed just before `at`: past blanks and a comment. */
+function lineEndAfter(text: string, at: number): number {
+  let i = at;
+  while (i < text.length && isWhite(text[i]) && !isLineEnd(text[i])) i++;
+  if (text[i] === '#') while (i < text.length && !isLineEnd(text[i])) i++;
+  return i;
+}
+
+/**
+ * The unquoted value read from `at` to the first `#` outside any reference on its line (dotenv
+ * stops at any `#`). Only ever extends what dotenv read.
+ */
+function keepReferencesWhole(text: string, at: number, value: string): string {
+  let lineEnd = text.indexOf('\n', at);
+  if (lineEnd === -1) lineEnd = text.length;
   let depth = 0;
-  let i = 0;
-  for (; i < rest.length; i++) {
-    const c = rest[i];
-    if (c === '\\' && rest[i + 1] === '$') {
+  let i = at;
+  for (; i < lineEnd; i++) {
+    const c = text[i];
+    if (c === '\\' && text[i + 1] === '$') {
       i++;
-    } else if (c === '$' && (rest[i + 1] === '<' || rest[i + 1] === '{')) {
+    } else if (c === '$' && (text[i + 1] === '<' || text[i + 1] === '{')) {
       depth++;
       i++;
     } else if (depth > 0 && (c === '>' || c === '}')) {
@@ -85,6 +258,6 @@ function keepReferencesWhole(match: string, key: string, raw: string, value: str
       break;
     }
   }
-  const whole = rest.slice(0, i).trim();
+  const whole = text.slice(at, i).trim();
   return whole.length > value.length && whole.startsWith(value) ? whole : value;
 }

@@ -4,7 +4,8 @@
 
 import { EnvmuxError } from '../errors.js';
 import { pickEntryField, pickField } from './fields.js';
-import type { EnvEntry } from './parse.js';
+import { LIMITS } from './limits.js';
+import { type EnvEntry, earlierEntry } from './parse.js';
 import { type Reference, ScanError, scan, type Template } from './scan.js';
 
 /** One secret read a wave needs. `scheme` is `secret` (the chain) or a provider id. */
@@ -54,7 +55,7 @@ export function requestKey(r: SecretRequest): string {
 
 const BLOCKED = Symbol('blocked');
 /** The longest value a key may resolve to (reference bombs stop here, not at the memory limit). */
-const MAX_VALUE_LENGTH = 16 * 2 ** 20;
+const MAX_VALUE_LENGTH = LIMITS.resolvedChars;
 type Blocked = typeof BLOCKED;
 
 /** Thrown through the keys of a cycle until it reaches the key that closes it. */
@@ -82,13 +83,18 @@ export class Evaluation {
   private servedOfKey: string[] = [];
   private pending = new Map<string, SecretRequest>();
   private readonly maxChain: number;
+  /** Each key's place in the files' order (an expansion sees only keys before its own). */
+  private readonly order = new Map<string, number>();
+  /** Earlier assignments that a key's expansion of itself reads, under keys ending in `\0`. */
+  private readonly earlier = new Map<string, EnvEntry>();
 
   constructor(
     entries: Iterable<EnvEntry>,
     private readonly options: EvaluateOptions,
   ) {
-    this.maxChain = options.maxChain ?? 32;
+    this.maxChain = options.maxChain ?? LIMITS.keyChain;
     for (const entry of entries) {
+      this.order.set(entry.key, this.order.size);
       if (!options.override && options.processEnv[entry.key] !== undefined) {
         this.kept.push(entry.key);
       } else {
@@ -146,13 +152,19 @@ export class Evaluation {
         );
       }
     }
+    // An earlier assignment that failed: its key reports nothing of its own (it depends on it).
+    for (const key of this.earlier.keys()) {
+      const state = this.states.get(key);
+      if (state?.status === 'failed' && state.error instanceof EnvmuxError)
+        errors.push(state.error);
+    }
     return { values, kept: this.kept, errors, sources };
   }
 
   private template(key: string): Template | EnvmuxError {
     let t = this.templates.get(key);
     if (t) return t;
-    const entry = this.active.get(key)!;
+    const entry = (this.active.get(key) ?? this.earlier.get(key))!;
     if (entry.quote === "'") {
       t = [entry.value];
     } else {
@@ -217,7 +229,7 @@ export class Evaluation {
           throw error;
         }
         const steps = error.path.map((k) => {
-          const e = this.active.get(k)!;
+          const e = (this.active.get(k) ?? this.earlier.get(k))!;
           return `${k} (${e.file}:${e.line})`;
         });
         this.states.set(key, {
@@ -263,6 +275,7 @@ export class Evaluation {
   }
 
   private evaluateReference(ref: Reference, lookup: Lookup): string | Blocked {
+    if (ref.expansion !== undefined) return this.evaluateExpansion(ref, lookup);
     const name = this.evaluateTemplate(ref.name, lookup);
     const field = ref.field && this.evaluateTemplate(ref.field, lookup);
     const version = ref.version && this.evaluateTemplate(ref.version, lookup);
@@ -289,6 +302,61 @@ export class Evaluation {
     }
     if (ref.scheme !== 'env') this.servedOfKey.push(value);
     return value;
+  }
+
+  /**
+   * An expansion of another key, with dotenv-expand's rules (docs/architecture.md, "Reference
+   * grammar"): an unset name is `""`; `-`, `:-`, `+`, `:+` choose the operand; the operand is
+   * evaluated only when chosen. The value inserted is never scanned again.
+   */
+  private evaluateExpansion(ref: Reference, lookup: Lookup): string | Blocked {
+    const value = this.expansionValue(ref.name.join(''), lookup);
+    if (value === BLOCKED) return BLOCKED;
+    let useOperand: boolean;
+    switch (ref.expansion) {
+      case '-':
+        useOperand = value === undefined;
+        break;
+      case ':-':
+        useOperand = !value;
+        break;
+      case '+':
+        useOperand = value !== undefined;
+        break;
+      case ':+':
+        useOperand = !!value;
+        break;
+      default:
+        return value ?? '';
+    }
+    const plus = ref.expansion === '+' || ref.expansion === ':+';
+    if (!useOperand) return plus ? '' : (value ?? '');
+    return ref.fallback ? this.evaluateTemplate(ref.fallback, lookup) : '';
+  }
+
+  /**
+   * What an expansion of `name` reads: a key set earlier in the files' order (a later key is not
+   * set yet, as with dotenv-expand), the key's own earlier assignment when it names itself, else
+   * the environment. `undefined` when none is set.
+   */
+  private expansionValue(name: string, lookup: Lookup): string | undefined | Blocked {
+    const current = this.inProgress[this.inProgress.length - 1]!;
+    const cut = current.indexOf('\0');
+    const base = cut === -1 ? current : current.slice(0, cut);
+    let key: string | undefined;
+    if (name === base) {
+      const entry = this.active.get(current) ?? this.earlier.get(current);
+      const before = entry && earlierEntry(entry);
+      if (before) {
+        key = `${current}\0`;
+        if (!this.earlier.has(key)) this.earlier.set(key, before);
+      }
+    } else if (this.active.has(name) && this.order.get(name)! < this.order.get(base)!) {
+      key = name;
+    }
+    if (key !== undefined) return this.evaluateKey(key, lookup);
+    const env = this.options.processEnv;
+    return Object.hasOwn(env, name) ? env[name] : undefined;
   }
 
   /** The raw value a reference names: another key, the environment, or a provider. */
@@ -327,8 +395,9 @@ export class Evaluation {
   }
 
   private keyError(key: string, error: EnvmuxError): EnvmuxError {
-    const entry = this.active.get(key);
-    error.key ??= key;
+    const entry = this.active.get(key) ?? this.earlier.get(key);
+    const cut = key.indexOf('\0');
+    error.key ??= cut === -1 ? key : key.slice(0, cut);
     if (entry) {
       error.file ??= entry.file;
       error.line ??= entry.line || undefined;

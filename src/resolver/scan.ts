@@ -1,6 +1,8 @@
 // Stage 2 of the pipeline: a value string → a template of literal text and references (docs/architecture.md, "Reference grammar").
 // Pure: no I/O, no provider knowledge beyond "is this word a scheme"; never resolves anything.
 
+import { LIMITS } from './limits.js';
+
 /** A value split into literal text and references, in order. */
 export type Template = Array<string | Reference>;
 
@@ -17,6 +19,12 @@ export interface Reference {
   fallback?: Template;
   /** `false` for the `${NAME-default}` expansion form: default only when unset. */
   fallbackWhenEmpty: boolean;
+  /**
+   * Set on an opt-in expansion of another key (`$NAME`, `${NAME}`, `${NAME<op>operand}`): its
+   * operator, `''` for none. `-` / `:-` use `fallback` when the name is unset / unset or empty;
+   * `+` / `:+` use `fallback` (the alternate) when it is set / set and not empty, else `""`.
+   */
+  expansion?: '' | '-' | ':-' | '+' | ':+';
   /** The source text, for messages. */
   raw: string;
 }
@@ -37,12 +45,11 @@ export interface ScanOptions {
   isScheme: (word: string) => boolean;
   /** Opt-in `${NAME}` / `$NAME` expansion of other keys (dotenv-expand semantics). */
   expand?: boolean;
-  /** Deepest nesting allowed; default 8. */
+  /** Deepest nesting allowed; default {@link LIMITS}.nesting. */
   maxDepth?: number;
 }
 
 const SCHEME = /^([A-Za-z][\w-]*):(?!-)/;
-const EXPAND_BRACED = /^\$\{([A-Za-z_]\w*)(?:(:?-)|\})/;
 const EXPAND_BARE = /^\$([A-Za-z_]\w*)/;
 
 /** True when `value` may hold something `scan` would turn into a reference. */
@@ -75,13 +82,23 @@ export function isLiteral(template: Template): template is string[] {
 class Scanner {
   pos = 0;
   readonly maxDepth: number;
+  /** For `${...}` expansions: the offset of each opener's closing brace (see {@link braceMap}). */
+  private braces?: Map<number, number>;
 
   constructor(
     readonly text: string,
     readonly options: ScanOptions,
+    /** Where this scanner stops: the text's end, or an expansion's closing brace. */
+    readonly end = text.length,
+    parent?: Scanner,
   ) {
-    this.maxDepth = options.maxDepth ?? 8;
+    this.maxDepth = options.maxDepth ?? LIMITS.nesting;
+    this.braces = parent?.braces;
+    this.limit = parent?.limit ?? this.maxDepth;
   }
+
+  /** The nesting limit as the user set it (an operand's scanner has less depth left). */
+  private readonly limit: number;
 
   /**
    * Read a template until one of `stops` at this level (`''` = end of text only). Nested
@@ -91,7 +108,7 @@ class Scanner {
     const { text } = this;
     const parts: Template = [];
     let literal = '';
-    while (this.pos < text.length) {
+    while (this.pos < this.end) {
       const c = text[this.pos]!;
       if (c === '\\') {
         const next2 = text.slice(this.pos + 1, this.pos + 3);
@@ -157,7 +174,7 @@ class Scanner {
 
   schemeReference(depth: number, start: number, close: string, scheme: string): Reference {
     if (depth + 1 > this.maxDepth) {
-      throw new ScanError(`references nest deeper than ${this.maxDepth} levels`, start);
+      throw new ScanError(`references nest deeper than ${this.limit} levels`, start);
     }
     this.pos = start + 2 + scheme.length + 1;
     const ref: Reference = {
@@ -166,7 +183,7 @@ class Scanner {
       fallbackWhenEmpty: true,
       raw: '',
     };
-    while (this.pos < this.text.length && this.text[this.pos] !== close) {
+    while (this.pos < this.end && this.text[this.pos] !== close) {
       const c = this.text[this.pos]!;
       if (c === '#' && !ref.field) {
         this.pos++;
@@ -189,7 +206,7 @@ class Scanner {
         throw new ScanError(`unexpected "${c}" in "${preview(this.text, start)}"`, this.pos);
       }
     }
-    if (this.pos >= this.text.length) {
+    if (this.pos >= this.end) {
       throw new ScanError(
         `unterminated reference "${preview(this.text, start)}" (no closing "${close}")`,
         start,
@@ -204,30 +221,94 @@ class Scanner {
     return ref;
   }
 
-  /** `${NAME}`, `${NAME:-default}`, `${NAME-default}`, `$NAME` (only with `expand`). */
+  /**
+   * An expansion of another key, read as dotenv-expand reads it (docs/architecture.md, "Reference
+   * grammar"): `$NAME` (letters, digits, `_`), or `${...}` up to its closing brace with no other
+   * brace but nested `${` openers inside, split at the first `:+`, `+`, `:-` or `-` into a name
+   * (any other characters: dots too) and an operand. Anything else is literal text.
+   */
   expansion(depth: number, start: number): Reference | undefined {
-    const rest = this.text.slice(start, start + 256);
-    const braced = EXPAND_BRACED.exec(rest);
-    if (braced) {
-      const name = braced[1]!;
-      const ref: Reference = { scheme: 'env', name: [name], fallbackWhenEmpty: true, raw: '' };
-      this.pos = start + braced[0].length;
-      if (braced[2]) {
-        if (depth + 1 > this.maxDepth) throw new ScanError('expansions nest too deep', start);
-        ref.fallbackWhenEmpty = braced[2] === ':-';
-        ref.fallback = this.template(depth + 1, '', '}');
-        if (this.text[this.pos] !== '}') {
-          throw new ScanError(`unterminated expansion "${preview(this.text, start)}"`, start);
+    const { text } = this;
+    if (text[start + 1] === '{') {
+      const close = this.braceMap().get(start);
+      if (close === undefined || close > this.end) return undefined;
+      let i = start + 2;
+      let op: NonNullable<Reference['expansion']> = '';
+      for (; i < close; i++) {
+        const c = text[i];
+        if (c === ':' && (text[i + 1] === '-' || text[i + 1] === '+')) {
+          op = text[i + 1] === '-' ? ':-' : ':+';
+          break;
         }
-        this.pos++;
+        if (c === '-' || c === '+') {
+          op = c;
+          break;
+        }
       }
-      ref.raw = this.text.slice(start, this.pos);
+      const name = text.slice(start + 2, i);
+      if (!op && !name) return undefined; // `${}` is text
+      const ref: Reference = {
+        scheme: 'env',
+        name: [name],
+        fallbackWhenEmpty: op === ':-',
+        raw: text.slice(start, close + 1),
+        expansion: op,
+      };
+      if (op) {
+        if (depth + 1 > this.maxDepth) {
+          throw new ScanError(`expansions nest deeper than ${this.limit} levels`, start);
+        }
+        // The operand is read as a value of its own (escapes as at the top level).
+        const options = { ...this.options, maxDepth: this.maxDepth - depth - 1 };
+        const inner = new Scanner(text, options, close, this);
+        inner.pos = i + op.length;
+        ref.fallback = inner.template(0, '');
+      }
+      this.pos = close + 1;
       return ref;
     }
-    const bare = EXPAND_BARE.exec(rest);
+    const bare = EXPAND_BARE.exec(text.slice(start, Math.min(start + 256, this.end)));
     if (!bare) return undefined;
     this.pos = start + bare[0].length;
-    return { scheme: 'env', name: [bare[1]!], fallbackWhenEmpty: true, raw: bare[0] };
+    return {
+      scheme: 'env',
+      name: [bare[1]!],
+      fallbackWhenEmpty: false,
+      raw: bare[0],
+      expansion: '',
+    };
+  }
+
+  /**
+   * For each `${` opener of the text, its closing `}`, when the braced text between holds no
+   * other brace than nested `${` openers and their closers (dotenv-expand matches `${[^{}]+}`
+   * and expands innermost first, so an opener whose text holds a bare `{` is never expanded).
+   * One pass with a stack; linear on any input.
+   */
+  private braceMap(): Map<number, number> {
+    if (this.braces) return this.braces;
+    const { text } = this;
+    const map = new Map<number, number>();
+    const stack: number[] = []; // opener offsets; -1 for a bare `{`
+    let poisoned = 0; // the first `poisoned` stack entries hold a bare `{`
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (c === '\\' && text[i + 1] === '$') {
+        i++;
+      } else if (c === '$' && text[i + 1] === '{') {
+        stack.push(i);
+        i++;
+      } else if (c === '{') {
+        poisoned = stack.length;
+        stack.push(-1);
+      } else if (c === '}' && stack.length) {
+        const open = stack.pop()!;
+        if (open !== -1 && stack.length >= poisoned) map.set(open, i);
+        if (stack.length < poisoned) poisoned = stack.length;
+      }
+    }
+    this.braces = map;
+    return map;
   }
 }
 

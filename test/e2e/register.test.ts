@@ -107,8 +107,9 @@ console.log(JSON.stringify({ A: process.env.A, loaded }));`,
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout);
     expect(out.A).toBe('1');
-    // Only the preload itself: no resolver, no worker, no zod, no SDK.
-    expect(out.loaded.filter((p: string) => !p.endsWith('app.cjs'))).toEqual([
+    // Only the preload itself and dotenv (the parser): no resolver, no worker, no zod, no SDK.
+    expect(out.loaded.filter((p: string) => !p.endsWith('app.cjs')).sort()).toEqual([
+      'dotenv/dist/index.cjs',
       'envmux/dist/register.cjs',
     ]);
   });

@@ -41,6 +41,7 @@ describe('dependency hygiene', () => {
   it('the runtime dependency tree stays small', () => {
     expect(Object.keys(pkg.dependencies).sort()).toEqual([
       'commander',
+      'dotenv',
       'hash-wasm',
       'lru-cache',
       'p-retry',

@@ -122,14 +122,119 @@ describe('limits hold with clear errors', () => {
     expect((config as Record<string, string>).BIG).toHaveLength(2 ** 20);
   });
 
-  it('a 1 MB line of references loads', async () => {
+  it('a 1 MB line of references is refused before it is scanned', async () => {
     const refs = '$<secret:a>'.repeat(90_000);
-    const config = await load(`R=${refs}\n`);
-    expect((config as Record<string, string>).R).toHaveLength(90_000);
+    const error = (await load(`R=${refs}\n`)) as EnvmuxAggregateError;
+    expect(error.errors).toMatchObject([
+      {
+        code: 'INVALID_REFERENCE',
+        key: 'R',
+        line: 1,
+        message: expect.stringMatching(/more than 1000 references/),
+      },
+    ]);
   });
 
   it('a reference to a name with # inside a quoted value', async () => {
     expect(await load('A="$<secret:b\\#c>"\n')).toMatchObject({ A: 'x' });
+  });
+});
+
+describe('the limits of docs/architecture.md, "Limits", before the work', () => {
+  /** loadConfig's problems for a .env of `content`. */
+  async function problems(content: string | Uint8Array, options: object = {}) {
+    const cwd = join(dir, String(n++));
+    mkdirSync(cwd);
+    writeFileSync(join(cwd, '.env'), content);
+    const error = await loadConfig({
+      cwd,
+      processEnv: {},
+      providers: [memory({ values: { a: 'A' } })],
+      configFile: false,
+      audit: false,
+      ...options,
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(EnvmuxAggregateError);
+    return (error as EnvmuxAggregateError).errors;
+  }
+
+  it('a file over 4 MiB is refused before it is read (a 5 MB value of `$`)', async () => {
+    const errors = await problems(`K=${'$'.repeat(5 * 2 ** 20)}\n`);
+    expect(errors).toMatchObject([
+      {
+        code: 'CONFIG',
+        file: '.env',
+        message: expect.stringMatching(/over the limit of 4\.0 MiB/),
+      },
+    ]);
+  });
+
+  it('a value over 1 MiB is refused, naming the key and line (a literal, no reference)', async () => {
+    const errors = await problems(`A=1\nBIG=${'v'.repeat(2 ** 20 + 1)}\n`);
+    expect(errors).toMatchObject([
+      {
+        code: 'CONFIG',
+        key: 'BIG',
+        file: '.env',
+        line: 2,
+        message: expect.stringMatching(/limit of 1048576/),
+      },
+    ]);
+  });
+
+  it('more than 1,000 references in one value', async () => {
+    const errors = await problems(`OK=$<secret:a>\nR=${'$<secret:a>'.repeat(1001)}\n`);
+    expect(errors).toMatchObject([{ code: 'INVALID_REFERENCE', key: 'R', line: 2 }]);
+  });
+
+  it('more than 10,000 references in one file (600,000 before: 21 s in check)', async () => {
+    const lines = Array.from({ length: 20 }, (_, i) => `K${i}=${'$<secret:a>'.repeat(600)}`);
+    const errors = await problems(`${lines.join('\n')}\n`);
+    expect(errors).toMatchObject([
+      {
+        code: 'INVALID_REFERENCE',
+        key: 'K16',
+        line: 17,
+        message: expect.stringMatching(/more than 10000 references/),
+      },
+    ]);
+  });
+
+  it('exactly at the limits loads', async () => {
+    const lines = Array.from({ length: 10 }, (_, i) => `K${i}=${'$<secret:a>'.repeat(1000)}`);
+    const config = (await loadConfig({
+      cwd: (() => {
+        const cwd = join(dir, String(n++));
+        mkdirSync(cwd);
+        writeFileSync(join(cwd, '.env'), `${lines.join('\n')}\nBIG=${'v'.repeat(2 ** 20)}\n`);
+        return cwd;
+      })(),
+      processEnv: {},
+      providers: [memory({ values: { a: 'A' } })],
+      configFile: false,
+      audit: false,
+    })) as Record<string, string>;
+    expect(config.K9).toBe('A'.repeat(1000));
+    expect(config.BIG).toHaveLength(2 ** 20);
+  });
+
+  it("a pile of blank lines dotenv's parser would take minutes over", async () => {
+    const errors = await problems(`A=1\n${'\n'.repeat(80_000)}B=2\n`);
+    expect(errors).toMatchObject([{ code: 'CONFIG', file: '.env', line: 2 }]);
+    expect(errors[0]!.message).toMatch(/blank lines/);
+  });
+
+  it('a few blank lines anywhere are fine', async () => {
+    const cwd = join(dir, String(n++));
+    mkdirSync(cwd);
+    writeFileSync(join(cwd, '.env'), `${'A=1\n\n\n  \n'.repeat(5000)}B="x\n\n\ny"\n`);
+    const config = await loadConfig({ cwd, processEnv: {}, configFile: false, audit: false });
+    expect(config).toEqual({ A: '1', B: 'x\n\n\ny' });
+  });
+
+  it('the same limits hold for every file of a load, with expansion on', async () => {
+    const errors = await problems(`E=${'$a'.repeat(1001)}\n`, { expand: true });
+    expect(errors).toMatchObject([{ code: 'INVALID_REFERENCE', key: 'E', line: 1 }]);
   });
 });
 
@@ -146,9 +251,11 @@ describe('no catastrophic backtracking in any expression', () => {
     ['colon spaces', `K:${' '.repeat(big)}`],
     ['dots and dashes key', `${'.-'.repeat(big / 2)}`],
     ['hash storm', `K=${'# '.repeat(big / 2)}`],
+    ['quote storm across lines', `K="${'\\"\n'.repeat(big / 3)}`],
+    ['escaped single quotes with blanks', `K='${"\\' ".repeat(big / 3)}x`],
   ])('parse: %s', (_, source) => {
     const started = performance.now();
-    parseEnvSource(source, '.env');
+    for (const entry of parseEnvSource(source, '.env')) expect(entry.line).toBeGreaterThan(0);
     expect(performance.now() - started).toBeLessThan(5000);
   });
 

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import dotenv from 'dotenv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseEnvSource } from '../../src/resolver/parse.js';
+import { earlierEntry, locateAssignments, parseEnvSource } from '../../src/resolver/parse.js';
 
 const asRecord = (source: string) =>
   Object.fromEntries(parseEnvSource(source, '.env').map((e) => [e.key, e.value]));
@@ -25,6 +25,19 @@ describe('parseEnvSource matches dotenv.parse on reference-free files', () => {
     expect(ours.MULTI).toBe('first\nsecond\nthird');
     expect(ours.DUP).toBe('second');
     expect(ours.PEM).toBe('-----BEGIN KEY-----\nabc\n-----END KEY-----');
+  });
+
+  it("on dotenv's documented cases (test/fixtures/dotenv/well-known.env)", () => {
+    const source = readFileSync(
+      new URL('../fixtures/dotenv/well-known.env', import.meta.url),
+      'utf8',
+    );
+    const theirs = dotenv.parse(source);
+    expect(Object.keys(theirs).length).toBeGreaterThan(40);
+    expect(asRecord(source)).toEqual(theirs);
+    const entries = parseEnvSource(source, '.env');
+    const lines = source.split('\n');
+    for (const entry of entries) expect(lines[entry.line - 1], entry.key).toContain(entry.key);
   });
 
   const envChar = fc.constantFrom(...'abcXYZ_09 =#"\'`\\\n\r\t.-:$<>{}'.split(''));
@@ -99,6 +112,80 @@ describe('parseEnvSource matches dotenv.parse on reference-free files', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('the places of assignments agree with dotenv', () => {
+  // Lines and quoting come from envmux's own pass over the text; dotenv gives the values. For every
+  // key, dotenv's parse of just the assignment found for it must give the value of the whole file.
+  const placeChar = fc.constantFrom(
+    ...'abXY_9 =#"\'`\\\n\t.-:$<>{}'.split(''),
+    '\u2028',
+    '\u00a0',
+    'export ',
+    '\n\n',
+    'K=',
+    "='",
+    '="',
+  );
+  it('on random files (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(placeChar, { maxLength: 160 }).map((a) => a.join('')),
+        (text) => {
+          const theirs = dotenv.parse(text);
+          const places = locateAssignments(text);
+          for (const key of Object.keys(theirs)) {
+            const all = places.get(key);
+            expect(all, `${key} in ${JSON.stringify(text)}`).toBeDefined();
+            const last = all![all!.length - 1]!;
+            const alone = dotenv.parse(text.slice(last.keyAt, last.end));
+            expect(alone[key], `${key} in ${JSON.stringify(text)}`).toBe(theirs[key]);
+            expect(last.line).toBe(text.slice(0, last.keyAt).split('\n').length);
+          }
+        },
+      ),
+      { numRuns: 4000 },
+    );
+  });
+
+  it('single quotes are found where dotenv strips them (property)', () => {
+    const value = fc.stringMatching(/^[^\n'$]{0,12}$/);
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom('A', 'B', 'C'), value), { maxLength: 8 }),
+        (kv) => {
+          const text = kv.map(([k, v], i) => (i % 2 ? `${k}='${v}'` : `${k}=${v}`)).join('\n');
+          const entries = parseEnvSource(text, '.env');
+          for (const entry of entries) {
+            const line = text.split('\n')[entry.line - 1]!;
+            expect(entry.quote === "'").toBe(
+              line.startsWith(`${entry.key}='`) && line.endsWith("'"),
+            );
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('a key names its earlier assignment in the same file', () => {
+    const [entry] = parseEnvSource("P='first'\nP=${P}-second\n", '.env');
+    expect(entry).toMatchObject({ key: 'P', value: '${P}-second', line: 2 });
+    expect(earlierEntry(entry!)).toMatchObject({ value: 'first', line: 1, quote: "'" });
+  });
+
+  it('costs no second pass for a file without references until a line is asked', () => {
+    const entries = parseEnvSource('A=1\nB=2\n', '.env');
+    expect(entries.map((e) => e.value)).toEqual(['1', '2']);
+    expect(entries[1]!.line).toBe(2);
+    expect(JSON.parse(JSON.stringify(entries[1]))).toEqual({
+      key: 'B',
+      value: '2',
+      file: '.env',
+      line: 2,
+      quote: '',
+    });
   });
 });
 

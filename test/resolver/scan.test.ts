@@ -95,8 +95,33 @@ describe('scan: opt-in expansion (dotenv-expand semantics)', () => {
     ['\\$HOME', ['$HOME']],
     ['cost: $5', ['cost: $5']],
     ['${secret:db}', [{ s: 'secret', n: ['db'] }]],
+    ['${POSTGRESQL.BASE.USER}', [{ s: 'env', n: ['POSTGRESQL.BASE.USER'] }]],
+    ['${A:+alt}', [{ s: 'env', n: ['A'], d: ['alt'] }]],
+    ['${A+alt}', [{ s: 'env', n: ['A'], d: ['alt'] }]],
+    ['${A:-/path:with/colon}', [{ s: 'env', n: ['A'], d: ['/path:with/colon'] }]],
+    ['${A:-${B:-x}}', [{ s: 'env', n: ['A'], d: [{ s: 'env', n: ['B'], d: ['x'] }] }]],
+    ['${A:-$<secret:db#pw>}', [{ s: 'env', n: ['A'], d: [{ s: 'secret', n: ['db'], f: ['pw'] }] }]],
+    ['$A:-x', [{ s: 'env', n: ['A'] }, ':-x']],
+    ['${}', ['${}']],
+    ['${A', ['${A']],
+    ['${A:-{x}}', ['${A:-{x}}']],
+    ['\\${A}', ['${A}']],
+    ['$.$+$-$$', ['$.$+$-$$']],
   ])('%s', (value, expected) => {
     expect(shape(scan(value, expand))).toEqual(expected);
+  });
+
+  it('records the operator of each expansion', () => {
+    const ops = ['${A}', '$A', '${A-x}', '${A:-x}', '${A+x}', '${A:+x}'].map(
+      (v) => (scan(v, expand)[0] as Reference).expansion,
+    );
+    expect(ops).toEqual(['', '', '-', ':-', '+', ':+']);
+  });
+
+  it('expansions nest no deeper than the limit', () => {
+    const deep = `${'${A:-'.repeat(9)}x${'}'.repeat(9)}`;
+    expect(() => scan(deep, expand)).toThrow(/nest deeper than 8/);
+    expect(() => scan(`${'${A:-'.repeat(8)}x${'}'.repeat(8)}`, expand)).not.toThrow();
   });
 
   it('`${NAME-x}` defaults only when unset, `${NAME:-x}` also when empty', () => {
