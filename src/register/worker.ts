@@ -3,10 +3,13 @@
 
 import { workerData } from 'node:worker_threads';
 import { EnvmuxError, isEnvmuxError } from '../errors.js';
-import { loadEnvironment, withConfigFile } from '../resolver/load.js';
+import { type LoadOptions, loadEnvironment, withConfigFile } from '../resolver/load.js';
+import type { StandardSchemaV1 } from '../resolver/validate.js';
 import type { SerializedError, WorkerReply, WorkerRequest } from './protocol.js';
 
 const request = workerData as WorkerRequest;
+
+type WorkerLoadOptions = LoadOptions<StandardSchemaV1 | undefined>;
 
 function serialize(error: unknown): SerializedError {
   const e = isEnvmuxError(error)
@@ -18,8 +21,12 @@ function serialize(error: unknown): SerializedError {
 
 async function main(): Promise<WorkerReply> {
   try {
-    const options = await withConfigFile({ cwd: request.cwd, deadline: request.deadline });
-    const loaded = await loadEnvironment({ ...options, audit: { source: 'register' } });
+    const given: WorkerLoadOptions = { cwd: request.cwd, deadline: request.deadline };
+    const options = await withConfigFile(given);
+    // The config file's audit settings (a file, a sink) hold; entries say they came from the preload.
+    const audit =
+      options.audit === false ? false : { ...options.audit, source: 'register' as const };
+    const loaded = await loadEnvironment({ ...options, audit });
     return {
       values: [...loaded.values],
       kept: loaded.kept,
