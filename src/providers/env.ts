@@ -1,7 +1,8 @@
 // `env` provider: the process environment (or any record handed in). Synchronous, never writes
 // to the real process.env unless that is the record it was given.
 
-import type { Provider } from './provider.js';
+import { ownString } from '../resolver/own-string.js';
+import { type Provider, type ReadContext, unversioned } from './provider.js';
 
 export interface EnvProviderOptions {
   /** Chain id; default `env`. */
@@ -16,14 +17,17 @@ export interface EnvProviderOptions {
 export function env(options: EnvProviderOptions = {}): Provider {
   const prefix = options.prefix ?? '';
   const source = () => options.env ?? process.env;
-  const getSync = (name: string) => source()[prefix + name];
+  const id = options.id ?? 'env';
+  // Own variables only: `toString` or `constructor` are not variables.
+  const getSync = (name: string, ctx: ReadContext = {}) =>
+    unversioned(id, name, ownString(source(), prefix + name), ctx);
   return {
-    id: options.id ?? 'env',
+    id,
     type: 'env',
     identity: `env|${prefix}`,
     getSync,
-    async get(name) {
-      return getSync(name);
+    async get(name, ctx) {
+      return getSync(name, ctx);
     },
     async set(name, value) {
       source()[prefix + name] = value;

@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve, sep } from 'node:path';
 import { EnvmuxError, toEnvmuxError } from '../errors.js';
 import { writeFileAtomicSync } from '../files/atomic-write.js';
-import type { Provider, SecretInfo } from './provider.js';
+import { type Provider, type ReadContext, type SecretInfo, unversioned } from './provider.js';
 
 export interface FileProviderOptions {
   /** Chain id; default `file`. */
@@ -41,7 +41,10 @@ export function file(options: FileProviderOptions = {}): Provider {
     return path;
   };
 
-  const getSync = (name: string): string | undefined => {
+  const getSync = (name: string, ctx: ReadContext = {}): string | undefined =>
+    unversioned(id, name, readLatest(name), ctx);
+
+  const readLatest = (name: string): string | undefined => {
     const path = pathOf(name);
     let text: string;
     try {
@@ -61,8 +64,8 @@ export function file(options: FileProviderOptions = {}): Provider {
     type: 'file',
     identity: `file|${dir}`,
     getSync,
-    async get(name) {
-      return getSync(name);
+    async get(name, ctx) {
+      return getSync(name, ctx);
     },
     async set(name, value) {
       const path = pathOf(name);

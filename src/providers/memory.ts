@@ -78,8 +78,8 @@ export function memory(options: MemoryProviderOptions = {}): MemoryProvider {
     const v = ctx.version;
     if (v === undefined || v === 'latest') return versions[versions.length - 1]!.value;
     if (v === 'previous') return versions[versions.length - 2]?.value;
-    const n = Number(v);
-    return Number.isInteger(n) && n >= 1 ? versions[n - 1]?.value : undefined;
+    // Version ids are exactly 1, 2, ...: not ` 2`, `0x2` or `2e0`.
+    return /^[1-9]\d{0,8}$/.test(v) ? versions[Number(v) - 1]?.value : undefined;
   };
 
   const provider: MemoryProvider = {

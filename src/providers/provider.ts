@@ -182,30 +182,129 @@ export function defineProvider(definition: ProviderDefinition): Provider {
     id: definition.id,
     type: definition.type ?? definition.id,
   };
+  const id = definition.id;
   for (const method of METHODS) {
     const fn = definition[method] as ((...args: unknown[]) => unknown) | undefined;
     if (typeof fn !== 'function') continue;
+    const check =
+      ANSWER_CHECKS[method as keyof typeof ANSWER_CHECKS] ?? ((_: string, v: unknown) => v);
     provider[method] =
       method === 'getSync'
         ? (...args: unknown[]) => {
+            let answer: unknown;
             try {
-              return fn.apply(definition, args);
+              answer = fn.apply(definition, args);
             } catch (error) {
-              throw toEnvmuxError(error, { provider: definition.id });
+              throw toEnvmuxError(error, { provider: id });
             }
+            return check(id, answer);
           }
         : async (...args: unknown[]) => {
+            let answer: unknown;
             try {
-              return await fn.apply(definition, args);
+              answer = await fn.apply(definition, args);
             } catch (error) {
-              throw toEnvmuxError(error, { provider: definition.id });
+              throw toEnvmuxError(error, { provider: id });
             }
+            return check(id, answer);
           };
   }
+  Object.defineProperty(provider, CHECKED, { value: true });
   return provider as unknown as Provider;
 }
 
-/** Accepts a Provider, or a definition that still needs `defineProvider`. */
+/** Marks a provider whose reads are checked by {@link asProvider}'s rules. */
+const CHECKED = Symbol.for('envmux.checkedAnswers');
+
+/**
+ * Accepts a Provider, or a definition that still needs `defineProvider`. Either way its reads are
+ * checked: an answer is a string, or `undefined` for "not here"; anything else (null, a number,
+ * an object) is an INVALID_REFERENCE naming the provider, never the answer.
+ */
 export function asProvider(value: Provider | ProviderDefinition): Provider {
-  return typeof (value as Provider).type === 'string' ? (value as Provider) : defineProvider(value);
+  if (typeof (value as Provider).type !== 'string') return defineProvider(value);
+  const provider = value as Provider;
+  if ((provider as { [CHECKED]?: boolean })[CHECKED]) return provider;
+  const id = String(provider.id);
+  // A proxy keeps the provider's own `this`, state and identity of every other method.
+  return new Proxy(provider, {
+    get(target, property, receiver) {
+      if (property === CHECKED) return true;
+      const original = Reflect.get(target, property, receiver);
+      const check = ANSWER_CHECKS[property as keyof typeof ANSWER_CHECKS];
+      if (!check || typeof original !== 'function') return original;
+      if (property === 'getSync') {
+        return (...args: unknown[]) => check(id, original.apply(receiver, args));
+      }
+      return async (...args: unknown[]) => check(id, await original.apply(receiver, args));
+    },
+  });
+}
+
+/** What a read may answer, per read method. */
+const ANSWER_CHECKS = {
+  get: checkAnswer,
+  getSync: checkAnswer,
+  getMany(id: string, answer: unknown): Map<string, string | Error> {
+    if (!(answer instanceof Map)) throw notAString(id, answer, 'a Map');
+    const out = new Map<string, string | Error>();
+    for (const [name, value] of answer) {
+      out.set(
+        name,
+        typeof value === 'string' || value instanceof Error ? value : notAString(id, value),
+      );
+    }
+    return out;
+  },
+};
+
+function checkAnswer(id: string, answer: unknown): string | undefined {
+  if (answer === undefined || typeof answer === 'string') return answer;
+  throw notAString(id, answer);
+}
+
+function notAString(id: string, answer: unknown, expected = 'a string'): EnvmuxError {
+  const kind =
+    answer === null
+      ? 'null'
+      : Array.isArray(answer)
+        ? 'an array'
+        : typeof answer === 'object'
+          ? answer instanceof Promise
+            ? 'a promise'
+            : 'an object'
+          : `a ${typeof answer}`;
+  return new EnvmuxError(
+    'INVALID_REFERENCE',
+    `provider "${id}" answered ${kind} instead of ${expected}`,
+    {
+      provider: id,
+      retryable: false,
+      hint: 'a read resolves to the secret as a string, or to undefined when it does not exist',
+    },
+  );
+}
+
+/**
+ * The answer of a store that keeps no versions: its value for the latest (no version, or
+ * `latest`); for any other pinned version a NOT_FOUND saying the store keeps none, never the
+ * current value. A name the store does not hold is "not here" (`undefined`) either way, so a chain
+ * walk moves on to a store that may keep versions.
+ */
+export function unversioned(
+  id: string,
+  name: string,
+  value: string | undefined,
+  ctx: ReadContext,
+): string | undefined {
+  if (value === undefined || ctx.version === undefined || ctx.version === 'latest') return value;
+  throw new EnvmuxError(
+    'NOT_FOUND',
+    `provider "${id}" keeps no versions, so it cannot serve version "${ctx.version}" of "${name}"`,
+    {
+      provider: id,
+      retryable: false,
+      hint: 'drop ?version=, or read it from a store that keeps versions',
+    },
+  );
 }

@@ -2,14 +2,19 @@
 // runs, and what `node --import envmux/register` awaits on the main thread. Prints nothing.
 
 import { EnvmuxError, isEnvmuxError } from '../errors.js';
-import { loadEnvironment, withConfigFile } from '../resolver/load.js';
+import { type LoadOptions, loadEnvironment, withConfigFile } from '../resolver/load.js';
+import type { StandardSchemaV1 } from '../resolver/validate.js';
 import type { RegisterResolution } from './resolve-in-thread.js';
 
 /** Load the env files of `cwd` with the config file's options; problems come back in `errors`. */
 export async function loadForRegister(cwd: string, deadline: number): Promise<RegisterResolution> {
   try {
-    const options = await withConfigFile({ cwd, deadline });
-    const loaded = await loadEnvironment({ ...options, audit: { source: 'register' } });
+    const given: LoadOptions<StandardSchemaV1 | undefined> = { cwd, deadline };
+    const options = await withConfigFile(given);
+    // The config file's audit settings (a file, a sink) hold; entries say they came from the preload.
+    const audit =
+      options.audit === false ? false : { ...options.audit, source: 'register' as const };
+    const loaded = await loadEnvironment({ ...options, audit });
     const { values, kept, errors, sources, files } = loaded;
     return { values, kept, errors, sources, files };
   } catch (error) {

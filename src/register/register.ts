@@ -8,6 +8,7 @@ import { findConfigFile, readJsonConfig } from '../resolver/config-file.js';
 import { parseDuration } from '../resolver/durations.js';
 import { parseBoolean } from '../resolver/env-flags.js';
 import { displayPath, envFilesFor, readEnvFiles } from '../resolver/files.js';
+import { ownString } from '../resolver/own-string.js';
 import { resolveInWorker } from './bridge.js';
 import type { RegisterResolution, RegisterSettings } from './resolve-in-thread.js';
 
@@ -103,7 +104,10 @@ function apply(
     process.stderr.write('  (set ENVMUX_STRICT=false to start anyway with these keys unset)\n');
     process.exit(1);
   }
-  for (const e of errors) log(`warning: ${e.describe()} (left unset)`);
+  for (const e of errors) {
+    log(`warning: ${e.describe()} (left unset)`);
+    if (e.key) values.delete(e.key);
+  }
   for (const [key, value] of values) env[key] = value;
   if (debug) {
     const ms = (performance.now() - started).toFixed(1);
@@ -145,7 +149,7 @@ function resolve(
   const values = new Map<string, string>();
   const kept: string[] = [];
   for (const [key, entry] of entries) {
-    if (env[key] !== undefined && !settings.override) kept.push(key);
+    if (ownString(env, key) !== undefined && !settings.override) kept.push(key);
     else values.set(key, entry.value);
   }
   return { values, kept, errors, sources: new Map(), files: read };

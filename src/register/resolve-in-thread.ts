@@ -8,6 +8,7 @@ import type { Provider } from '../providers/provider.js';
 import { buildProviderSync, detectChain } from '../providers/registry.js';
 import type { EnvEntry } from '../resolver/parse.js';
 import { Evaluation, type Lookup, type Resolution, resolveSync } from '../resolver/resolve.js';
+import { SeenValues } from '../resolver/scrub.js';
 import { resolveInWorker } from './bridge.js';
 
 registerLocalSyncBuilder();
@@ -88,12 +89,14 @@ function resolveHere(
       return undefined;
     }
   }
+  const seen = new SeenValues();
   const lookup: Lookup = (request) => {
     const providers = request.scheme === 'secret' ? chain! : [provider(request.scheme)!];
     let lastError: EnvmuxError | undefined;
     for (const p of providers) {
       try {
         const value = p.getSync!(request.name, { version: request.version });
+        seen.add(value);
         if (value !== undefined) return { value, provider: p.id };
       } catch (error) {
         const e = isEnvmuxError(error)
@@ -106,5 +109,10 @@ function resolveHere(
     return lastError ? { error: lastError } : { value: undefined };
   };
   const resolution = resolveSync(evaluation, lookup);
+  // A store's message is untrusted: no value this load has seen may reach a problem's text.
+  for (const [key, source] of resolution.sources) {
+    if (source.providers.length) seen.add(resolution.values.get(key));
+  }
+  for (const error of resolution.errors) seen.error(error);
   return { ...resolution, errors: [...fileErrors, ...resolution.errors], files };
 }

@@ -35,14 +35,16 @@ export function findConfigFile(
     if (existsSync(path)) return { path, kind: name.endsWith('.json') ? 'json' : 'module' };
   }
   const pkg = join(cwd, 'package.json');
-  if (existsSync(pkg) && readJson(pkg).envmux !== undefined) return { path: pkg, kind: 'package' };
+  if (existsSync(pkg) && ownOption(readJson(pkg), 'envmux') !== undefined) {
+    return { path: pkg, kind: 'package' };
+  }
   return undefined;
 }
 
 /** The options a JSON config holds (synchronous). */
 export function readJsonConfig(found: FoundConfig): Record<string, unknown> {
   const json = readJson(found.path);
-  const options = found.kind === 'package' ? json.envmux : json;
+  const options = found.kind === 'package' ? ownOption(json, 'envmux') : json;
   if (!options || typeof options !== 'object') {
     throw new EnvmuxError('CONFIG', 'the envmux configuration must be an object', {
       file: found.path,
@@ -74,6 +76,13 @@ export async function readConfigFile(found: FoundConfig): Promise<Record<string,
     });
   }
   return value as Record<string, unknown>;
+}
+
+/** `json[name]` when it is the document's own member (never Object.prototype's). */
+function ownOption(json: unknown, name: string): unknown {
+  return json && typeof json === 'object' && Object.hasOwn(json, name)
+    ? (json as Record<string, unknown>)[name]
+    : undefined;
 }
 
 function readJson(path: string): Record<string, any> {

@@ -19,7 +19,9 @@ export function pickField(value: string, path: string, reference: string): strin
     );
   }
   for (const step of path.split('.')) {
+    // Own keys only (`#__proto__`, `#constructor` reach nothing), and indexes only in arrays.
     if (doc === null || typeof doc !== 'object' || !Object.hasOwn(doc, step)) return undefined;
+    if (Array.isArray(doc) && !/^(0|[1-9]\d*)$/.test(step)) return undefined;
     doc = (doc as Record<string, unknown>)[step];
   }
   if (doc === undefined || doc === null) return undefined;

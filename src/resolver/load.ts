@@ -2,14 +2,16 @@
 // a provider) → validation → a frozen config. Reports every problem of a load in one error.
 
 import { setMaxListeners } from 'node:events';
-import { EnvmuxAggregateError, type EnvmuxError } from '../errors.js';
+import { EnvmuxAggregateError, type EnvmuxError, isEnvmuxError } from '../errors.js';
 import { isProviderType } from '../providers/registry.js';
 import { createResolver, type Resolver, type ResolverOptions } from './client.js';
 import { findConfigFile, readConfigFile } from './config-file.js';
 import { parseDuration } from './durations.js';
 import { envFilesFor, type FileOptions, readEnvFiles } from './files.js';
+import { ownString } from './own-string.js';
 import type { EnvEntry } from './parse.js';
 import { Evaluation, type Resolution, resolveAsync } from './resolve.js';
+import { SeenValues } from './scrub.js';
 import { type InferOutput, type StandardSchemaV1, validate } from './validate.js';
 
 export interface LoadOptions<S extends StandardSchemaV1 | undefined = undefined>
@@ -37,6 +39,10 @@ export interface LoadedEnvironment extends Resolution {
   entries: Map<string, EnvEntry>;
   /** Files read, as displayed in messages. */
   files: string[];
+  /** The schema's output when the options hold a schema and the load has no problem. */
+  config?: unknown;
+  /** Every value the load has seen (what its problems were scrubbed of). */
+  seen: SeenValues;
 }
 
 /** Result type of `loadConfig`: the schema's output, or the file keys as strings. */
@@ -84,6 +90,7 @@ export async function loadEnvironment(
   });
   const schemes = evaluation.schemes();
   const needsProviders = [...schemes].some((s) => s !== 'env');
+  const seen = new SeenValues();
   let resolution: Resolution;
   if (!needsProviders) {
     resolution = await resolveAsync(evaluation, async () => new Map());
@@ -95,14 +102,58 @@ export async function loadEnvironment(
     try {
       resolution = await resolveAsync(
         evaluation,
-        (requests) => resolver.fetch(requests, deadline),
+        async (requests) => {
+          const answers = await resolver.fetch(requests, deadline);
+          for (const answer of answers.values()) if ('value' in answer) seen.add(answer.value);
+          return answers;
+        },
         deadline,
       );
     } finally {
       if (!options.resolver) await resolver.close();
     }
   }
-  return { ...resolution, errors: [...fileErrors, ...resolution.errors], entries, files: read };
+  for (const [key, source] of resolution.sources) {
+    if (source.providers.length) seen.add(resolution.values.get(key));
+  }
+  const loaded: LoadedEnvironment = {
+    ...resolution,
+    errors: [...fileErrors, ...resolution.errors],
+    entries,
+    files: read,
+    seen,
+  };
+  if (options.schema) await validateLoaded(loaded, options.schema, processEnv);
+  // A store's message is untrusted: no value this load has seen may reach a problem's text.
+  for (const error of loaded.errors) seen.error(error);
+  return loaded;
+}
+
+/**
+ * Validate a load with the schema (the config file's or the caller's): on every entry point, the
+ * preload, `run`, `check` and `loadConfig` alike. Issues of keys that already failed are left out.
+ */
+async function validateLoaded(
+  loaded: LoadedEnvironment,
+  schema: StandardSchemaV1,
+  processEnv: Record<string, string | undefined>,
+): Promise<void> {
+  const fileValues: Record<string, string> = {};
+  for (const key of loaded.entries.keys()) {
+    const value = loaded.values.get(key) ?? ownString(processEnv, key);
+    if (value !== undefined) fileValues[key] = value;
+  }
+  const input = { ...processEnv, ...fileValues };
+  try {
+    loaded.config = await validate(schema, input, loaded.entries, loaded.seen);
+  } catch (error) {
+    const failed = new Set(loaded.errors.map((e) => e.key));
+    const issues = error instanceof EnvmuxAggregateError ? error.errors : [error];
+    for (const issue of issues) {
+      if (!isEnvmuxError(issue)) throw issue;
+      if (!issue.key || !failed.has(issue.key)) loaded.errors.push(issue);
+    }
+  }
 }
 
 /**
@@ -115,16 +166,23 @@ export async function loadConfig<S extends StandardSchemaV1 | undefined = undefi
 ): Promise<Readonly<LoadedConfig<S>>> {
   const merged = await withConfigFile(options);
   const loaded = await loadEnvironment(merged);
-  if (loaded.errors.length) throw new EnvmuxAggregateError(loaded.errors as EnvmuxError[]);
-  const processEnv = merged.processEnv ?? process.env;
-  const fileValues: Record<string, string> = {};
-  for (const key of loaded.entries.keys()) {
-    const value = loaded.values.get(key) ?? processEnv[key];
-    if (value !== undefined) fileValues[key] = value;
+  if (loaded.errors.length) {
+    const invalid = loaded.errors.every((e) => e.code === 'VALIDATION_FAILED');
+    throw new EnvmuxAggregateError(
+      loaded.errors as EnvmuxError[],
+      invalid ? 'the configuration is not valid' : undefined,
+    );
   }
-  if (!merged.schema) return Object.freeze(fileValues) as Readonly<LoadedConfig<S>>;
-  const input = { ...processEnv, ...fileValues };
-  const output = await validate(merged.schema, input, loaded.entries, loaded.values.values());
+  if (!merged.schema) {
+    const processEnv = merged.processEnv ?? process.env;
+    const fileValues: Record<string, string> = {};
+    for (const key of loaded.entries.keys()) {
+      const value = loaded.values.get(key) ?? ownString(processEnv, key);
+      if (value !== undefined) fileValues[key] = value;
+    }
+    return Object.freeze(fileValues) as Readonly<LoadedConfig<S>>;
+  }
+  const output = loaded.config;
   return (output && typeof output === 'object' ? Object.freeze(output) : output) as Readonly<
     LoadedConfig<S>
   >;

@@ -10,7 +10,7 @@ import { BatchLoader } from './batch.js';
 import type { CacheTiers } from './cache-tiers.js';
 import type { ProviderCaller } from './call.js';
 import type { Chain } from './chain.js';
-import { requestKey, type SecretAnswer, type SecretRequest } from './resolve.js';
+import { requestKey, type SecretAnswer, type SecretRequest, shownName } from './resolve.js';
 
 export interface ReadPathOptions {
   chain: Chain;
@@ -111,7 +111,7 @@ export function createReadPath(options: ReadPathOptions): Answer {
       if (hit) {
         record({
           action: 'get',
-          key: request.name,
+          key: shownName(request),
           provider: hit.provider,
           outcome: 'ok',
           cache: 'hit',
@@ -128,7 +128,7 @@ export function createReadPath(options: ReadPathOptions): Answer {
           cache?.set(key, result.tierHit, result.ttl);
           record({
             action: 'get',
-            key: request.name,
+            key: shownName(request),
             provider: result.tierHit.provider,
             outcome: 'ok',
             cache: 'hit',
@@ -140,7 +140,7 @@ export function createReadPath(options: ReadPathOptions): Answer {
         if (result.value === undefined) {
           record({
             action: 'get',
-            key: request.name,
+            key: shownName(request),
             outcome: 'miss',
             code: 'NOT_FOUND',
             durationMs,
@@ -155,7 +155,7 @@ export function createReadPath(options: ReadPathOptions): Answer {
         tiers.writeSecond(request, key, entry, provider);
         record({
           action: 'get',
-          key: request.name,
+          key: shownName(request),
           provider: provider.id,
           outcome: 'ok',
           durationMs,
@@ -169,7 +169,7 @@ export function createReadPath(options: ReadPathOptions): Answer {
         if (stale && e.retryable) {
           record({
             action: 'get',
-            key: request.name,
+            key: shownName(request),
             provider: stale.provider,
             outcome: 'ok',
             code: e.code,
@@ -179,7 +179,7 @@ export function createReadPath(options: ReadPathOptions): Answer {
         }
         record({
           action: 'get',
-          key: request.name,
+          key: shownName(request),
           provider: e.provider,
           outcome: 'error',
           code: e.code,

@@ -5,6 +5,7 @@
 import { EnvmuxError } from '../errors.js';
 import { pickEntryField, pickField } from './fields.js';
 import { LIMITS } from './limits.js';
+import { ownString } from './own-string.js';
 import { type EnvEntry, earlierEntry } from './parse.js';
 import { type Reference, ScanError, scan, type Template } from './scan.js';
 
@@ -13,6 +14,16 @@ export interface SecretRequest {
   scheme: string;
   name: string;
   version?: string;
+  /**
+   * How messages and the audit show the name when it was built from a secret's value: the
+   * reference text (`$<secret:inner>`), never the resolved name (docs/architecture.md, "Audit").
+   */
+  shown?: string;
+}
+
+/** The name of a request as messages and the audit may show it. */
+export function shownName(request: SecretRequest): string {
+  return request.shown ?? request.name;
 }
 
 /** The answer to a request: a value, `undefined` for "does not exist", or an error. */
@@ -66,7 +77,8 @@ class CycleSignal {
 class DependencyFailed {}
 
 type KeyState =
-  | { status: 'done'; value: string; providers: string[]; served: string[] }
+  /** `secret`: the value was built from a provider's answer (directly or through other keys). */
+  | { status: 'done'; value: string; providers: string[]; served: string[]; secret: boolean }
   | { status: 'failed'; error: EnvmuxError | DependencyFailed };
 
 /**
@@ -81,6 +93,8 @@ export class Evaluation {
   private readonly inProgress: string[] = [];
   private providersOfKey: string[] = [];
   private servedOfKey: string[] = [];
+  /** Whether the text evaluated since the last reset holds a provider's answer. */
+  private fromSecret = false;
   private pending = new Map<string, SecretRequest>();
   private readonly maxChain: number;
   /** Each key's place in the files' order (an expansion sees only keys before its own). */
@@ -95,7 +109,7 @@ export class Evaluation {
     this.maxChain = options.maxChain ?? LIMITS.keyChain;
     for (const entry of entries) {
       this.order.set(entry.key, this.order.size);
-      if (!options.override && options.processEnv[entry.key] !== undefined) {
+      if (!options.override && ownString(options.processEnv, entry.key) !== undefined) {
         this.kept.push(entry.key);
       } else {
         this.active.set(entry.key, entry);
@@ -189,7 +203,10 @@ export class Evaluation {
   /** Evaluate a key; returns its value, BLOCKED, or throws DependencyFailed/CycleSignal. */
   private evaluateKey(key: string, lookup: Lookup): string | Blocked {
     const state = this.states.get(key);
-    if (state?.status === 'done') return state.value;
+    if (state?.status === 'done') {
+      this.fromSecret ||= state.secret;
+      return state.value;
+    }
     if (state?.status === 'failed') throw new DependencyFailed();
     const at = this.inProgress.indexOf(key);
     if (at !== -1) throw new CycleSignal([...this.inProgress.slice(at), key]);
@@ -208,8 +225,10 @@ export class Evaluation {
     }
     const outer = this.providersOfKey;
     const outerServed = this.servedOfKey;
+    const outerSecret = this.fromSecret;
     this.providersOfKey = [];
     this.servedOfKey = [];
+    this.fromSecret = false;
     this.inProgress.push(key);
     try {
       const value = this.evaluateTemplate(template, lookup);
@@ -219,6 +238,7 @@ export class Evaluation {
           value,
           providers: this.providersOfKey,
           served: this.servedOfKey,
+          secret: this.fromSecret,
         });
       }
       return value;
@@ -251,6 +271,7 @@ export class Evaluation {
       this.inProgress.pop();
       this.providersOfKey = outer;
       this.servedOfKey = outerServed;
+      this.fromSecret ||= outerSecret;
     }
   }
 
@@ -276,31 +297,56 @@ export class Evaluation {
 
   private evaluateReference(ref: Reference, lookup: Lookup): string | Blocked {
     if (ref.expansion !== undefined) return this.evaluateExpansion(ref, lookup);
-    const name = this.evaluateTemplate(ref.name, lookup);
-    const field = ref.field && this.evaluateTemplate(ref.field, lookup);
-    const version = ref.version && this.evaluateTemplate(ref.version, lookup);
-    if (name === BLOCKED || field === BLOCKED || version === BLOCKED) return BLOCKED;
-    const answer = this.read(ref, name, version || undefined, lookup);
+    // A name, field or version built from a secret's value is shown as its reference text.
+    const outerSecret = this.fromSecret;
+    const part = (template: Template | undefined): { value?: string | Blocked; shown?: string } => {
+      this.fromSecret = false;
+      const value = template && this.evaluateTemplate(template, lookup);
+      const shown = this.fromSecret && value !== BLOCKED ? templateText(template!) : undefined;
+      return { value, shown };
+    };
+    const name = part(ref.name);
+    const field = part(ref.field);
+    const version = part(ref.version);
+    this.fromSecret = outerSecret;
+    if (name.value === BLOCKED || field.value === BLOCKED || version.value === BLOCKED) {
+      return BLOCKED;
+    }
+    const hidden: Hidden = [name, field, version];
+    const nameText = name.value as string;
+    const fieldText = (field.value || undefined) as string | undefined;
+    const answer = this.read(ref, nameText, (version.value || undefined) as string, lookup, {
+      shown: name.shown,
+      hidden,
+    });
     if (answer === BLOCKED) return BLOCKED;
     const found = answer.value;
     let value = found;
-    if (value !== undefined && answer.entry)
-      value = pickEntryField(value, field || undefined, name);
-    else if (value !== undefined && field) value = pickField(value, field, ref.raw);
+    try {
+      if (value !== undefined && answer.entry)
+        value = pickEntryField(value, fieldText, name.shown ?? nameText);
+      else if (value !== undefined && fieldText) value = pickField(value, fieldText, ref.raw);
+    } catch (error) {
+      throw error instanceof EnvmuxError ? hide(error, hidden) : error;
+    }
     const missing = value === undefined || (ref.fallbackWhenEmpty && value === '');
     if (missing && ref.fallback) return this.evaluateTemplate(ref.fallback, lookup);
     if (value === undefined) {
+      const shownName = name.shown ?? nameText;
       throw new EnvmuxError(
         'NOT_FOUND',
-        field && found !== undefined
-          ? `field "${field}" is not in the secret`
+        fieldText && found !== undefined
+          ? `field "${field.shown ?? fieldText}" is not in the secret`
           : ref.scheme === 'env'
-            ? `variable "${name}" is not set`
-            : `secret "${name}" was not found${ref.scheme === 'secret' ? ' in any provider of the chain' : ` in provider "${ref.scheme}"`}`,
+            ? `variable "${shownName}" is not set`
+            : `secret "${shownName}" was not found${ref.scheme === 'secret' ? ' in any provider of the chain' : ` in provider "${ref.scheme}"`}`,
         { reference: ref.raw, hint: 'create it, or give a default with :-' },
       );
     }
-    if (ref.scheme !== 'env') this.servedOfKey.push(value);
+    if (ref.scheme !== 'env') {
+      this.servedOfKey.push(value);
+      this.fromSecret = true;
+    }
     return value;
   }
 
@@ -365,6 +411,7 @@ export class Evaluation {
     name: string,
     version: string | undefined,
     lookup: Lookup,
+    shown: { shown?: string; hidden: Hidden },
   ): { value: string | undefined; entry?: boolean } | Blocked {
     if (ref.scheme === 'env') {
       // `KEY=$<env:KEY:-default>` reads the environment the process started with, not itself.
@@ -373,19 +420,21 @@ export class Evaluation {
         const value = this.evaluateKey(name, lookup);
         return value === BLOCKED ? BLOCKED : { value };
       }
-      return { value: this.options.processEnv[name] };
+      return { value: ownString(this.options.processEnv, name) };
     }
     const request: SecretRequest = { scheme: ref.scheme, name, version };
+    if (shown.shown !== undefined) request.shown = shown.shown;
     const answer = lookup(request);
     if (!answer) {
       this.pending.set(requestKey(request), request);
       return BLOCKED;
     }
     if ('error' in answer) {
-      throw new EnvmuxError(answer.error.code, answer.error.message, {
+      // A store's message may name what it was asked: a name built from a secret is hidden.
+      throw new EnvmuxError(answer.error.code, hideText(answer.error.message, shown.hidden), {
         reference: ref.raw,
         provider: answer.error.provider,
-        hint: answer.error.hint,
+        hint: answer.error.hint && hideText(answer.error.hint, shown.hidden),
         retryable: answer.error.retryable,
         cause: (answer.error as { cause?: unknown }).cause,
       });
@@ -404,6 +453,30 @@ export class Evaluation {
     }
     return error;
   }
+}
+
+/** The name, field and version of a reference, with the text to show for those built from secrets. */
+type Hidden = { value?: string | Blocked; shown?: string }[];
+
+/** `text` with every part built from a secret replaced by its reference text. */
+function hideText(text: string, hidden: Hidden): string {
+  let out = text;
+  for (const { value, shown } of hidden) {
+    if (shown !== undefined && typeof value === 'string' && value)
+      out = out.split(value).join(shown);
+  }
+  return out;
+}
+
+function hide(error: EnvmuxError, hidden: Hidden): EnvmuxError {
+  error.message = hideText(error.message, hidden);
+  if (error.hint) error.hint = hideText(error.hint, hidden);
+  return error;
+}
+
+/** A template as its source text: literal parts as they are, references as written. */
+function templateText(template: Template): string {
+  return template.map((part) => (typeof part === 'string' ? part : part.raw)).join('');
 }
 
 /** Resolve with a lookup that always answers (synchronous stores only). */

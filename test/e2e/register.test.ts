@@ -1,7 +1,7 @@
 // The three register forms and loadConfig, from the packed package in a consumer project.
 
 import { describe, expect, it } from 'vitest';
-import { makeCase, runNode } from './consumer.js';
+import { makeCase, runCli, runNode } from './consumer.js';
 
 const slowProvider = `import { defineProvider } from 'envmux';
 export default {
@@ -225,5 +225,103 @@ w.on('exit', () => console.log(require('fs').readFileSync('calls.log', 'utf8').l
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('CONFIG: config file failed to load (Error: bad config: no region)');
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('fail closed on every entry point: schema, answers, lookups, versions', () => {
+  const config = (extra: string) => `import { defineProvider } from 'envmux';
+import { z } from 'zod';
+const values = { port: 'not-a-port', name: 'svc', n: null, num: 42, obj: { a: 1 } };
+export default {
+  providers: [defineProvider({ id: 'odd', async get(name) { return values[name]; } })],
+  ${extra}
+};
+`;
+  const schema = 'schema: z.object({ PORT: z.coerce.number().int(), NAME: z.string().min(2) }),';
+  const cli = (dir: string, args: string[]) => runCli(args, dir);
+
+  it("the config file's schema stops the preload, run and check alike, with the same message", () => {
+    const dir = makeCase({
+      'envmux.config.mjs': config(schema),
+      '.env': 'PORT=$<secret:port>\nNAME=$<secret:name>\n',
+      'app.cjs': 'console.log("app ran")',
+      'app.mjs': 'console.log("app ran")',
+    });
+    const line = '.env:1 PORT: VALIDATION_FAILED: expected number';
+    for (const args of [
+      ['-r', 'envmux/register', 'app.cjs'],
+      ['--import', 'envmux/register', 'app.mjs'],
+    ]) {
+      const r = runNode(args, dir);
+      expect(r.status, args.join(' ')).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toContain(line);
+    }
+    const run = cli(dir, ['run', '--', process.execPath, '-e', 'console.log("app ran")']);
+    expect(run.status).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(line);
+    const check = cli(dir, ['check']);
+    expect(check.status).toBe(1);
+    expect(check.stdout + check.stderr).toContain(line);
+    expect(`${run.stderr}${check.stdout}${check.stderr}`).not.toContain('not-a-port');
+    // A valid environment starts the app, the values unchanged by the schema's coercion.
+    const ok = makeCase({
+      'envmux.config.mjs': config(schema),
+      '.env': 'PORT=8080\nNAME=$<secret:name>\n',
+      'app.cjs': 'console.log(typeof process.env.PORT, process.env.NAME)',
+    });
+    const started = runNode(['-r', 'envmux/register', 'app.cjs'], ok);
+    expect(started.stderr).toBe('');
+    expect(started.stdout).toBe('string svc\n');
+  });
+
+  it('a custom provider answering null, a number or an object stops the preload and run', () => {
+    const dir = makeCase({
+      'envmux.config.mjs': config(''),
+      '.env': 'N=$<secret:n>\nNUM=$<secret:num>\nO=$<odd:obj>\n',
+      'app.cjs': 'console.log("app ran", process.env.N, process.env.O)',
+    });
+    const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    for (const line of [
+      '.env:1 N $<secret:n>: INVALID_REFERENCE: provider "odd" answered null instead of a string',
+      '.env:2 NUM $<secret:num>: INVALID_REFERENCE: provider "odd" answered a number instead of a string',
+      '.env:3 O $<odd:obj>: INVALID_REFERENCE: provider "odd" answered an object instead of a string',
+    ]) {
+      expect(r.stderr).toContain(line);
+    }
+    const run = cli(dir, ['run', '--', process.execPath, '-e', 'console.log("app ran")']);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain('.env:1 N $<secret:n>: INVALID_REFERENCE: provider "odd"');
+    expect(run.stderr).not.toMatch(/TypeError|\n\s+at /);
+  });
+
+  it('names reach no Object.prototype member, and a pinned version is not served by file', () => {
+    const dir = makeCase({
+      '.env': 'constructor=$<file:x>\nT=$<env:toString:-unset>\n',
+      'secrets/x': 'from-file\n',
+      'app.cjs': 'console.log(process.env.constructor, process.env.T)',
+    });
+    const env = { ENVMUX_FILE_DIR: `${dir}/secrets` };
+    const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir, env);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('from-file unset\n');
+    const pinned = makeCase({
+      '.env': 'A=$<file:x?version=3>\nB=$<secret:x?version=previous>\n',
+      'secrets/x': 'from-file\n',
+      'app.cjs': 'console.log("app ran", process.env.A)',
+    });
+    const p = runNode(['-r', 'envmux/register', 'app.cjs'], pinned, {
+      ENVMUX_FILE_DIR: `${pinned}/secrets`,
+      ENVMUX_PROVIDERS: 'file',
+    });
+    expect(p.status).toBe(1);
+    expect(p.stderr).toContain(
+      '.env:1 A $<file:x?version=3>: NOT_FOUND: provider "file" keeps no versions, so it cannot serve version "3" of "x"',
+    );
+    expect(p.stderr).toContain('.env:2 B');
+    expect(p.stdout + p.stderr).not.toContain('from-file');
   });
 });

@@ -34,8 +34,8 @@ function forms(value: string): string[] {
   ];
 }
 
-function expectClean(label: string, text: string): void {
-  for (const value of VALUES) {
+function expectClean(label: string, text: string, values: string[] = VALUES): void {
+  for (const value of values) {
     for (const form of forms(value)) {
       expect(
         text.includes(form),
@@ -193,5 +193,128 @@ console.log(out.join('\\n'));
     expectClean('vault file', text);
     expect(cli(['vault', 'rm', 'api/token', '--yes']).status).toBeDefined();
     expectClean('vault rm', outputs[outputs.length - 1]!);
+  });
+
+  describe('hostile cases: nested references, providers quoting values, validators quoting input', () => {
+    const HOSTILE = {
+      inner: 'LeakCanary-Inner-Name-5e6f',
+      long: `LeakCanary-Long-${'L'.repeat(300)}`,
+      cfg: JSON.stringify({ host: 'LeakCanary-Parsed-Host', port: 'LeakCanary-Parsed-Port' }),
+      loud: 'leakcanary-loud-value',
+      tiny: 'Q7~',
+      bad: 'LeakCanary{NotJson',
+    };
+    const HOSTILE_VALUES = [
+      HOSTILE.inner,
+      HOSTILE.long,
+      HOSTILE.long.slice(0, 24),
+      'LeakCanary-Parsed-Host',
+      'LeakCanary-Parsed-Port',
+      HOSTILE.loud,
+      HOSTILE.loud.toUpperCase(),
+      HOSTILE.tiny,
+      HOSTILE.bad,
+    ];
+    const hostileConfig = `import { defineProvider } from 'envmux';
+import { z } from 'zod';
+const values = ${JSON.stringify(HOSTILE)};
+const checks = {
+  CFG: z.string().transform((s) => JSON.parse(s)).pipe(z.object({
+    host: z.number(),
+    port: z.string().refine(() => false, { error: (i) => 'bad ' + i.input }),
+  })),
+  LOUD: z.string().refine(() => false, { error: (i) => 'got ' + String(i.input).toUpperCase() }),
+  TINY: z.string().min(10, { error: (i) => 'got ' + i.input }),
+};
+export default {
+  providers: [
+    defineProvider({
+      id: 'hostile',
+      async get(name) {
+        await new Promise((r) => setTimeout(r, 5));
+        if (name === 'boom') throw new Error('value was ' + values.long);
+        if (name === 'boom2') throw new Error('inner=' + values.inner + ' cfg=' + JSON.stringify(values.cfg) + ' ' + encodeURIComponent(values.loud));
+        if (name === 'denied') throw Object.assign(new Error('no access to ' + name), { status: 403 });
+        return values[name];
+      },
+    }),
+  ],
+  audit: { file: 'audit.jsonl' },
+  schema: process.env.SCHEMA === 'throw'
+    ? z.object({ BAD: z.string().transform((s) => JSON.parse(s)) })
+    : z.object(checks),
+};
+`;
+    const hostileEnv = [
+      'INNER=$<secret:inner>',
+      'LONG=$<secret:long>',
+      'CFG=$<secret:cfg>',
+      'LOUD=$<secret:loud>',
+      'TINY=$<secret:tiny>',
+      'BAD=$<secret:bad>',
+      'NESTED=$<secret:$<secret:inner>>',
+      'NESTED2=$<hostile:pre-$<secret:inner>#field?version=$<secret:inner>>',
+      'NESTED3=$<secret:denied-$<secret:inner>>',
+      'BOOM=$<secret:boom>',
+      'BOOM2=$<secret:boom2>',
+      '',
+    ].join('\n');
+    const dump = `const dump = (e) => [e.message, e.stack, String(e.cause), JSON.stringify(e), inspect(e, { depth: 20, showHidden: true }),
+  ...(e.errors ?? []).map((x) => inspect(x, { depth: 20, showHidden: true }) + JSON.stringify(x) + String(x.cause?.stack) + JSON.stringify(Object.entries(x)))].join('\\n');`;
+
+    for (const schemaKind of ['issues', 'throw']) {
+      it(`every entry point, every output path (schema: ${schemaKind})`, () => {
+        const dir = makeCase({
+          'envmux.config.mjs': hostileConfig,
+          '.env': hostileEnv,
+          'app.cjs': 'process.stdout.write("ran\\n");',
+          'scan.mjs': `import { loadConfig } from 'envmux';
+import { inspect } from 'node:util';
+${dump}
+try { await loadConfig(); console.log('no error'); } catch (e) { console.log(dump(e)); }
+`,
+        });
+        const env = { SCHEMA: schemaKind };
+        const outputs: [string, string][] = [];
+        const extras: Record<string, string>[] = [
+          {},
+          { ENVMUX_DEBUG: '1' },
+          { ENVMUX_STRICT: 'false' },
+        ];
+        for (const extra of extras) {
+          const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir, { ...env, ...extra });
+          outputs.push([`register ${JSON.stringify(extra)}`, r.stdout + r.stderr]);
+          if (!('ENVMUX_STRICT' in extra)) {
+            expect(r.status).toBe(1);
+            expect(r.stderr).toContain('NESTED $<secret:$<secret:inner>>: NOT_FOUND');
+            expect(r.stderr).toContain('secret "$<secret:inner>" was not found');
+          }
+        }
+        const loaded = runNode(['scan.mjs'], dir, env);
+        outputs.push(['loadConfig', loaded.stdout + loaded.stderr]);
+        expect(loaded.stdout).toContain('VALIDATION_FAILED');
+        expect(loaded.stdout).toContain('provider \\"hostile\\" failed');
+        for (const args of [
+          ['check'],
+          ['check', '--json'],
+          ['run', '--', 'sh', '-c', 'echo ran'],
+        ]) {
+          const r = runCli(args, dir, env);
+          expect(r.status, args.join(' ')).toBe(1);
+          outputs.push([`envmux ${args.join(' ')}`, r.stdout + r.stderr]);
+        }
+        if (schemaKind === 'throw') {
+          expect(loaded.stdout).toContain('BAD: VALIDATION_FAILED: the schema threw');
+        } else {
+          expect(loaded.stdout).toContain('TINY: VALIDATION_FAILED: too small');
+        }
+        const audit = readFileSync(join(dir, 'audit.jsonl'), 'utf8');
+        expect(audit).toContain('"key":"$<secret:inner>"');
+        outputs.push(['audit file', audit]);
+        for (const [label, text] of outputs) {
+          expectClean(label, text, [...VALUES, ...HOSTILE_VALUES]);
+        }
+      });
+    }
   });
 });

@@ -4,14 +4,17 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
+  AuditLog,
+  defineProvider,
   EnvmuxAggregateError,
-  type EnvmuxError,
+  EnvmuxError,
   type LoadOptions,
   loadConfig,
 } from '../../src/index.js';
-import { file, memory } from '../../src/providers/index.js';
+import { env, file, memory } from '../../src/providers/index.js';
 
 function project(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'envmux-load-'));
@@ -260,5 +263,248 @@ describe('env files', () => {
       configFile: false,
     });
     expect(config.PW).toBe('from-file');
+  });
+});
+
+/** Every text an error exposes: message, stack, JSON, inspect, and each inner error with its cause. */
+function surfaces(error: unknown): string {
+  const e = error as EnvmuxAggregateError;
+  return [
+    e.message,
+    e.stack,
+    JSON.stringify(e),
+    inspect(e, { depth: 10, showHidden: true }),
+    ...(e.errors ?? []).map(
+      (x) =>
+        `${x.message}\n${x.stack}\n${JSON.stringify(x)}\n${String((x as { cause?: { stack?: string } }).cause?.stack)}\n${inspect(x, { depth: 10, showHidden: true })}`,
+    ),
+  ].join('\n');
+}
+
+describe('names built from secrets are shown as their reference text', () => {
+  const INNER = 'Inner-Secret-Value-7c1d';
+  it('in the error, its JSON and the audit, for a name no store holds', async () => {
+    const log = new AuditLog();
+    const error = await loadConfig({
+      cwd: project({
+        '.env': 'A=$<secret:$<secret:inner>>\nB=$<mem:x-$<secret:inner>#f?version=2>\n',
+      }),
+      providers: [memory({ id: 'mem', values: { inner: INNER } })],
+      processEnv: {},
+      configFile: false,
+      audit: { log },
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(EnvmuxAggregateError);
+    expect(error.errors.map((e: EnvmuxError) => e.message)).toEqual([
+      'secret "$<secret:inner>" was not found in any provider of the chain',
+      'secret "x-$<secret:inner>" was not found in provider "mem"',
+    ]);
+    const text = surfaces(error) + JSON.stringify(log.query());
+    expect(text).not.toContain(INNER);
+    expect(log.query().map((e) => e.key)).toEqual(
+      expect.arrayContaining(['inner', '$<secret:inner>']),
+    );
+  });
+
+  it("in a store's own message naming the name, and for a field built from a secret", async () => {
+    const picky = defineProvider({
+      id: 'picky',
+      async get(name) {
+        if (name === 'inner') return INNER;
+        if (name === 'doc') return '{"a":"1"}';
+        throw new EnvmuxError('ACCESS_DENIED', `no access to "${name}"`, { provider: 'picky' });
+      },
+    });
+    const error = await loadConfig({
+      cwd: project({ '.env': 'A=$<secret:$<secret:inner>>\nB=$<secret:doc#$<secret:inner>>\n' }),
+      providers: [picky],
+      processEnv: {},
+      configFile: false,
+      audit: false,
+    }).catch((e) => e);
+    expect(error.errors.map((e: EnvmuxError) => e.message)).toEqual([
+      'no access to "$<secret:inner>"',
+      'field "$<secret:inner>" is not in the secret',
+    ]);
+    expect(surfaces(error)).not.toContain(INNER);
+  });
+
+  it('a name built from the environment only is shown as resolved', async () => {
+    const error = await loadConfig({
+      cwd: project({ '.env': 'A=$<secret:$<env:STAGE>/db>\n' }),
+      providers: [memory({ values: {} })],
+      processEnv: { STAGE: 'qa' },
+      configFile: false,
+      audit: false,
+    }).catch((e) => e);
+    expect(error.errors[0].message).toContain('secret "qa/db" was not found');
+  });
+});
+
+describe("a store's own error text is scrubbed of every value the load has seen", () => {
+  const LONG = `Long-Secret-${'k'.repeat(300)}`;
+  const SHORT = 'Short-Secret-9b2e';
+  const leaky = defineProvider({
+    id: 'leaky',
+    async get(name) {
+      if (name === 'long') return LONG;
+      if (name === 'short') return SHORT;
+      if (name === 'json') return JSON.stringify({ inside: 'Json-Leaf-Secret-44' });
+      throw new Error(`value was ${name === 'cut' ? LONG : `${SHORT} / ${'Json-Leaf-Secret-44'}`}`);
+    },
+  });
+
+  it('before the message is cut, in message, cause and stack', async () => {
+    const error = await loadConfig({
+      cwd: project({
+        '.env':
+          'L=$<secret:long>\nS=$<secret:short>\nJ=$<secret:json#inside>\nC=$<secret:cut>\nD=$<secret:other>\n',
+      }),
+      providers: [leaky],
+      processEnv: {},
+      configFile: false,
+      audit: false,
+    }).catch((e) => e);
+    expect(error.errors.map((e: EnvmuxError) => e.key)).toEqual(['C', 'D']);
+    const text = surfaces(error);
+    expect(text).toContain('provider "leaky" failed');
+    for (const value of [LONG, LONG.slice(0, 30), SHORT, 'Json-Leaf-Secret-44']) {
+      expect(text).not.toContain(value);
+    }
+    expect(text).not.toContain('Long-Secret-kk');
+  });
+});
+
+describe('a provider answering anything but a string or undefined', () => {
+  for (const [label, answer] of [
+    ['null', null],
+    ['a number', 42],
+    ['an object', { a: 1 }],
+  ] as const) {
+    it(`fails closed on ${label}, naming provider, key and file:line`, async () => {
+      const odd = defineProvider({ id: 'odd', get: async () => answer as never });
+      const bare = { id: 'bare', type: 'custom', get: async () => answer as never };
+      for (const provider of [odd, bare]) {
+        const error = await loadConfig({
+          cwd: project({ '.env': 'A=1\nN=$<secret:n>\n' }),
+          providers: [provider],
+          processEnv: {},
+          configFile: false,
+          audit: false,
+        }).catch((e) => e);
+        expect(error).toBeInstanceOf(EnvmuxAggregateError);
+        expect(error.errors).toHaveLength(1);
+        expect(error.errors[0]).toMatchObject({
+          code: 'INVALID_REFERENCE',
+          key: 'N',
+          file: '.env',
+          line: 2,
+          provider: provider.id,
+        });
+        expect(error.errors[0].message).toContain(`answered ${label} instead of a string`);
+      }
+    });
+  }
+});
+
+describe('no lookup reaches Object.prototype', () => {
+  it('`$<env:toString>` is not set; a key named constructor is resolved', async () => {
+    const error = await loadConfig({
+      cwd: project({ '.env': 'T=$<env:toString>\n' }),
+      processEnv: {},
+      configFile: false,
+      audit: false,
+    }).catch((e) => e);
+    expect(error.errors[0]).toMatchObject({ code: 'NOT_FOUND', key: 'T' });
+    const config = await loadConfig({
+      cwd: project({ '.env': 'constructor=$<secret:a>\ntoString=$<env:hasOwnProperty:-fine>\n' }),
+      providers: [memory({ values: { a: 'resolved' } })],
+      processEnv: {},
+      configFile: false,
+      audit: false,
+    });
+    expect({ ...config }).toEqual({ constructor: 'resolved', toString: 'fine' });
+  });
+
+  it('through process.env as the environment, and the env provider', async () => {
+    const config = await loadConfig({
+      cwd: project({
+        '.env': 'constructor=$<secret:a>\nV=$<env:valueOf:-unset>\nW=$<env:toString:-unset>\n',
+      }),
+      providers: [env(), memory({ values: { a: 'resolved' } })],
+      configFile: false,
+      audit: false,
+    });
+    expect({ ...config }).toEqual({ constructor: 'resolved', V: 'unset', W: 'unset' });
+  });
+
+  it('`#__proto__`, `#constructor` and `#length` pick nothing', async () => {
+    const error = await loadConfig({
+      cwd: project({
+        '.env': 'P=$<secret:doc#__proto__>\nC=$<secret:doc#constructor>\nL=$<secret:list#length>\n',
+      }),
+      providers: [memory({ values: { doc: '{"a":"1"}', list: '["x"]' } })],
+      processEnv: {},
+      configFile: false,
+      audit: false,
+    }).catch((e) => e);
+    expect(error.errors.map((e: EnvmuxError) => `${e.key}:${e.code}`)).toEqual([
+      'P:NOT_FOUND',
+      'C:NOT_FOUND',
+      'L:NOT_FOUND',
+    ]);
+  });
+});
+
+describe('a pinned version on a store without versions', () => {
+  it('is an error from env and file, never the current value', async () => {
+    const dir = project({ 'secrets/x': 'current-file-value\n' });
+    const error = await loadConfig({
+      cwd: project({
+        '.env':
+          'A=$<vars:x?version=previous>\nB=$<file:x?version=3>\nC=$<secret:x?version=latest>\n',
+      }),
+      providers: [
+        env({ id: 'vars', env: { x: 'current-env-value' } }),
+        file({ dir: join(dir, 'secrets') }),
+      ],
+      processEnv: {},
+      configFile: false,
+      audit: false,
+    }).catch((e) => e);
+    expect(error.errors.map((e: EnvmuxError) => `${e.key}:${e.code}`)).toEqual([
+      'A:NOT_FOUND',
+      'B:NOT_FOUND',
+    ]);
+    expect(error.errors[0].message).toBe(
+      'provider "vars" keeps no versions, so it cannot serve version "previous" of "x"',
+    );
+    expect(error.errors[1].message).toContain('provider "file" keeps no versions');
+    expect(surfaces(error)).not.toContain('current-');
+  });
+
+  it('moves on along the chain to a store that keeps versions', async () => {
+    const config = await loadConfig({
+      cwd: project({ '.env': 'A=$<secret:x?version=1>\n' }),
+      providers: [env({ env: {} }), memory({ values: { x: ['one', 'two'] } })],
+      processEnv: {},
+      configFile: false,
+      audit: false,
+    });
+    expect(config.A).toBe('one');
+  });
+
+  it('memory serves exactly the version ids it has', async () => {
+    const error = await loadConfig({
+      cwd: project({
+        '.env':
+          'A=$<mem:x?version=0x2>\nB=$<mem:x?version= 2>\nC=$<mem:x?version=2e0>\nD=$<mem:x?version=2>\n',
+      }),
+      providers: [memory({ id: 'mem', values: { x: ['one', 'two'] } })],
+      processEnv: {},
+      configFile: false,
+      audit: false,
+    }).catch((e) => e);
+    expect(error.errors.map((e: EnvmuxError) => e.key)).toEqual(['A', 'B', 'C']);
   });
 });

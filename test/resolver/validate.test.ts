@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { AuditLog, EnvmuxAggregateError, loadConfig } from '../../src/index.js';
+import { AuditLog, EnvmuxAggregateError, type EnvmuxError, loadConfig } from '../../src/index.js';
 import { memory } from '../../src/providers/index.js';
 
 function envFile(content: string): string {
@@ -121,5 +121,92 @@ describe('loadConfig with a schema', () => {
     await expect(
       loadConfig({ cwd: envFile('A=1\n'), processEnv: {}, configFile: false, schema: {} as never }),
     ).rejects.toMatchObject({ code: 'CONFIG' });
+  });
+});
+
+describe('validation output is rebuilt from path and code, never from the message text', () => {
+  const JSONISH = '{"host":"Parsed-Secret-Host-31","port":"Parsed-Port-Secret"}';
+  const stores = () => [
+    memory({
+      values: { json: JSONISH, tiny: 'xyz', loud: 'quiet-secret-value', bad: 'Not{Json-Secret' },
+    }),
+  ];
+
+  async function failing(env: string, schema: z.ZodType, audit = new AuditLog()) {
+    const error = await loadConfig({
+      cwd: envFile(env),
+      providers: stores(),
+      processEnv: {},
+      configFile: false,
+      audit: { log: audit },
+      schema: schema as z.ZodObject,
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(EnvmuxAggregateError);
+    const text = [
+      error.message,
+      error.stack,
+      JSON.stringify(error),
+      inspect(error, { depth: 10, showHidden: true }),
+      ...error.errors.map(
+        (e: Error) => `${inspect(e, { depth: 10, showHidden: true })}${String(e.cause)}`,
+      ),
+      JSON.stringify(audit.query()),
+    ].join('\n');
+    return { error, text };
+  }
+
+  it('a transform that parses the value, a message quoting it upper-cased, a short value', async () => {
+    const { error, text } = await failing(
+      'CFG=$<secret:json>\nLOUD=$<secret:loud>\nTINY=$<secret:tiny>\n',
+      z.object({
+        CFG: z
+          .string()
+          .transform((s) => JSON.parse(s) as unknown)
+          .pipe(
+            z.object({
+              host: z.number(),
+              port: z.string().refine(() => false, { error: (i) => `bad ${String(i.input)}` }),
+            }),
+          ),
+        LOUD: z
+          .string()
+          .refine(() => false, { error: (i) => `got ${String(i.input).toUpperCase()}` }),
+        TINY: z.string().min(10, { error: (i) => `got ${String(i.input)}` }),
+      }),
+    );
+    expect(error.errors.map((e: EnvmuxError) => `${e.key}:${e.line}:${e.message}`)).toEqual([
+      'CFG:1:host: expected number',
+      'CFG:1:port: failed a check of the schema',
+      'LOUD:2:failed a check of the schema',
+      'TINY:3:too small: expected a length >= 10 characters',
+    ]);
+    for (const value of [
+      'Parsed-Secret-Host-31',
+      'Parsed-Port-Secret',
+      'QUIET-SECRET-VALUE',
+      'quiet-secret-value',
+      'xyz',
+    ]) {
+      expect(text).not.toContain(value);
+    }
+  });
+
+  it('a transform that throws is VALIDATION_FAILED naming the key and its file:line', async () => {
+    const { error, text } = await failing(
+      'A=1\nBAD=$<secret:bad>\n',
+      z.object({ A: z.string(), BAD: z.string().transform((s) => JSON.parse(s) as unknown) }),
+    );
+    expect(error.code).toBe('VALIDATION_FAILED');
+    expect(error.errors).toHaveLength(1);
+    expect(error.errors[0]).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      key: 'BAD',
+      file: '.env',
+      line: 2,
+    });
+    expect(error.errors[0].message).toBe(
+      'the schema threw while checking this value (SyntaxError)',
+    );
+    expect(text).not.toContain('Not{Json');
   });
 });
