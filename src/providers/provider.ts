@@ -222,6 +222,19 @@ const CHECKED = Symbol.for('envmux.checkedAnswers');
  * an object) is an INVALID_REFERENCE naming the provider, never the answer.
  */
 export function asProvider(value: Provider | ProviderDefinition): Provider {
+  // One wrapper per object: a provider handed to several resolvers (or loads) stays one provider,
+  // so per-provider state keyed by it (the circuit breaker) lasts across them.
+  let wrapped = WRAPPED.get(value);
+  if (!wrapped) {
+    wrapped = wrap(value);
+    WRAPPED.set(value, wrapped);
+  }
+  return wrapped;
+}
+
+const WRAPPED = new WeakMap<object, Provider>();
+
+function wrap(value: Provider | ProviderDefinition): Provider {
   if (typeof (value as Provider).type !== 'string') return defineProvider(value);
   const provider = value as Provider;
   if ((provider as { [CHECKED]?: boolean })[CHECKED]) return provider;

@@ -14,7 +14,7 @@ import {
 import type { RedisTierOptions } from '../cache/redis-tier.js';
 import type { CacheOptions, CacheStats } from '../cache/secret-cache.js';
 import { EnvmuxAggregateError, EnvmuxError, type ErrorCode } from '../errors.js';
-import type { Provider } from '../providers/provider.js';
+import { asProvider, type Provider } from '../providers/provider.js';
 import type { Env } from '../providers/registry.js';
 import { type BreakerOptions, type BreakerState, breakerOf, breakerPolicy } from './breaker.js';
 import { createCacheTiers } from './cache-tiers.js';
@@ -133,7 +133,9 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
   const policy = breakerPolicy(options.breaker, environment);
   // A provider object handed in keeps its breaker across resolvers; one built from a type name
   // shares the breaker of every build from the same environment (see breaker.ts).
-  const handedIn = new Set<unknown>((options.providers ?? []).filter((p) => typeof p === 'object'));
+  const handedIn = new Set<Provider>(
+    (options.providers ?? []).flatMap((p) => (p && typeof p === 'object' ? [asProvider(p)] : [])),
+  );
   const breakerFor = (provider: Provider) =>
     breakerOf(provider, handedIn.has(provider) ? undefined : environment);
   const call = createCaller({

@@ -361,6 +361,7 @@ describe("a store's own error text is scrubbed of every value the load has seen"
           'L=$<secret:long>\nS=$<secret:short>\nJ=$<secret:json#inside>\nC=$<secret:cut>\nD=$<secret:other>\n',
       }),
       providers: [leaky],
+      breaker: false,
       processEnv: {},
       configFile: false,
       audit: false,
