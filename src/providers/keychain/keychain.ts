@@ -35,9 +35,10 @@ export interface KeychainProviderOptions {
    */
   service?: string;
   /**
-   * Linux only: require a store — `secret-service` (GNOME Keyring, KWallet, KeePassXC over D-Bus) or
-   * `keyutils` (the kernel keyring, lost on reboot). Default: the binding's choice (Secret Service,
-   * falling back to keyutils).
+   * Linux only: the store — `secret-service` (GNOME Keyring, KWallet, KeePassXC over D-Bus) or
+   * `keyutils` (the kernel keyring, lost on reboot). Default `ENVMUX_KEYCHAIN_STORE`, else
+   * `secret-service`: without one running, calls fail (`UNAVAILABLE`) rather than fall back to
+   * keyutils without a word.
    */
   linuxStore?: 'secret-service' | 'keyutils';
   /** Cache TTL for this provider's values, in ms. */
@@ -56,7 +57,10 @@ export function keychain(options: KeychainProviderOptions = {}): Provider {
   const id = options.id ?? 'keychain';
   const env = options.env ?? process.env;
   const service = options.service ?? (env.ENVMUX_KEYCHAIN_SERVICE || 'envmux');
-  const entryOptions = options.linuxStore ? { linux: { store: options.linuxStore } } : undefined;
+  const linuxStore =
+    options.linuxStore ??
+    (env.ENVMUX_KEYCHAIN_STORE === 'keyutils' ? 'keyutils' : 'secret-service');
+  const entryOptions = { linux: { store: linuxStore } } as const;
   const load = importLibOnce<KeyringLib | { default: KeyringLib }>(
     id,
     '@napi-rs/keyring',
@@ -82,11 +86,13 @@ export function keychain(options: KeychainProviderOptions = {}): Provider {
     const text = error instanceof Error ? error.message : String(error);
     const [code, why] = /Ambiguous|more than one/i.test(text)
       ? (['INVALID_REFERENCE', 'several keychain entries match'] as const)
-      : /AccessDenied|access|denied|locked|NoStorageAccess|dismissed|cancel/i.test(text)
-        ? (['LOCKED', 'the keychain refused access (locked, or the prompt was dismissed)'] as const)
-        : /encoding|utf-?8/i.test(text)
-          ? (['DECRYPTION_FAILED', 'the stored entry is not UTF-8 text'] as const)
-          : (['UNAVAILABLE', 'the keychain is not reachable'] as const);
+      : /dismissed|locked|cancel/i.test(text)
+        ? (['LOCKED', 'the keychain is locked (or its unlock prompt was dismissed)'] as const)
+        : /denied|NoStorageAccess/i.test(text)
+          ? (['ACCESS_DENIED', 'the keychain refused access'] as const)
+          : /encoding|utf-?8/i.test(text)
+            ? (['DECRYPTION_FAILED', 'the stored entry is not UTF-8 text'] as const)
+            : (['UNAVAILABLE', 'the keychain is not reachable'] as const);
     return new EnvmuxError(code, `keychain ${action}: ${why}`, {
       provider: id,
       hint:
@@ -99,7 +105,12 @@ export function keychain(options: KeychainProviderOptions = {}): Provider {
   const entry = async (name: string) => {
     check(name);
     const { AsyncEntry } = await lib();
-    return new AsyncEntry(service, name, entryOptions);
+    try {
+      // Opens the platform store (on Linux, the D-Bus connection): throws when there is none.
+      return new AsyncEntry(service, name, entryOptions);
+    } catch (error) {
+      throw mapped(error, 'open');
+    }
   };
 
   return {
@@ -142,7 +153,8 @@ export function keychain(options: KeychainProviderOptions = {}): Provider {
       }
       let names: string[];
       try {
-        names = (await findCredentialsAsync(service, null, ctx.signal)).map((c) => c.account);
+        const found = await findCredentialsAsync(service, null, ctx.signal);
+        names = found.map((c) => c.account);
       } catch (error) {
         throw mapped(error, 'list');
       }
@@ -153,9 +165,8 @@ export function keychain(options: KeychainProviderOptions = {}): Provider {
     },
     async health(): Promise<HealthResult> {
       const started = performance.now();
-      const e = await entry('envmux-health-check');
       try {
-        await e.getPassword();
+        await (await entry('envmux-health-check')).getPassword();
         return { ok: true, latencyMs: performance.now() - started, detail: `service ${service}` };
       } catch (error) {
         return { ok: false, detail: mapped(error, 'read').message };
