@@ -56,6 +56,13 @@ const ASYNC_BUILDERS: Partial<Record<ProviderType, (environment: Env) => Promise
   azure: async (environment) => (await import('./azure/index.js')).azure({ env: environment }),
   vault: async (environment) => (await import('./vault/index.js')).vault({ env: environment }),
   k8s: async (environment) => (await import('./k8s/index.js')).k8s({ env: environment }),
+  // Developer stores join a chain only when named (ENVMUX_PROVIDERS=pass, a config, a factory): a
+  // `pass`/`op`/`bw` binary or a keychain on the machine says nothing about where an app's secrets are.
+  pass: async (environment) => (await import('./pass/index.js')).pass({ env: environment }),
+  op: async (environment) => (await import('./op/index.js')).op({ env: environment }),
+  bw: async (environment) => (await import('./bw/index.js')).bw({ env: environment }),
+  keychain: async (environment) =>
+    (await import('./keychain/index.js')).keychain({ env: environment }),
 };
 
 export function isProviderType(id: string): id is ProviderType {

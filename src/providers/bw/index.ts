@@ -1,0 +1,2 @@
+// The `bw` store (Bitwarden CLI), re-exports only.
+export { type BwProviderOptions, bw } from './bw.js';

@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// A stand-in for the Bitwarden CLI (`bw`) that tests put on PATH: `get item`, `list items --search`,
+// `sync`, `status`, `config server`, over a JSON state file named by FAKE_BW_STATE. Reproduces:
+// - https://bitwarden.com/help/cli/ ("get", "list", "sync", "status", "config"; BW_SESSION unlocks;
+//   --nointeraction never prompts; `bw get item <id|search>` prints the item's JSON)
+// - the CLI's Response.error messages on stderr with exit code 1: `Not found.`,
+//   `More than one result was found. Try getting a specific object by \`id\` instead. The following
+//   objects were found:` (then the ids), `Vault is locked.`, `You are not logged in.`
+// - search as the CLI's basic search does it: an exact id, else names containing the text (any case).
+const fs = require('node:fs');
+
+const state = JSON.parse(fs.readFileSync(process.env.FAKE_BW_STATE, 'utf8'));
+const argv = process.argv.slice(2);
+if (state.log) fs.appendFileSync(state.log, `${JSON.stringify(argv)}\n`);
+
+function fail(message) {
+  process.stderr.write(`${message}\n`);
+  process.exit(1);
+}
+function save() {
+  const { log, ...rest } = state;
+  fs.writeFileSync(process.env.FAKE_BW_STATE, JSON.stringify({ ...rest, log }));
+}
+
+function unlocked() {
+  if (state.fault === 'TIMEOUT') {
+    setInterval(() => {}, 1000);
+    return false;
+  }
+  if (state.fault === 'THROTTLED') fail('Too many requests. Try again later. (429)');
+  if (state.fault === 'ACCESS_DENIED') fail('Forbidden (403): access denied');
+  if (state.fault === 'UNAVAILABLE')
+    fail('request to https://vault.example/api/sync failed, reason: connect ECONNREFUSED');
+  if (state.fault === 'AUTH_FAILED' || !state.loggedIn) fail('You are not logged in.');
+  if (process.env.BW_SESSION !== state.session) fail('Vault is locked.');
+  return true;
+}
+
+const args = argv.filter((a) => a !== '--nointeraction' && a !== '--raw');
+const [command, object, ...rest] = args;
+const search = (text) => {
+  const byId = state.items.filter((i) => i.id === text);
+  if (byId.length) return byId;
+  return state.items.filter((i) => i.name.toLowerCase().includes(text.toLowerCase()));
+};
+
+if (command === 'config' && object === 'server') {
+  process.stdout.write(`${state.server}\n`);
+} else if (command === 'status') {
+  const status = !state.loggedIn
+    ? 'unauthenticated'
+    : process.env.BW_SESSION === state.session
+      ? 'unlocked'
+      : 'locked';
+  process.stdout.write(JSON.stringify({ serverUrl: state.server, status }));
+} else if (command === 'sync') {
+  if (unlocked()) {
+    state.items = state.remote ?? state.items;
+    state.syncs = (state.syncs ?? 0) + 1;
+    save();
+    process.stdout.write('Syncing complete.\n');
+  }
+} else if (command === 'get' && object === 'item') {
+  if (unlocked()) {
+    const found = search(rest[0]);
+    if (found.length === 0) fail('Not found.');
+    if (found.length > 1)
+      fail(
+        `More than one result was found. Try getting a specific object by \`id\` instead. The following objects were found:\n${found.map((i) => i.id).join('\n')}`,
+      );
+    process.stdout.write(JSON.stringify(found[0]));
+  }
+} else if (command === 'list' && object === 'items') {
+  if (unlocked()) {
+    const at = rest.indexOf('--search');
+    process.stdout.write(JSON.stringify(at >= 0 ? search(rest[at + 1]) : state.items));
+  }
+} else {
+  fail(`error: unknown command '${command}'`);
+}
