@@ -139,6 +139,7 @@ export const CONFIG_KEYS = [
   'timeout',
   'concurrency',
   'failover',
+  'breaker',
   'audit',
   'writeTo',
   'schema',

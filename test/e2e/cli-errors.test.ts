@@ -117,7 +117,8 @@ const rows: Row[] = [
       '.env': 'A=1\n',
       'envmux.config.json': '{\n  "providers": ["env"]\n  "strict": true\n}\n',
     },
-    status: 1,
+    // check exits 2 when it cannot run at all (docs/cli.md).
+    status: 2,
     stderr:
       /^envmux check: 1 problem[^\n]*\n {2}- \/.*envmux\.config\.json:3: CONFIG: config file is not valid JSON at line 3, column 3\n$/,
   },

@@ -57,5 +57,5 @@ describe('audit file under kill -9', () => {
       acknowledged = Math.max(acknowledged, last);
     }
     expect(acknowledged).toBeGreaterThan(0);
-  });
+  }, 180_000);
 });

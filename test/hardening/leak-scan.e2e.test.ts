@@ -240,6 +240,8 @@ export default {
     }),
   ],
   audit: { file: 'audit.jsonl' },
+  // Its failures are on purpose: no circuit breaker, so each key reports its own cause.
+  breaker: false,
   schema: process.env.SCHEMA === 'throw'
     ? z.object({ BAD: z.string().transform((s) => JSON.parse(s)) })
     : z.object(checks),
