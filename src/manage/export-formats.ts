@@ -67,7 +67,7 @@ export function formatValues(
 
 /**
  * A dotenv value that envmux and dotenv read back exactly and never resolve: single quotes (literal),
- * else backticks, else double quotes with `\n` escapes; `CONFIG` when none can hold it.
+ * else backticks, else double quotes with `\n` escapes, else bare; `CONFIG` when none can hold it.
  */
 export function dotenvQuote(key: string, value: string): string {
   // A trailing backslash would escape the closing quote in dotenv's expression.
@@ -83,6 +83,8 @@ export function dotenvQuote(key: string, value: string): string {
   ) {
     return `"${value.replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
   }
+  // Unquoted: read to the end of the line, trimmed; `$` would be scanned for references.
+  if (/^[^\s'"`#$]([^#\r\n$]*[^\s#$])?$/.test(value)) return value;
   throw new EnvmuxError('CONFIG', `the value of ${key} cannot be written exactly as dotenv`, {
     key,
     hint: 'it holds quotes of every kind or a $ with quotes; export it as json or shell',
