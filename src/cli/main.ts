@@ -4,13 +4,34 @@
 
 import { Command } from 'commander';
 import { register as check } from './check.js';
+import { register as copy } from './copy.js';
+import { register as exportCommand } from './export.js';
 import { register as generate } from './generate.js';
+import { register as get } from './get.js';
+import { register as list } from './list.js';
+import { register as migrate } from './migrate.js';
+import { register as rm } from './rm.js';
 import { register as run } from './run.js';
+import { register as set } from './set.js';
 import { register as vault } from './vault.js';
 import { version } from './version.js';
+import { register as versions } from './versions.js';
 
 /** Each command module adds itself to the program. */
-const COMMANDS: Array<(program: Command) => void> = [run, check, vault, generate];
+const COMMANDS: Array<(program: Command) => void> = [
+  run,
+  check,
+  vault,
+  generate,
+  get,
+  set,
+  rm,
+  list,
+  versions,
+  copy,
+  migrate,
+  exportCommand,
+];
 
 export function createProgram(): Command {
   const program = new Command()
