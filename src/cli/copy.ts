@@ -48,7 +48,7 @@ export function register(program: Command): void {
       .option('--skip-existing', 'leave names the destination already has (the default)')
       .option('--overwrite', 'replace destination values that differ')
       .option('--verify', 'read every copied secret back and compare digests')
-      .option('--concurrency <n>', 'secrets in flight at once', '16')
+      .option('--concurrency <n>', 'secrets in flight at once', '32')
       .option('--json', 'print the report as JSON on stdout')
       .addHelpText(
         'after',

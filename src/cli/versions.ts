@@ -1,6 +1,7 @@
 // `envmux versions NAME`: the versions a store keeps of one secret (ids, dates, stages). Never a value.
 
 import type { Command } from 'commander';
+import { EnvmuxError } from '../errors.js';
 import {
   closeQuietly,
   EXIT,
@@ -38,6 +39,11 @@ export function register(program: Command): void {
           stages: v.stages ?? [],
           enabled: v.enabled ?? true,
         }));
+        if (!versions.length) {
+          throw new EnvmuxError('NOT_FOUND', `no versions of "${name}"`, {
+            hint: 'envmux list shows the names a store has',
+          });
+        }
         if (flags.json) {
           process.stdout.write(`${JSON.stringify(versions, null, 2)}\n`);
         } else {

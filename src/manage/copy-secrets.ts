@@ -79,7 +79,7 @@ export interface CopyOptions {
   dryRun?: boolean;
   /** Read every written secret back and compare digests. */
   verify?: boolean;
-  /** Secrets in flight at once; default 16. */
+  /** Secrets in flight at once; default 32. */
   concurrency?: number;
   onProgress?: (progress: CopyProgress) => void;
   signal?: AbortSignal;
@@ -124,7 +124,7 @@ export async function copySecrets(options: CopyOptions): Promise<CopyReport> {
   }
 
   const items: CopyItem[] = [];
-  const limit = createLimiter(Math.max(1, options.concurrency ?? 16));
+  const limit = createLimiter(Math.max(1, options.concurrency ?? 32));
   let done = 0;
   await Promise.all(
     sourceNames.map((name) =>

@@ -68,26 +68,28 @@ export function formatValues(
 /**
  * A dotenv value that envmux and dotenv read back exactly and never resolve: single quotes (literal),
  * else backticks, else double quotes with `\n` escapes, else bare; `CONFIG` when none can hold it.
+ * Outside single quotes a value may not hold `$<` or `${` (envmux would read a reference).
  */
 export function dotenvQuote(key: string, value: string): string {
+  const reference = /\$[<{]/.test(value);
   // A trailing backslash would escape the closing quote in dotenv's expression.
   if (!value.includes('\r') && !value.endsWith('\\')) {
     if (!value.includes("'")) return `'${value}'`;
-    if (!value.includes('`') && !value.includes('$')) return `\`${value}\``;
+    if (!value.includes('`') && !reference) return `\`${value}\``;
   }
-  if (
-    !value.includes('"') &&
-    !value.includes('$') &&
-    !value.endsWith('\\') &&
-    !/\\[nr]/.test(value)
-  ) {
+  if (reference) return refuse(key);
+  if (!value.includes('"') && !value.endsWith('\\') && !/\\[nr]/.test(value)) {
     return `"${value.replace(/\n/g, '\\n').replace(/\r/g, '\\r')}"`;
   }
-  // Unquoted: read to the end of the line, trimmed; `$` would be scanned for references.
-  if (/^[^\s'"`#$]([^#\r\n$]*[^\s#$])?$/.test(value)) return value;
+  // Bare: read to the end of the line (or a `#`), trimmed, quotes stripped only when they pair.
+  if (/^[^\s'"`#]([^#\r\n]*[^\s#])?$/.test(value)) return value;
+  return refuse(key);
+}
+
+function refuse(key: string): never {
   throw new EnvmuxError('CONFIG', `the value of ${key} cannot be written exactly as dotenv`, {
     key,
-    hint: 'it holds quotes of every kind or a $ with quotes; export it as json or shell',
+    hint: 'export it as json or shell',
   });
 }
 

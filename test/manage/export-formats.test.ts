@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dotenv from 'dotenv';
 import { describe, expect, it } from 'vitest';
+import { hasReference } from '../../src/cli/command-env.js';
 import { dotenvQuote, formatValues, githubMasks } from '../../src/manage/export-formats.js';
 import { exportValues } from '../../src/manage/export-values.js';
 import { memory } from '../../src/providers/memory.js';
@@ -30,6 +31,7 @@ const NASTY = [
   '#not a comment',
   '%25 and ::add-mask:: lookalike',
   '$<secret:not-resolved>',
+  "it's $HOME",
 ];
 
 const tmp = mkdtempSync(join(tmpdir(), 'envmux-export-'));
@@ -55,7 +57,7 @@ describe('shell', () => {
 });
 
 describe('dotenv', () => {
-  const exact = NASTY.filter((v) => v !== 'all \'three\' "kinds" `of` quotes $X');
+  const exact = NASTY;
   it.each(exact.map((v, i) => [i, v]))(
     'value %i reads back exactly, never resolved',
     (_, value) => {
@@ -69,16 +71,18 @@ describe('dotenv', () => {
       const ours = parseEnvSource(text, 'x.env');
       expect(ours.find((e) => e.key === 'X')?.value).toBe(value);
       expect(dotenv.parse(text)).toEqual({ X: value, Y: 'after' });
-      // Literal (single-quoted) or free of `$`: envmux never resolves an exported value.
+      // envmux never resolves an exported value again (even with every word a scheme, and expand).
       const entry = ours.find((e) => e.key === 'X')!;
-      expect(entry.quote === "'" || !entry.value.includes('$')).toBe(true);
+      expect(hasReference(entry, () => true)).toBe(false);
     },
   );
 
   it('a value no dotenv quoting holds exactly is a coded error, not a guess', () => {
-    expect(() => dotenvQuote('X', 'all \'three\' "kinds" `of` quotes $X')).toThrow(
-      expect.objectContaining({ code: 'CONFIG', key: 'X' }),
-    );
+    for (const value of [`'all' "kinds" \`of\` # quotes`, "it's `${X}`", "'q' $<x:y> \\"]) {
+      expect(() => dotenvQuote('X', value)).toThrow(
+        expect.objectContaining({ code: 'CONFIG', key: 'X' }),
+      );
+    }
   });
 });
 
