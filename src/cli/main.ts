@@ -11,8 +11,10 @@ import { register as get } from './get.js';
 import { register as list } from './list.js';
 import { register as migrate } from './migrate.js';
 import { register as rm } from './rm.js';
+import { register as rotate } from './rotate.js';
 import { register as run } from './run.js';
 import { register as set } from './set.js';
+import { register as status } from './status.js';
 import { register as vault } from './vault.js';
 import { version } from './version.js';
 import { register as versions } from './versions.js';
@@ -28,6 +30,8 @@ const COMMANDS: Array<(program: Command) => void> = [
   rm,
   list,
   versions,
+  rotate,
+  status,
   copy,
   migrate,
   exportCommand,

@@ -199,6 +199,31 @@ describe('store commands from the packed package', () => {
     expect(rm.stderr).toBe('envmux: deleted "new/token" from other\n');
   });
 
+  it('rotate writes a new version without printing it; status reports each store', () => {
+    const before = runCli(['get', 'S000_PASSWORD', '--provider', 'other', '-n'], dir).stdout;
+    const r = runCli(['rotate', 'S000_PASSWORD', '--provider', 'other'], dir);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe('envmux: rotated "S000_PASSWORD" in other (version 2)\n');
+    const after = runCli(['get', 'S000_PASSWORD', '--provider', 'other', '-n'], dir).stdout;
+    expect(after).not.toBe(before);
+    expect(r.stderr).not.toContain(after);
+    const previous = runCli(
+      ['get', 'S000_PASSWORD', '--provider', 'other', '--version', 'previous', '-n'],
+      dir,
+    );
+    expect(previous.stdout).toBe(before);
+    const status = runCli(['status', '--json'], dir);
+    expectQuiet('status', status);
+    expect(status.status).toBe(0);
+    expect(
+      JSON.parse(status.stdout).map((s: { provider: string; ok: boolean }) => [s.provider, s.ok]),
+    ).toEqual([
+      ['local', true],
+      ['other', true],
+    ]);
+  });
+
   it('export: every format reads back to the original values', () => {
     const json = runCli(['export', '--format', 'json'], dir);
     expectClean('export stderr', json.stderr);
