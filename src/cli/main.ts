@@ -5,6 +5,8 @@
 import { Command } from 'commander';
 import { register as check } from './check.js';
 import { register as copy } from './copy.js';
+import { register as doctor } from './doctor.js';
+import { register as explain } from './explain.js';
 import { register as exportCommand } from './export.js';
 import { register as generate } from './generate.js';
 import { register as get } from './get.js';
@@ -35,6 +37,8 @@ const COMMANDS: Array<(program: Command) => void> = [
   copy,
   migrate,
   exportCommand,
+  doctor,
+  explain,
 ];
 
 export function createProgram(): Command {
