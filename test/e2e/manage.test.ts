@@ -75,7 +75,7 @@ function expectQuiet(label: string, r: Run, stdoutToo = true): void {
   expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
-describe('store commands from the packed package', () => {
+describe('store commands from the packed package', { timeout: 180_000 }, () => {
   let dir: string;
 
   beforeAll(() => {
@@ -118,7 +118,7 @@ describe('store commands from the packed package', () => {
     expect(rewritten).toContain('# pem 002\nS002_PRIVATE_KEY="$<secret:S002_PRIVATE_KEY>"\n');
     expect(rewritten).toContain('export S003_SECRET="$<secret:S003_SECRET>"\nS004_PORT=8004\n');
     expect(readFileSync(join(dir, '.env.envmux-backup'), 'utf8')).toBe(ENV_TEXT);
-  }, 90_000);
+  }, 180_000);
 
   it('list and versions show names and metadata, never values', () => {
     const list = runCli(['list', '--provider', 'local'], dir);
@@ -169,7 +169,7 @@ describe('store commands from the packed package', () => {
     expect(again.stderr).toContain('0 created, 0 updated, 160 skipped, 0 failed');
     const versions = runCli(['versions', 'S000_PASSWORD', '--provider', 'other', '--json'], dir);
     expect(JSON.parse(versions.stdout)).toHaveLength(1);
-  }, 90_000);
+  }, 180_000);
 
   it('get prints exactly the value, from either store', () => {
     for (const provider of ['local', 'other']) {
@@ -222,6 +222,28 @@ describe('store commands from the packed package', () => {
       ['local', true],
       ['other', true],
     ]);
+  });
+
+  it('doctor checks every store; explain names file:line, layer and store, never the value', () => {
+    const doctor = runCli(['doctor', '--json'], dir);
+    expectQuiet('doctor', doctor);
+    expect(doctor.status).toBe(0);
+    const report = JSON.parse(doctor.stdout);
+    expect(report).toMatchObject({ ok: true, config: 'envmux.config.mjs', problems: [] });
+    expect(report.stores.map((s: { provider: string }) => s.provider)).toEqual(['local', 'other']);
+
+    const explain = runCli(['explain', 'S002_PRIVATE_KEY'], dir);
+    expectQuiet('explain', explain);
+    expect(explain.status).toBe(0);
+    expect(explain.stdout).toContain('set by      .env:6 (wins)');
+    expect(explain.stdout).toContain('references  $<secret:S002_PRIVATE_KEY>');
+    expect(explain.stdout).toContain('served by   local');
+    const env = runCli(['explain', 'S000_PASSWORD'], dir, { S000_PASSWORD: 'LeakCanary-000-Zq' });
+    expect(env.stdout).toContain('the process environment (it wins over the files)');
+    expectQuiet('explain (environment)', env);
+    const missing = runCli(['explain', 'NOPE'], dir);
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^envmux: NOT_FOUND: no env file sets NOPE/);
   });
 
   it('export: every format reads back to the original values', () => {
@@ -324,5 +346,5 @@ describe('store commands from the packed package', () => {
     expect(readFileSync(join(dir, '.env'), 'utf8')).toBe(ENV_TEXT);
     const list = runCli(['list', '--provider', 'local', '--json'], dir);
     expect(JSON.parse(list.stdout)).toEqual([]);
-  }, 90_000);
+  }, 180_000);
 });
