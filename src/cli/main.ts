@@ -3,6 +3,7 @@
 // built on the library API. Output: values only from explicit `get`/`export`; diagnostics on stderr.
 
 import { Command } from 'commander';
+import { register as audit } from './audit.js';
 import { register as check } from './check.js';
 import { register as copy } from './copy.js';
 import { register as doctor } from './doctor.js';
@@ -39,6 +40,7 @@ const COMMANDS: Array<(program: Command) => void> = [
   exportCommand,
   doctor,
   explain,
+  audit,
 ];
 
 export function createProgram(): Command {

@@ -246,6 +246,29 @@ describe('store commands from the packed package', { timeout: 180_000 }, () => {
     expect(missing.stderr).toMatch(/^envmux: NOT_FOUND: no env file sets NOPE/);
   });
 
+  it('audit reads the vault audit file with filters; entries hold names, never values', () => {
+    const audited = { ENVMUX_VAULT_AUDIT: '1' };
+    expect(runCli(['get', 'S001_TOKEN', '--provider', 'local'], dir, audited).status).toBe(0);
+    expect(runCli(['get', 'nope', '--provider', 'local'], dir, audited).status).toBe(1);
+    const all = runCli(['audit', '--json'], dir);
+    expectQuiet('audit', all);
+    expect(all.status).toBe(0);
+    const entries = JSON.parse(all.stdout);
+    expect(
+      entries.some(
+        (e: { action: string; key: string }) => e.action === 'get' && e.key === 'S001_TOKEN',
+      ),
+    ).toBe(true);
+    const gets = runCli(['audit', '--action', 'get', '--key', 'S00*', '--limit', '1'], dir);
+    expectQuiet('audit table', gets);
+    expect(gets.stdout).toMatch(/^TIME\s+ACTION\s+KEY/);
+    expect(gets.stdout.trim().split('\n')).toHaveLength(2);
+    expect(gets.stdout).toContain('S001_TOKEN');
+    const bad = runCli(['audit', '--since', 'yesterday-ish'], dir);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^envmux: CONFIG: --since/);
+  });
+
   it('export: every format reads back to the original values', () => {
     const json = runCli(['export', '--format', 'json'], dir);
     expectClean('export stderr', json.stderr);
