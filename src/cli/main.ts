@@ -3,15 +3,46 @@
 // built on the library API. Output: values only from explicit `get`/`export`; diagnostics on stderr.
 
 import { Command } from 'commander';
+import { register as audit } from './audit.js';
 import { register as check } from './check.js';
+import { register as copy } from './copy.js';
+import { register as doctor } from './doctor.js';
+import { register as explain } from './explain.js';
+import { register as exportCommand } from './export.js';
 import { register as generate } from './generate.js';
+import { register as get } from './get.js';
+import { register as list } from './list.js';
+import { register as migrate } from './migrate.js';
 import { reportUnexpected } from './report-error.js';
+import { register as rm } from './rm.js';
+import { register as rotate } from './rotate.js';
 import { register as run } from './run.js';
+import { register as set } from './set.js';
+import { register as status } from './status.js';
 import { register as vault } from './vault.js';
 import { version } from './version.js';
+import { register as versions } from './versions.js';
 
 /** Each command module adds itself to the program. */
-const COMMANDS: Array<(program: Command) => void> = [run, check, vault, generate];
+const COMMANDS: Array<(program: Command) => void> = [
+  run,
+  check,
+  vault,
+  generate,
+  get,
+  set,
+  rm,
+  list,
+  versions,
+  rotate,
+  status,
+  copy,
+  migrate,
+  exportCommand,
+  doctor,
+  explain,
+  audit,
+];
 
 /** `envmux vault init` for a subcommand, `envmux` for the program. */
 function commandPath(command: Command): string {

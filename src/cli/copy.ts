@@ -1,0 +1,148 @@
+// `envmux copy --from A --to B`: copy secrets between any two stores through copySecrets (plan,
+// skip-existing or overwrite by digest, rename, verify, resumable). Progress on a terminal, a
+// summary on stderr, a JSON report with --json. Names and codes only, never a value.
+
+import type { Command } from 'commander';
+import { EnvmuxError } from '../errors.js';
+import { type CopyReport, copySecrets } from '../manage/copy-secrets.js';
+import { parseRenameRule } from '../manage/name-mapping.js';
+import { listPattern } from './list.js';
+import {
+  closeQuietly,
+  EXIT,
+  EXIT_HELP,
+  openResolver,
+  plural,
+  storeAction,
+  usageError,
+  withUsageExit,
+} from './store-command.js';
+
+interface CopyFlags {
+  from: string;
+  to: string;
+  prefix?: string;
+  rename?: string[];
+  dryRun?: boolean;
+  skipExisting?: boolean;
+  overwrite?: boolean;
+  verify?: boolean;
+  concurrency: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  withUsageExit(
+    program
+      .command('copy [pattern]')
+      .description('copy secrets from one store to another (resumable; values compared by digest)')
+      .requiredOption('--from <id>', 'source: a provider id of the config file, or a type')
+      .requiredOption('--to <id>', 'destination: a provider id of the config file, or a type')
+      .option('--prefix <prefix>', 'only names starting with this')
+      .option(
+        '--rename <old=new>',
+        "map names, * matching any run of characters: 'dev/*=prod/*' (repeatable; first match wins)",
+        (value: string, previous: string[] = []) => [...previous, value],
+      )
+      .option('--dry-run', 'print the plan (create, update, skip) and write nothing')
+      .option('--skip-existing', 'leave names the destination already has (the default)')
+      .option('--overwrite', 'replace destination values that differ')
+      .option('--verify', 'read every copied secret back and compare digests')
+      .option('--concurrency <n>', 'secrets in flight at once', '32')
+      .option('--json', 'print the report as JSON on stdout')
+      .addHelpText(
+        'after',
+        `
+PATTERN (optional) is a prefix or a glob, as for envmux list.
+Equal values are never written again, so a copy that failed part-way is resumed by running it
+again: only what is missing (or, with --overwrite, different) is written, with no duplicate
+versions. Description, expiry and metadata are copied where both stores keep them.
+${EXIT_HELP}
+A copy with a failed secret copies the rest, then exits 1.
+
+Examples:
+  envmux copy --from local --to aws --prefix prod/ --dry-run
+  envmux copy --from aws --to gcp --rename 'prod/*=app/prod/*' --verify --json`,
+      ),
+  ).action(
+    storeAction(async (pattern: string | undefined, flags: CopyFlags) => {
+      if (flags.skipExisting && flags.overwrite) {
+        throw usageError(
+          new EnvmuxError('CONFIG', '--skip-existing and --overwrite exclude each other'),
+        );
+      }
+      const concurrency = Number(flags.concurrency);
+      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 256) {
+        throw usageError(
+          new EnvmuxError('CONFIG', '--concurrency must be an integer from 1 to 256'),
+        );
+      }
+      let rename: ReturnType<typeof parseRenameRule>[];
+      try {
+        rename = (flags.rename ?? []).map(parseRenameRule);
+      } catch (error) {
+        throw usageError(error as EnvmuxError);
+      }
+      const { prefix, matches } = listPattern(pattern);
+      if (flags.from === flags.to) {
+        throw usageError(new EnvmuxError('CONFIG', '--from and --to name the same store'));
+      }
+      const resolver = await openResolver([flags.from, flags.to]);
+      const progress = process.stderr.isTTY && !flags.json;
+      try {
+        const report = await copySecrets({
+          resolver,
+          from: flags.from,
+          to: flags.to,
+          prefix: flags.prefix ?? prefix,
+          filter: pattern ? matches : undefined,
+          rename,
+          mode: flags.overwrite ? 'overwrite' : 'skip-existing',
+          dryRun: flags.dryRun,
+          verify: flags.verify,
+          concurrency,
+          onProgress: progress
+            ? ({ done, total }) => process.stderr.write(`\rcopy: ${done}/${total}`)
+            : undefined,
+        });
+        if (progress && report.counts.total) process.stderr.write('\r\x1b[K');
+        printReport(report, !!flags.json);
+        return report.ok ? EXIT.ok : EXIT.failed;
+      } finally {
+        await closeQuietly(resolver);
+      }
+    }),
+  );
+}
+
+function printReport(report: CopyReport, json: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else if (report.dryRun) {
+    for (const item of report.items) {
+      const target = item.target === item.source ? '' : ` → ${item.target}`;
+      const why = item.reason ? ` (${item.reason === 'unchanged' ? 'same value' : 'exists'})` : '';
+      const failed = item.status === 'failed' ? ` FAILED ${item.error?.code}` : '';
+      process.stdout.write(`${item.action.padEnd(6)}  ${item.source}${target}${why}${failed}\n`);
+    }
+  }
+  for (const item of report.items) {
+    if (item.status === 'failed') {
+      process.stderr.write(
+        `envmux: ${item.error?.code}: ${item.source}${item.target === item.source ? '' : ` → ${item.target}`}: ${item.error?.message}\n`,
+      );
+    }
+  }
+  const c = report.counts;
+  const verb = report.dryRun ? 'would create' : 'created';
+  const parts = [
+    `${c.create} ${verb}`,
+    `${c.update} ${report.dryRun ? 'would update' : 'updated'}`,
+    `${c.skip} skipped`,
+    `${c.failed} failed`,
+  ];
+  if (!report.dryRun && c.verified) parts.push(`${c.verified} verified`);
+  process.stderr.write(
+    `envmux copy: ${report.from} → ${report.to}: ${plural(c.total, 'secret')}: ${parts.join(', ')}\n`,
+  );
+}

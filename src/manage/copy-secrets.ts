@@ -1,0 +1,246 @@
+// Copy secrets between two stores of one resolver (`envmux copy`): list the source, map names,
+// compare SHA-256 digests with the destination's current value, write only what is missing or
+// different. Resumable: a re-run after a failure writes only what the first run did not. Never
+// puts a value in the report, an error or a progress event.
+
+import { EnvmuxError, type ErrorCode, isEnvmuxError, toEnvmuxError } from '../errors.js';
+import type { SecretInfo, WriteContext } from '../providers/provider.js';
+import type { Resolver } from '../resolver/client.js';
+import { createLimiter } from '../resolver/limit.js';
+import { digestOf } from './digest.js';
+import { createRenamer, type RenameRule } from './name-mapping.js';
+
+/** What a copy does with one secret. */
+export type CopyAction = 'create' | 'update' | 'skip';
+
+/** One secret of a copy plan or report. */
+export interface CopyItem {
+  /** Name in the source store. */
+  source: string;
+  /** Name in the destination store (after `rename`). */
+  target: string;
+  action: CopyAction;
+  /** Why an item is skipped: the destination already holds the same value, or (skip-existing) a different one. */
+  reason?: 'unchanged' | 'exists';
+  /** `planned` in a dry run; `done` once written (or skipped); `failed` with `error`. */
+  status: 'planned' | 'done' | 'failed';
+  /** With `verify`: whether the destination read back with the source's digest. */
+  verified?: boolean;
+  error?: { code: ErrorCode; message: string };
+}
+
+/** Counts of a copy, by outcome. */
+export interface CopyCounts {
+  total: number;
+  create: number;
+  update: number;
+  skip: number;
+  failed: number;
+  verified: number;
+}
+
+export interface CopyReport {
+  from: string;
+  to: string;
+  dryRun: boolean;
+  mode: 'skip-existing' | 'overwrite';
+  /** True when no item failed. */
+  ok: boolean;
+  counts: CopyCounts;
+  items: CopyItem[];
+}
+
+/** Progress of a running copy (names only). */
+export interface CopyProgress {
+  done: number;
+  total: number;
+  item: CopyItem;
+}
+
+export interface CopyOptions {
+  /** The resolver whose chain (or pinned types) holds both stores. */
+  resolver: Resolver;
+  /** Source provider id or type. */
+  from: string;
+  /** Destination provider id or type. */
+  to: string;
+  /** Copy only names starting with this (default: every name the source lists). */
+  prefix?: string;
+  /** Only names this predicate accepts (e.g. a glob), after `prefix`. */
+  filter?: (name: string) => boolean;
+  /** Name mapping rules (`old/*=new/*`), first match wins; unmatched names keep their name. */
+  rename?: Array<RenameRule | string>;
+  /**
+   * `skip-existing` (default): a name the destination has is left alone. `overwrite`: a name whose
+   * destination value differs is written. Equal values are never written again in either mode.
+   */
+  mode?: 'skip-existing' | 'overwrite';
+  /** Plan only: read and compare, write nothing. */
+  dryRun?: boolean;
+  /** Read every written secret back and compare digests. */
+  verify?: boolean;
+  /** Secrets in flight at once; default 32. */
+  concurrency?: number;
+  onProgress?: (progress: CopyProgress) => void;
+  signal?: AbortSignal;
+}
+
+/**
+ * Copy secrets from one store to another and report what happened to each (create, update, skip,
+ * failed with a code). Failures do not stop the copy; the report's `ok` is false when any item
+ * failed. Throws only when the source cannot be listed or the options are wrong.
+ */
+export async function copySecrets(options: CopyOptions): Promise<CopyReport> {
+  const { resolver, from, to } = options;
+  const mode = options.mode ?? 'skip-existing';
+  if (mode !== 'skip-existing' && mode !== 'overwrite') {
+    throw new EnvmuxError('CONFIG', `unknown copy mode "${String(mode)}"`, {
+      hint: 'use skip-existing or overwrite',
+    });
+  }
+  const rename = createRenamer(options.rename);
+  const [source, target] = await Promise.all([
+    resolver.list(options.prefix ?? '', { provider: from }),
+    listIfPossible(resolver, to),
+  ]);
+  const sourceNames = [...new Set(source.map((s) => s.name))]
+    .filter((name) => !options.filter || options.filter(name))
+    .sort();
+  const infos = new Map<string, SecretInfo>(source.map((s) => [s.name, s]));
+  const targets = new Map<string, string>();
+  for (const name of sourceNames) {
+    const mapped = rename(name);
+    const clash = targets.get(mapped);
+    if (clash !== undefined) {
+      throw new EnvmuxError(
+        'CONFIG',
+        `"${clash}" and "${name}" would both be copied to "${mapped}"`,
+        {
+          hint: 'change --rename so that every name maps to its own destination',
+        },
+      );
+    }
+    targets.set(mapped, name);
+  }
+
+  const items: CopyItem[] = [];
+  const limit = createLimiter(Math.max(1, options.concurrency ?? 32));
+  let done = 0;
+  await Promise.all(
+    sourceNames.map((name) =>
+      limit(async () => {
+        const item = await copyOne(name, rename(name), target, infos.get(name), mode, options);
+        items.push(item);
+        options.onProgress?.({ done: ++done, total: sourceNames.length, item });
+      }),
+    ),
+  );
+  items.sort((a, b) => (a.source < b.source ? -1 : a.source > b.source ? 1 : 0));
+  const counts: CopyCounts = {
+    total: items.length,
+    create: 0,
+    update: 0,
+    skip: 0,
+    failed: 0,
+    verified: 0,
+  };
+  for (const item of items) {
+    if (item.status === 'failed') counts.failed++;
+    else counts[item.action]++;
+    if (item.verified) counts.verified++;
+  }
+  return {
+    from,
+    to,
+    dryRun: !!options.dryRun,
+    mode,
+    ok: counts.failed === 0,
+    counts,
+    items,
+  };
+}
+
+/** The destination's names, or `undefined` when it cannot list (each name is then read). */
+async function listIfPossible(resolver: Resolver, id: string): Promise<Set<string> | undefined> {
+  try {
+    return new Set((await resolver.list('', { provider: id })).map((s) => s.name));
+  } catch (error) {
+    const e = toEnvmuxError(error);
+    if (e.code === 'CONFIG' && /cannot list/.test(e.message)) return undefined;
+    throw e;
+  }
+}
+
+/** The current value's digest, or `undefined` when the store does not have the name. */
+async function digestAt(
+  resolver: Resolver,
+  provider: string,
+  name: string,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
+  try {
+    return digestOf(await resolver.get(name, { provider, cache: false, signal }));
+  } catch (error) {
+    if (isEnvmuxError(error) && error.code === 'NOT_FOUND') return undefined;
+    throw error;
+  }
+}
+
+async function copyOne(
+  name: string,
+  target: string,
+  existing: Set<string> | undefined,
+  info: SecretInfo | undefined,
+  mode: 'skip-existing' | 'overwrite',
+  options: CopyOptions,
+): Promise<CopyItem> {
+  const { resolver, from, to, signal } = options;
+  const item: CopyItem = { source: name, target, action: 'create', status: 'planned' };
+  try {
+    let value: string | undefined = await resolver.get(name, {
+      provider: from,
+      cache: false,
+      signal,
+    });
+    const sourceDigest = digestOf(value);
+    // The destination's current value decides: nothing is written twice (resumable re-runs).
+    const current =
+      existing && !existing.has(target) ? undefined : await digestAt(resolver, to, target, signal);
+    if (current === sourceDigest) {
+      Object.assign(item, { action: 'skip', reason: 'unchanged' });
+      if (options.verify) item.verified = true;
+    } else if (current !== undefined) {
+      if (mode === 'skip-existing') Object.assign(item, { action: 'skip', reason: 'exists' });
+      else item.action = 'update';
+    }
+    if (options.dryRun || item.action === 'skip') {
+      value = undefined;
+      item.status = options.dryRun ? 'planned' : 'done';
+      return item;
+    }
+    const context: WriteContext & { provider: string } = { provider: to, signal };
+    if (info?.description) context.description = info.description;
+    if (info?.expires) context.expiresAt = info.expires;
+    if (info?.metadata && Object.keys(info.metadata).length) context.metadata = info.metadata;
+    await resolver.set(target, value, context);
+    value = undefined;
+    if (options.verify) {
+      const readBack = await digestAt(resolver, to, target, signal);
+      item.verified = readBack === sourceDigest;
+      if (!item.verified) {
+        item.status = 'failed';
+        item.error = {
+          code: 'VALIDATION_FAILED',
+          message: `"${target}" read back from "${to}" differs from "${name}" in "${from}" (digests)`,
+        };
+        return item;
+      }
+    }
+    item.status = 'done';
+  } catch (error) {
+    const e = toEnvmuxError(error);
+    item.status = 'failed';
+    item.error = { code: e.code, message: e.message };
+  }
+  return item;
+}
