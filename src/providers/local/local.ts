@@ -325,6 +325,11 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
   };
 
   const adopt = (opened: { key: Buffer; source: string }, header: VaultHeader) => {
+    // The key already held for this header stays: a read in flight may still be using it.
+    if (held?.check === header.check && held.key !== opened.key) {
+      opened.key.fill(0);
+      return held.key;
+    }
     endTurn();
     if (held && held.key !== opened.key) held.key.fill(0);
     held = { key: opened.key, check: header.check, source: opened.source };
@@ -373,11 +378,22 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
     return { loaded, key };
   };
 
+  /** The key being opened, shared by every read that needs it meanwhile (one open, one KDF run). */
+  let opening: { check: string; key: Promise<Buffer> } | undefined;
   const keyFor = async (loaded: LoadedVault): Promise<Buffer> => {
     if (locked) throw lockedError();
     const header = loaded.doc.header;
     if (held?.check === header.check) return held.key;
-    return adopt(await openKey(header, settings), header);
+    if (opening?.check !== header.check) {
+      const key = openKey(header, settings).then((opened) => adopt(opened, header));
+      const current = { check: header.check, key };
+      opening = current;
+      const done = () => {
+        if (opening === current) opening = undefined;
+      };
+      key.then(done, done);
+    }
+    return opening.key;
   };
 
   const open = async (): Promise<{ loaded: LoadedVault; key: Buffer }> => {
