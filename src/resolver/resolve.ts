@@ -327,7 +327,9 @@ export class Evaluation {
         value = pickEntryField(value, fieldText, name.shown ?? nameText);
       else if (value !== undefined && fieldText) value = pickField(value, fieldText, ref.raw);
     } catch (error) {
-      throw error instanceof EnvmuxError ? hide(error, hidden) : error;
+      if (!(error instanceof EnvmuxError)) throw error;
+      error.reference ??= ref.raw;
+      throw hide(error, hidden);
     }
     const missing = value === undefined || (ref.fallbackWhenEmpty && value === '');
     if (missing && ref.fallback) return this.evaluateTemplate(ref.fallback, lookup);

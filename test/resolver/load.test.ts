@@ -509,3 +509,24 @@ describe('a pinned version on a store without versions', () => {
     expect(error.errors.map((e: EnvmuxError) => e.key)).toEqual(['A', 'B', 'C']);
   });
 });
+
+describe('an entry with several keys and no #field', () => {
+  it('is an error naming the reference, file:line and the keys', async () => {
+    const store = {
+      id: 'maps',
+      type: 'custom',
+      isEntry: () => true,
+      get: async () => JSON.stringify({ user: 'u', password: 'p' }),
+    };
+    const error = await loadConfig({
+      cwd: project({ '.env': 'A=1\nB=$<maps:db>\n' }),
+      providers: [store],
+      processEnv: {},
+      configFile: false,
+      audit: false,
+    }).catch((e) => e);
+    const [problem] = error.errors;
+    expect(problem).toMatchObject({ key: 'B', file: '.env', line: 2, reference: '$<maps:db>' });
+    expect(problem.message).toContain('user');
+  });
+});
