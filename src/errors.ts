@@ -149,6 +149,44 @@ export class EnvmuxError extends Error {
   }
 }
 
+/**
+ * Problems as lines, one cause once: problems that share code, message and hint (a wrong key, a
+ * damaged vault, an unknown provider: the same cause behind many references) become one line
+ * followed by the keys they affect; the others keep their own line. `text` may scrub a line.
+ */
+export function describeProblems(
+  errors: readonly EnvmuxError[],
+  text: (line: string) => string = (line) => line,
+): string[] {
+  const groups = new Map<string, EnvmuxError[]>();
+  for (const e of errors) {
+    const cause = `${e.code}\0${e.message}\0${e.hint ?? ''}`;
+    const group = groups.get(cause);
+    if (group) group.push(e);
+    else groups.set(cause, [e]);
+  }
+  const lines: string[] = [];
+  for (const group of groups.values()) {
+    const first = group[0]!;
+    if (group.length === 1) {
+      lines.push(text(first.describe()));
+      continue;
+    }
+    const hint = first.hint ? ` (${first.hint})` : '';
+    const where = (e: EnvmuxError) =>
+      [e.location, e.key, e.reference].filter(Boolean).join(' ') || '(no key)';
+    const shown = group.slice(0, AFFECTED_SHOWN).map(where).join(', ');
+    const more = group.length > AFFECTED_SHOWN ? `, and ${group.length - AFFECTED_SHOWN} more` : '';
+    lines.push(
+      text(`${first.code}: ${first.message}${hint}\n    affects ${group.length}: ${shown}${more}`),
+    );
+  }
+  return lines;
+}
+
+/** How many affected keys a grouped problem lists by name. */
+const AFFECTED_SHOWN = 10;
+
 /** Every problem of one load, reported together. `code` is the first problem's code. */
 export class EnvmuxAggregateError extends EnvmuxError {
   override readonly name = 'EnvmuxAggregateError';
@@ -158,8 +196,10 @@ export class EnvmuxAggregateError extends EnvmuxError {
     const first = errors[0];
     super(
       first?.code ?? 'CONFIG',
-      `${title}: ${errors.length} problem${errors.length === 1 ? '' : 's'}\n${errors
-        .map((e) => `  - ${e.describe()}`)
+      `${title}: ${errors.length} problem${errors.length === 1 ? '' : 's'}\n${describeProblems(
+        errors,
+      )
+        .map((line) => `  - ${line}`)
         .join('\n')}`,
       { retryable: false },
     );

@@ -2,7 +2,7 @@
 // by an available provider, fetching nothing) and the configured schema satisfied. Never prints a value.
 
 import type { Command } from 'commander';
-import { EnvmuxAggregateError, EnvmuxError } from '../errors.js';
+import { describeProblems, EnvmuxAggregateError, EnvmuxError } from '../errors.js';
 import type { Provider } from '../providers/provider.js';
 import { buildProvider, isProviderType } from '../providers/registry.js';
 import { buildChain } from '../resolver/chain.js';
@@ -121,14 +121,19 @@ Examples:
   });
 }
 
-function describeReported(p: ReportedProblem): string {
+/** A reported (already scrubbed) problem as an error again, to describe it. */
+function asError(p: ReportedProblem): EnvmuxError {
   return new EnvmuxError(p.code as EnvmuxError['code'], p.message, {
     key: p.key ?? undefined,
     file: p.file ?? undefined,
     line: p.line ?? undefined,
     reference: p.reference ?? undefined,
     hint: p.hint ?? undefined,
-  }).describe();
+  });
+}
+
+function describeReported(p: ReportedProblem): string {
+  return asError(p).describe();
 }
 
 function printReport(report: CheckReport): void {
@@ -154,7 +159,9 @@ function printReport(report: CheckReport): void {
   process.stderr.write(
     `envmux check: ${n} problem${n === 1 ? '' : 's'}${warnings} (${files})${strict}\n`,
   );
-  for (const p of report.problems) process.stderr.write(`  - ${describeReported(p)}\n`);
+  for (const line of describeProblems(report.problems.map(asError))) {
+    process.stderr.write(`  - ${line}\n`);
+  }
   listWarnings();
 }
 

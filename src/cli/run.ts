@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { EnvmuxError } from '../errors.js';
+import { describeProblems, EnvmuxError } from '../errors.js';
 import { MIN_MASKED_LENGTH } from '../mask/patterns.js';
 import { createRedactStream, Masker, Redactor } from '../mask/redactor.js';
 import {
@@ -90,7 +90,9 @@ async function run(cmd: string, args: string[], flags: RunFlags): Promise<number
   if (loaded.errors.length) {
     const n = loaded.errors.length;
     process.stderr.write(`envmux: ${n} problem${n === 1 ? '' : 's'}; the command was not run:\n`);
-    for (const e of loaded.errors) process.stderr.write(`  - ${scrubber.describe(e)}\n`);
+    for (const line of describeProblems(loaded.errors, (text) => scrubber.scrub(text))) {
+      process.stderr.write(`  - ${line}\n`);
+    }
     return 1;
   }
   const tooLarge = oversized(loaded);

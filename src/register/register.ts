@@ -3,7 +3,7 @@
 // a dotenv parse and nothing else; resolution code loads only when a value holds a `$`.
 // Writes nothing to stdout, ever; fails closed. See docs/architecture.md, "The preload".
 
-import { EnvmuxError, isEnvmuxError } from '../errors.js';
+import { describeProblems, EnvmuxError, isEnvmuxError } from '../errors.js';
 import { findConfigFile, readJsonConfig } from '../resolver/config-file.js';
 import { parseDuration } from '../resolver/durations.js';
 import { parseBoolean } from '../resolver/env-flags.js';
@@ -100,7 +100,7 @@ function apply(
   const { values, errors } = resolution;
   if (errors.length && strict) {
     log(`${errors.length} problem${errors.length === 1 ? '' : 's'}; the app was not started:`);
-    for (const e of errors) process.stderr.write(`  - ${e.describe()}\n`);
+    for (const line of describeProblems(errors)) process.stderr.write(`  - ${line}\n`);
     process.stderr.write('  (set ENVMUX_STRICT=false to start anyway with these keys unset)\n');
     process.exit(1);
   }

@@ -530,3 +530,23 @@ describe('an entry with several keys and no #field', () => {
     expect(problem.message).toContain('user');
   });
 });
+
+describe('one cause, one line', () => {
+  it('groups problems that share code, message and hint, naming the keys they affect', async () => {
+    const error = await loadConfig({
+      cwd: project({ '.env': 'A=$<nosuch:x>\nB=$<nosuch:y>\nC=$<env:UNSET_C>\nD=$<nosuch:z>\n' }),
+      providers: ['env'],
+      processEnv: {},
+      configFile: false,
+      audit: false,
+    }).catch((e) => e);
+    expect(error.errors).toHaveLength(4);
+    const lines = error.message.split('\n');
+    expect(lines[0]).toBe('envmux could not load the environment: 4 problems');
+    expect(lines.filter((l: string) => l.includes('unknown provider "nosuch"'))).toHaveLength(1);
+    expect(error.message).toContain(
+      'affects 3: .env:1 A $<nosuch:x>, .env:2 B $<nosuch:y>, .env:4 D $<nosuch:z>',
+    );
+    expect(error.message).toContain('.env:3 C $<env:UNSET_C>: NOT_FOUND');
+  });
+});
