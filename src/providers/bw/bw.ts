@@ -2,6 +2,7 @@
 // Spawns without a shell and without prompts (--nointeraction); never logs a value or the session.
 
 import { EnvmuxError } from '../../errors.js';
+import { parseBoolean } from '../../resolver/env-flags.js';
 import { type CliRequest, cliFailure, runCli, type StderrRule } from '../cli-process.js';
 import type { HealthResult, Provider } from '../provider.js';
 import { answerOfItem, type BwItem } from './item.js';
@@ -14,7 +15,7 @@ export interface BwProviderOptions {
    * its command line; default `BW_SESSION` of `env`.
    */
   session?: string;
-  /** Run `bw sync` once before the first read (pull changes made elsewhere); default `ENVMUX_BW_SYNC=1`. */
+  /** Run `bw sync` once before the first read (pull changes made elsewhere); default `ENVMUX_BW_SYNC`, else off. */
   sync?: boolean;
   /**
    * The server the CLI must be configured for (self-hosted Bitwarden, Vaultwarden); default `BW_SERVER`.
@@ -69,7 +70,7 @@ export function bw(options: BwProviderOptions = {}): Provider {
   const command = options.command ?? 'bw';
   const session = options.session ?? (env.BW_SESSION || undefined);
   const server = options.server ?? (env.BW_SERVER || undefined);
-  const sync = options.sync ?? env.ENVMUX_BW_SYNC === '1';
+  const sync = options.sync ?? parseBoolean(env, 'ENVMUX_BW_SYNC', false);
   const childEnv = {
     ...env,
     BW_SESSION: session,

@@ -57,9 +57,7 @@ export function keychain(options: KeychainProviderOptions = {}): Provider {
   const id = options.id ?? 'keychain';
   const env = options.env ?? process.env;
   const service = options.service ?? (env.ENVMUX_KEYCHAIN_SERVICE || 'envmux');
-  const linuxStore =
-    options.linuxStore ??
-    (env.ENVMUX_KEYCHAIN_STORE === 'keyutils' ? 'keyutils' : 'secret-service');
+  const linuxStore = options.linuxStore ?? linuxStoreFrom(env.ENVMUX_KEYCHAIN_STORE);
   const entryOptions = { linux: { store: linuxStore } } as const;
   const load = importLibOnce<KeyringLib | { default: KeyringLib }>(
     id,
@@ -173,4 +171,13 @@ export function keychain(options: KeychainProviderOptions = {}): Provider {
       }
     },
   };
+}
+
+/** `ENVMUX_KEYCHAIN_STORE`: `secret-service` (default) or `keyutils`; anything else is CONFIG. */
+function linuxStoreFrom(value: string | undefined): 'secret-service' | 'keyutils' {
+  if (value === undefined || value === '' || value === 'secret-service') return 'secret-service';
+  if (value === 'keyutils') return 'keyutils';
+  throw new EnvmuxError('CONFIG', `ENVMUX_KEYCHAIN_STORE="${value.slice(0, 40)}" is not a store`, {
+    hint: 'set ENVMUX_KEYCHAIN_STORE to secret-service or keyutils',
+  });
 }

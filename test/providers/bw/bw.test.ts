@@ -182,6 +182,14 @@ describe('bw provider', () => {
     expect(fake.state.syncs).toBe(1);
   });
 
+  it('reads ENVMUX_BW_SYNC as a boolean, and refuses a value it does not understand', () => {
+    const { env } = fakeBw();
+    expect(() => bw({ env: { ...env, ENVMUX_BW_SYNC: 'yes' } })).not.toThrow();
+    expect(() => bw({ env: { ...env, ENVMUX_BW_SYNC: 'sometimes' } })).toThrow(
+      /ENVMUX_BW_SYNC="sometimes" is not a boolean/,
+    );
+  });
+
   it('checks the configured server (BW_SERVER / server) instead of changing it', async () => {
     const { fake, env } = fakeBw({ server: 'https://vw.example.org' });
     expect(await bw({ env, server: 'https://vw.example.org/' }).get('deploy-key', {})).toBe('a\nb');

@@ -58,3 +58,12 @@ describe.skipIf(process.platform !== 'linux')('keychain without a Secret Service
     expect((await p.health!({})).ok).toBe(false);
   });
 });
+
+describe('ENVMUX_KEYCHAIN_STORE', () => {
+  it('is secret-service or keyutils; anything else is CONFIG, not a silent default', () => {
+    expect(() => keychain({ env: { ENVMUX_KEYCHAIN_STORE: 'keyutils' } })).not.toThrow();
+    expect(() => keychain({ env: { ENVMUX_KEYCHAIN_STORE: 'keyutil' } })).toThrow(
+      /ENVMUX_KEYCHAIN_STORE="keyutil" is not a store/,
+    );
+  });
+});
