@@ -4,12 +4,9 @@
 // azure-wire.ts), started with `node -r envmux/register`. The other cloud's SDK is never loaded.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type AzureWireServer,
-  makeLoopbackCertificate,
-  startAzureWire,
-} from '../providers/azure/wire-server.js';
+import { type AzureWireServer, startAzureWire } from '../providers/azure/wire-server.js';
 import { type GcpWireServer, startGcpWire } from '../providers/gcp/wire-server.js';
+import { makeLoopbackCertificate } from '../servers/certificate.js';
 import { installProject, runNodeAsync, writeCase } from './consumer.js';
 
 const cert = makeLoopbackCertificate();

@@ -5,9 +5,9 @@
 // speak the documented APIs (test/providers/vault/wire-server.ts, test/providers/k8s/wire-server.ts).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeLoopbackCertificate } from '../providers/azure/wire-server.js';
 import { K8sWire } from '../providers/k8s/wire-server.js';
 import { VaultWire } from '../providers/vault/wire-server.js';
+import { makeLoopbackCertificate } from '../servers/certificate.js';
 import { installProject, runNodeAsync, writeCase } from './consumer.js';
 
 let vaultWire: VaultWire;

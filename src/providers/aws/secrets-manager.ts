@@ -13,9 +13,9 @@ import {
   awsIdentity,
   clientSettings,
   commonOptionsFromEnv,
-  lazyClient,
 } from './config.js';
 import { fromAwsError, isAwsMarkedForDeletion, isAwsNotFound } from './errors.js';
+import { awsSdkCalls } from './sdk-calls.js';
 
 type Sdk = typeof import('@aws-sdk/client-secrets-manager');
 
@@ -63,35 +63,17 @@ export function aws(options: AwsProviderOptions = {}): Provider {
     options.lib as Sdk | undefined,
     () => import('@aws-sdk/client-secrets-manager'),
   );
-  const client = lazyClient<SecretsManagerClient>(options.client, async () => {
-    const { SecretsManagerClient } = await loadSdk();
-    return new SecretsManagerClient(clientSettings(id, options));
+  const { send, lifecycle } = awsSdkCalls<Sdk, SecretsManagerClient>({
+    id,
+    service: 'secretsmanager',
+    loadSdk,
+    injected: options.client,
+    create: (lib) => new lib.SecretsManagerClient(clientSettings(id, options)),
   });
 
   const full = (name: string) => (name.startsWith('arn:') ? name : prefix + name);
   const short = (name: string) =>
     prefix && name.startsWith(prefix) ? name.slice(prefix.length) : name;
-
-  /** Send one command; SDK errors come back mapped (`name` is the user's, for messages). */
-  const send = async <T>(
-    operation: string,
-    name: string | undefined,
-    build: (lib: Sdk) => unknown,
-    signal?: AbortSignal,
-  ): Promise<T> => {
-    const lib = await loadSdk();
-    const c = await client.get();
-    try {
-      return (await c.send(build(lib) as never, signal ? { abortSignal: signal } : {})) as T;
-    } catch (error) {
-      throw fromAwsError(error, {
-        provider: id,
-        operation,
-        name,
-        action: `secretsmanager:${operation}`,
-      });
-    }
-  };
 
   const secretText = (out: { SecretString?: string; SecretBinary?: Uint8Array }) => {
     if (typeof out.SecretString === 'string') return out.SecretString;
@@ -318,23 +300,9 @@ export function aws(options: AwsProviderOptions = {}): Provider {
       const value = await ctx.generate();
       return provider.set!(name, value, { signal: ctx.signal });
     },
-    async authenticate() {
-      // A fresh client resolves credentials again (a new role session, refreshed SSO tokens).
-      client.reset();
-    },
-    async health(ctx) {
-      const started = performance.now();
-      await send(
-        'ListSecrets',
-        undefined,
-        (l) => new l.ListSecretsCommand({ MaxResults: 1 }),
-        ctx.signal,
-      );
-      return { ok: true, latencyMs: performance.now() - started };
-    },
-    async close() {
-      client.close();
-    },
+    ...lifecycle((signal) =>
+      send('ListSecrets', undefined, (l) => new l.ListSecretsCommand({ MaxResults: 1 }), signal),
+    ),
   };
 
   if (options.batch !== false) {

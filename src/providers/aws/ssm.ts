@@ -10,9 +10,8 @@ import {
   awsIdentity,
   clientSettings,
   commonOptionsFromEnv,
-  lazyClient,
 } from './config.js';
-import { fromAwsError } from './errors.js';
+import { awsSdkCalls } from './sdk-calls.js';
 
 type Sdk = typeof import('@aws-sdk/client-ssm');
 
@@ -60,9 +59,12 @@ export function ssm(options: SsmProviderOptions = {}): Provider {
     options.lib as Sdk | undefined,
     () => import('@aws-sdk/client-ssm'),
   );
-  const client = lazyClient<SSMClient>(options.client, async () => {
-    const { SSMClient } = await loadSdk();
-    return new SSMClient(clientSettings(id, options));
+  const { send, lifecycle } = awsSdkCalls<Sdk, SSMClient>({
+    id,
+    service: 'ssm',
+    loadSdk,
+    injected: options.client,
+    create: (lib) => new lib.SSMClient(clientSettings(id, options)),
   });
 
   const hierarchy = (joined: string) =>
@@ -71,21 +73,6 @@ export function ssm(options: SsmProviderOptions = {}): Provider {
   const fullPrefix = hierarchy(prefix);
   const short = (name: string) =>
     fullPrefix && name.startsWith(fullPrefix) ? name.slice(fullPrefix.length) : name;
-
-  const send = async <T>(
-    operation: string,
-    name: string | undefined,
-    build: (lib: Sdk) => unknown,
-    signal?: AbortSignal,
-  ): Promise<T> => {
-    const lib = await loadSdk();
-    const c = await client.get();
-    try {
-      return (await c.send(build(lib) as never, signal ? { abortSignal: signal } : {})) as T;
-    } catch (error) {
-      throw fromAwsError(error, { provider: id, operation, name, action: `ssm:${operation}` });
-    }
-  };
 
   const history = async (name: string, signal?: AbortSignal): Promise<WireParameter[]> => {
     const out: WireParameter[] = [];
@@ -276,22 +263,14 @@ export function ssm(options: SsmProviderOptions = {}): Provider {
         };
       });
     },
-    async authenticate() {
-      client.reset();
-    },
-    async health(ctx) {
-      const started = performance.now();
-      await send(
+    ...lifecycle((signal) =>
+      send(
         'DescribeParameters',
         undefined,
         (l) => new l.DescribeParametersCommand({ MaxResults: 1 }),
-        ctx.signal,
-      );
-      return { ok: true, latencyMs: performance.now() - started };
-    },
-    async close() {
-      client.close();
-    },
+        signal,
+      ),
+    ),
   };
   if (options.batch === false) delete (provider as { getMany?: unknown }).getMany;
   else Object.assign(provider, { batchSize: MAX_BATCH });

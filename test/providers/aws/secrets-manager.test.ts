@@ -30,33 +30,16 @@
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuditLog } from '../../../src/audit/audit-log.js';
 import { type EnvmuxError, toEnvmuxError } from '../../../src/errors.js';
 import { type AwsProviderOptions, aws } from '../../../src/providers/aws/secrets-manager.js';
 import { memory } from '../../../src/providers/memory.js';
 import { buildProvider } from '../../../src/providers/registry.js';
 import { createResolver } from '../../../src/resolver/client.js';
-import { loadConfig } from '../../../src/resolver/load.js';
-import { type ConformanceFault, providerConformance } from '../../../src/testing/index.js';
-import { AwsWire, type FaultKind } from './wire-server.js';
+import { KEYS, loadDotenv, startFileWire, wireConformance } from './fixtures.js';
 
-let wire: AwsWire;
-beforeAll(async () => {
-  wire = await AwsWire.start();
-});
-afterAll(async () => {
-  await wire.close();
-});
-afterEach(() => {
-  wire.clearFaults();
-  wire.resetCounts();
-});
-
-const KEYS = { accessKeyId: 'AKIDWIRETEST', secretAccessKey: 'wire-test-secret' };
+const wire = await startFileWire();
 const make = (options: AwsProviderOptions = {}) =>
   aws({ region: 'us-east-1', endpoint: wire.url, credentials: KEYS, ...options });
 let n = 0;
@@ -71,30 +54,12 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
-const FAULT_FOR: Record<ConformanceFault, FaultKind> = {
-  THROTTLED: 'throttle',
-  ACCESS_DENIED: 'denied',
-  AUTH_FAILED: 'unrecognized',
-  UNAVAILABLE: 'internal',
-  TIMEOUT: 'hang',
-};
-
-providerConformance(
-  { describe, it, expect },
-  {
-    name: 'aws (wire server)',
-    async create() {
-      return {
-        provider: make(),
-        seed: async (name, value) => {
-          wire.putSecret(name, value);
-        },
-        inject: (fault) => wire.fault({ target: /^secretsmanager\./, kind: FAULT_FOR[fault] }),
-        heal: () => wire.clearFaults(),
-      };
-    },
-  },
-);
+wireConformance(wire, {
+  name: 'aws (wire server)',
+  provider: () => make(),
+  seed: (name, value) => wire.putSecret(name, value),
+  target: /^secretsmanager\./,
+});
 
 describe('aws: reads', () => {
   it('reads AWSCURRENT, a VersionId, a staging label and previous (AWSPREVIOUS)', async () => {
@@ -273,23 +238,12 @@ describe('aws: errors', () => {
     const names = Array.from({ length: 3 }, (_, i) => fresh(`xml403-${i}`));
     for (const name of names) wire.putSecret(name, `v-${name}`);
     wire.fault({ target: 'secretsmanager.BatchGetSecretValue', kind: 'xml403' });
-    const dir = mkdtempSync(join(tmpdir(), 'envmux-aws-xml403-'));
-    writeFileSync(join(dir, '.env'), names.map((x, i) => `K${i}=$<aws:${x}>`).join('\n'));
-    try {
-      const config = await loadConfig({
-        cwd: dir,
-        providers: [make()],
-        processEnv: {},
-        env: {},
-        configFile: false,
-        audit: false,
-      });
-      expect(Object.values(config)).toEqual(names.map((x) => `v-${x}`));
-      expect(wire.count('secretsmanager.BatchGetSecretValue')).toBe(1);
-      expect(wire.count('secretsmanager.GetSecretValue')).toBe(3);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const config = await loadDotenv(names.map((x, i) => `K${i}=$<aws:${x}>`).join('\n'), {
+      providers: [make()],
+    });
+    expect(Object.values(config)).toEqual(names.map((x) => `v-${x}`));
+    expect(wire.count('secretsmanager.BatchGetSecretValue')).toBe(1);
+    expect(wire.count('secretsmanager.GetSecretValue')).toBe(3);
   });
 
   it('retries throttling through the resolver with backoff, then succeeds', async () => {
@@ -535,40 +489,30 @@ describe('aws: credentials and configuration', () => {
 
 describe('aws: issue 5 acceptance', () => {
   it('100 references through loadConfig cost ≤ 5 BatchGetSecretValue calls and no GetSecretValue', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'envmux-aws-100-'));
-    try {
-      const lines: string[] = [];
-      for (let i = 0; i < 100; i++) {
-        wire.putSecret(`app/s${i}`, JSON.stringify({ password: `pw-${i}`, user: `u-${i}` }));
-        // Half as the whole document, half as a field, two fields of one secret on some lines.
-        lines.push(
-          i % 2
-            ? `K${i}="$<aws:app/s${i}#password>"`
-            : `K${i}=postgres://$<aws:app/s${i}#user>:$<aws:app/s${i}#password>@db/x`,
-        );
-      }
-      writeFileSync(join(dir, '.env'), `${lines.join('\n')}\n`);
-      wire.resetCounts();
-      const config = await loadConfig({
-        cwd: dir,
-        configFile: false,
-        processEnv: {},
-        env: {
-          ENVMUX_PROVIDERS: 'aws',
-          AWS_REGION: 'us-east-1',
-          AWS_ENDPOINT_URL_SECRETS_MANAGER: wire.url,
-          AWS_ACCESS_KEY_ID: 'AKIDWIRETEST',
-          AWS_SECRET_ACCESS_KEY: 'x',
-        },
-        audit: false,
-      });
-      expect(config.K1).toBe('pw-1');
-      expect(config.K98).toBe('postgres://u-98:pw-98@db/x');
-      expect(Object.keys(config)).toHaveLength(100);
-      expect(wire.count('secretsmanager.BatchGetSecretValue')).toBeLessThanOrEqual(5);
-      expect(wire.count('secretsmanager.GetSecretValue')).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
+    const lines: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      wire.putSecret(`app/s${i}`, JSON.stringify({ password: `pw-${i}`, user: `u-${i}` }));
+      // Half as the whole document, half as a field, two fields of one secret on some lines.
+      lines.push(
+        i % 2
+          ? `K${i}="$<aws:app/s${i}#password>"`
+          : `K${i}=postgres://$<aws:app/s${i}#user>:$<aws:app/s${i}#password>@db/x`,
+      );
     }
+    wire.resetCounts();
+    const config = await loadDotenv(`${lines.join('\n')}\n`, {
+      env: {
+        ENVMUX_PROVIDERS: 'aws',
+        AWS_REGION: 'us-east-1',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: wire.url,
+        AWS_ACCESS_KEY_ID: 'AKIDWIRETEST',
+        AWS_SECRET_ACCESS_KEY: 'x',
+      },
+    });
+    expect(config.K1).toBe('pw-1');
+    expect(config.K98).toBe('postgres://u-98:pw-98@db/x');
+    expect(Object.keys(config)).toHaveLength(100);
+    expect(wire.count('secretsmanager.BatchGetSecretValue')).toBeLessThanOrEqual(5);
+    expect(wire.count('secretsmanager.GetSecretValue')).toBe(0);
   });
 });

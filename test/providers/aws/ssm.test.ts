@@ -20,61 +20,27 @@
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toEnvmuxError } from '../../../src/errors.js';
 import { type SsmProviderOptions, ssm } from '../../../src/providers/aws/ssm.js';
 import { buildProvider } from '../../../src/providers/registry.js';
 import { createResolver } from '../../../src/resolver/client.js';
-import { loadConfig } from '../../../src/resolver/load.js';
-import { type ConformanceFault, providerConformance } from '../../../src/testing/index.js';
-import { AwsWire, type FaultKind } from './wire-server.js';
+import { providerConformance } from '../../../src/testing/index.js';
+import { KEYS, loadDotenv, startFileWire, wireConformance } from './fixtures.js';
 
-let wire: AwsWire;
-beforeAll(async () => {
-  wire = await AwsWire.start();
-});
-afterAll(async () => {
-  await wire.close();
-});
-afterEach(() => {
-  wire.clearFaults();
-  wire.resetCounts();
-});
-
-const KEYS = { accessKeyId: 'AKIDWIRETEST', secretAccessKey: 'wire-test-secret' };
+const wire = await startFileWire();
 const make = (options: SsmProviderOptions = {}) =>
   ssm({ region: 'us-east-1', endpoint: wire.url, credentials: KEYS, ...options });
 let n = 0;
 const fresh = (what: string) => `/t${process.pid}/${n++}/${what}`;
 
-const FAULT_FOR: Record<ConformanceFault, FaultKind> = {
-  THROTTLED: 'throttle',
-  ACCESS_DENIED: 'denied',
-  AUTH_FAILED: 'unrecognized',
-  UNAVAILABLE: 'internal',
-  TIMEOUT: 'hang',
-};
-
-providerConformance(
-  { describe, it, expect },
-  {
-    name: 'ssm (wire server)',
-    secretName: (slug) => `/envmux-conformance/${slug}`,
-    async create() {
-      return {
-        provider: make(),
-        seed: async (name, value) => {
-          wire.putParameter(name, value);
-        },
-        inject: (fault) => wire.fault({ target: /^AmazonSSM\./, kind: FAULT_FOR[fault] }),
-        heal: () => wire.clearFaults(),
-      };
-    },
-  },
-);
+wireConformance(wire, {
+  name: 'ssm (wire server)',
+  secretName: (slug) => `/envmux-conformance/${slug}`,
+  provider: () => make(),
+  seed: (name, value) => void wire.putParameter(name, value),
+  target: /^AmazonSSM\./,
+});
 
 providerConformance(
   { describe, it, expect },
@@ -156,23 +122,12 @@ describe('ssm: every spelling of one parameter gets its answer', () => {
   it('$<ssm:/p/x> and $<ssm:p/x> in one file both resolve (one GetParameters call)', async () => {
     const name = fresh('spelling');
     wire.putParameter(name, 'spelled-value');
-    const dir = mkdtempSync(join(tmpdir(), 'envmux-ssm-spelling-'));
-    writeFileSync(join(dir, '.env'), `A=$<ssm:${name}>\nB=$<ssm:${name.slice(1)}>\n`);
-    try {
-      const config = await loadConfig({
-        cwd: dir,
-        providers: [make()],
-        processEnv: {},
-        env: {},
-        configFile: false,
-        audit: false,
-      });
-      expect(config).toEqual({ A: 'spelled-value', B: 'spelled-value' });
-      expect(wire.count('AmazonSSM.GetParameters')).toBe(1);
-      expect(wire.count('AmazonSSM.GetParameter')).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    const config = await loadDotenv(`A=$<ssm:${name}>\nB=$<ssm:${name.slice(1)}>\n`, {
+      providers: [make()],
+    });
+    expect(config).toEqual({ A: 'spelled-value', B: 'spelled-value' });
+    expect(wire.count('AmazonSSM.GetParameters')).toBe(1);
+    expect(wire.count('AmazonSSM.GetParameter')).toBe(0);
   });
 
   it('a batch answer is matched to a request made by ARN, beside the name and a prefix spelling', async () => {

@@ -32,8 +32,15 @@
 // for N requests of a target.
 
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  FailureQueue,
+  type Loopback,
+  readBody,
+  sendJson,
+  sendPage,
+  serveLoopback,
+} from '../../servers/loopback.js';
 
 const ACCOUNT = '123456789012';
 
@@ -168,26 +175,28 @@ export class AwsWire {
   readonly parameters = new Map<string, Parameter>();
   readonly requests: WireRequest[] = [];
   private readonly counts = new Map<string, number>();
-  private faults: Array<Fault & { left: number }> = [];
+  private readonly faults = new FailureQueue<Fault>(Number.POSITIVE_INFINITY);
   private readonly secretFaults = new Map<string, Exclude<FaultKind, 'hang' | RawFault>>();
-  private server!: Server;
+  private loopback!: Loopback;
   private hanging: ServerResponse[] = [];
   url = '';
 
   /** Start on 127.0.0.1 and a free port. */
   static async start(): Promise<AwsWire> {
     const wire = new AwsWire();
-    wire.server = createServer((req, res) => void wire.handle(req, res));
-    await new Promise<void>((resolve) => wire.server.listen(0, '127.0.0.1', resolve));
-    wire.url = `http://127.0.0.1:${(wire.server.address() as AddressInfo).port}`;
+    wire.loopback = await serveLoopback(
+      (req, res) => wire.handle(req, res),
+      (res, error) =>
+        wire.sendJson(res, 500, { __type: 'InternalFailure', message: String(error) }),
+    );
+    wire.url = wire.loopback.url;
     return wire;
   }
 
   async close(): Promise<void> {
     for (const res of this.hanging) res.destroy();
     this.hanging = [];
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.loopback.close();
   }
 
   /** Requests received for `target` (`secretsmanager.BatchGetSecretValue`), faulted ones included. */
@@ -206,7 +215,7 @@ export class AwsWire {
   }
 
   fault(fault: Fault): void {
-    this.faults.push({ ...fault, left: fault.times ?? Number.POSITIVE_INFINITY });
+    this.faults.add(fault);
   }
 
   /**
@@ -219,7 +228,7 @@ export class AwsWire {
   }
 
   clearFaults(): void {
-    this.faults = [];
+    this.faults.clear();
     this.secretFaults.clear();
     for (const res of this.hanging) res.destroy();
     this.hanging = [];
@@ -291,9 +300,7 @@ export class AwsWire {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
+    const raw = (await readBody(req)).toString('utf8');
     const amzTarget = req.headers['x-amz-target'];
     const isSts = !amzTarget && String(req.headers['content-type']).includes('form-urlencoded');
     let target: string;
@@ -319,27 +326,20 @@ export class AwsWire {
     });
     this.counts.set(target, (this.counts.get(target) ?? 0) + 1);
 
-    const fault = this.faults.find(
+    const fault = this.faults.take(
       (f) =>
-        f.left > 0 &&
-        (f.target === undefined ||
-          (typeof f.target === 'string' ? f.target === target : f.target.test(target))),
+        f.target === undefined ||
+        (typeof f.target === 'string' ? f.target === target : f.target.test(target)),
     );
     try {
       if (fault) {
-        fault.left--;
         if (fault.kind === 'hang') {
           this.hanging.push(res);
           return;
         }
         if (fault.kind === 'html500' || fault.kind === 'xml403') {
           const raw = RAW_FAULTS[fault.kind];
-          res.writeHead(raw.status, {
-            'content-type': raw.type,
-            'content-length': Buffer.byteLength(raw.body),
-          });
-          res.end(raw.body);
-          return;
+          return sendPage(res, raw.status, raw.type, raw.body);
         }
         throw FAULTS[fault.kind](service, target);
       }
@@ -365,21 +365,14 @@ export class AwsWire {
   }
 
   private sendJson(res: ServerResponse, status: number, body: unknown): void {
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
+    sendJson(res, status, body, {
       'content-type': 'application/x-amz-json-1.1',
-      'content-length': Buffer.byteLength(text),
       'x-amzn-requestid': randomUUID(),
     });
-    res.end(text);
   }
 
   private sendXml(res: ServerResponse, status: number, body: string): void {
-    res.writeHead(status, {
-      'content-type': 'text/xml',
-      'content-length': Buffer.byteLength(body),
-    });
-    res.end(body);
+    sendPage(res, status, 'text/xml', body);
   }
 
   // ---- STS ----------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { azure } from '../../../src/providers/azure/index.js';
 import { encodeAzureName } from '../../../src/providers/azure/names.js';
 import { type ConformanceFault, providerConformance } from '../../../src/testing/index.js';
-import { type AzureWireServer, makeLoopbackCertificate, startAzureWire } from './wire-server.js';
+import { makeLoopbackCertificate } from '../../servers/certificate.js';
+import { type AzureWireServer, startAzureWire } from './wire-server.js';
 
 /** An answer slower than the suite's call timeout (300 ms). */
 const HANG_MS = 1500;

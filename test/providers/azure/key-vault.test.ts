@@ -32,7 +32,8 @@ import {
 } from '../../../src/providers/azure/names.js';
 import { buildProvider, detectChain } from '../../../src/providers/registry.js';
 import { createResolver } from '../../../src/resolver/client.js';
-import { type AzureWireServer, makeLoopbackCertificate, startAzureWire } from './wire-server.js';
+import { makeLoopbackCertificate } from '../../servers/certificate.js';
+import { type AzureWireServer, startAzureWire } from './wire-server.js';
 
 const SECRET = 'S3cr3t-value-that-must-never-leak';
 

@@ -14,53 +14,16 @@
 //   GET    /secrets/{name}/versions          Get Secret Versions: pages with `nextLink`
 // Names are compared case-insensitively, as Key Vault does; dates are Unix seconds.
 
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-
-/** A self-signed certificate for 127.0.0.1, or why none could be made (no openssl). */
-export function makeLoopbackCertificate(): { key: string; cert: string } | { missing: string } {
-  const dir = mkdtempSync(join(tmpdir(), 'envmux-azure-tls-'));
-  try {
-    const r = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'key.pem'),
-        '-out',
-        join(dir, 'cert.pem'),
-        '-days',
-        '1',
-        '-subj',
-        '/CN=127.0.0.1',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { encoding: 'utf8', timeout: 20_000 },
-    );
-    if (r.error || r.status !== 0) {
-      return { missing: `openssl could not make a certificate: ${r.error?.message ?? r.stderr}` };
-    }
-    return {
-      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
-      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
-    };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+import {
+  FailureQueue,
+  parseJsonBody,
+  readBody,
+  sendJson,
+  sendPage,
+  serveLoopback,
+} from '../../servers/loopback.js';
 
 interface StoredVersion {
   version: string;
@@ -140,23 +103,17 @@ export interface AzureWireServer {
   close(): Promise<void>;
 }
 
-/** Start the server on a free loopback port with `tls` (see {@link makeLoopbackCertificate}). */
+/** Start the server on a free loopback port with `tls` (see `makeLoopbackCertificate` in test/servers/certificate.ts). */
 export async function startAzureWire(tls: { key: string; cert: string }): Promise<AzureWireServer> {
   const token = `test-token-${randomBytes(4).toString('hex')}`;
   const secrets = new Map<string, StoredSecret>();
   const deleted = new Map<string, DeletedSecret>();
   const requests: AzureWireRequest[] = [];
-  let failures: AzureInjectedFailure[] = [];
+  const failures = new FailureQueue<AzureInjectedFailure>();
   let pageSize = 25;
   let deletePolls = 1;
   let latency = 0;
   let base = '';
-
-  const server: Server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
-    void handle(req, res).catch((error) =>
-      send(res, 500, { error: { code: 'InternalServerError', message: String(error) } }),
-    );
-  });
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', base);
@@ -188,24 +145,18 @@ export async function startAzureWire(tls: { key: string; cert: string }): Promis
         },
       });
     }
-    const failure = failures.find((f) => !f.op || f.op === op);
+    const failure = failures.take((f) => !f.op || f.op === op);
     if (failure) {
-      failure.times = (failure.times ?? 1) - 1;
-      if (failure.times <= 0) failures = failures.filter((f) => f !== failure);
       if (failure.status === 429) res.setHeader('Retry-After', '0');
       if (failure.html) {
         const page = `<html><body><h1>${failure.status} Gateway</h1>proxy</body></html>`;
-        res.writeHead(failure.status, {
-          'content-type': 'text/html',
-          'content-length': Buffer.byteLength(page),
-        });
-        return void res.end(page);
+        return sendPage(res, failure.status, 'text/html', page);
       }
       return send(res, failure.status, {
         error: { code: failure.code, message: `injected ${failure.code}` },
       });
     }
-    const json = body.length ? JSON.parse(body.toString('utf8')) : {};
+    const json = parseJsonBody(body);
     const answer = dispatch(method, op, url, json);
     if (answer.status === 204) {
       res.writeHead(204);
@@ -432,8 +383,13 @@ export async function startAzureWire(tls: { key: string; cert: string }): Promis
     return { value: slice, nextLink };
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const loopback = await serveLoopback(
+    handle,
+    (res, error) =>
+      send(res, 500, { error: { code: 'InternalServerError', message: String(error) } }),
+    tls,
+  );
+  base = loopback.url;
 
   return {
     url: base,
@@ -477,7 +433,7 @@ export async function startAzureWire(tls: { key: string; cert: string }): Promis
     secret: (name) => secrets.get(name.toLowerCase()),
     deleted: (name) => deleted.get(name.toLowerCase()),
     fail(failure) {
-      failures.push({ ...failure });
+      failures.add(failure);
     },
     setPageSize(size) {
       pageSize = size;
@@ -489,23 +445,19 @@ export async function startAzureWire(tls: { key: string; cert: string }): Promis
       latency = ms;
     },
     heal() {
-      failures = [];
+      failures.clear();
       latency = 0;
     },
     reset() {
       secrets.clear();
       deleted.clear();
       requests.length = 0;
-      failures = [];
+      failures.clear();
       pageSize = 25;
       deletePolls = 1;
       latency = 0;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: loopback.close,
   };
 }
 
@@ -530,20 +482,8 @@ function opOf(method: string, path: string): string {
 }
 
 function send(res: ServerResponse, status: number, body: unknown) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
+  sendJson(res, status, body, {
     'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
     'x-ms-keyvault-service-version': '1.9.0.0',
-  });
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
   });
 }

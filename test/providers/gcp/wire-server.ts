@@ -15,9 +15,16 @@
 // Errors use Google's JSON error model: `{ "error": { "code": 404, "message": ..., "status": "NOT_FOUND" } }`.
 // Enums are written as numbers when the client asks for `$alt=json;enum-encoding=int` (it does).
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { crc32c } from '../../../src/providers/gcp/crc32c.js';
+import {
+  FailureQueue,
+  parseJsonBody,
+  readBody,
+  sendJson,
+  sendPage,
+  serveLoopback,
+} from '../../servers/loopback.js';
 
 type VersionState = 'ENABLED' | 'DISABLED' | 'DESTROYED';
 const STATE_NUMBER: Record<VersionState, number> = { ENABLED: 1, DISABLED: 2, DESTROYED: 3 };
@@ -102,15 +109,9 @@ const PAGE_DEFAULT = 25;
 export async function startGcpWire(): Promise<GcpWireServer> {
   const secrets = new Map<string, StoredSecret>();
   const requests: GcpWireRequest[] = [];
-  let failures: InjectedFailure[] = [];
+  const failures = new FailureQueue<InjectedFailure>();
   let corrupt = 0;
   let latency = 0;
-
-  const server: Server = createServer((req, res) => {
-    void handle(req, res).catch((error) => {
-      send(res, 500, errorBody(500, 'INTERNAL', String(error)));
-    });
-  });
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -129,17 +130,11 @@ export async function startGcpWire(): Promise<GcpWireServer> {
     if (!req.headers.authorization?.startsWith('Bearer ')) {
       return send(res, 401, errorBody(401, 'UNAUTHENTICATED', 'missing credentials'));
     }
-    const failure = failures.find((f) => !f.rpc || f.rpc === route.rpc);
+    const failure = failures.take((f) => !f.rpc || f.rpc === route.rpc);
     if (failure) {
-      failure.times = (failure.times ?? 1) - 1;
-      if (failure.times <= 0) failures = failures.filter((f) => f !== failure);
       if (failure.html) {
         const page = `<html><body><h1>${failure.status} Server Error</h1>proxy</body></html>`;
-        res.writeHead(failure.status, {
-          'content-type': 'text/html',
-          'content-length': Buffer.byteLength(page),
-        });
-        return void res.end(page);
+        return sendPage(res, failure.status, 'text/html', page);
       }
       return send(
         res,
@@ -147,7 +142,7 @@ export async function startGcpWire(): Promise<GcpWireServer> {
         errorBody(failure.status, failure.grpc, `injected ${failure.grpc}`),
       );
     }
-    const json = body.length ? JSON.parse(body.toString('utf8')) : {};
+    const json = parseJsonBody(body);
     const out = (status: number, value: unknown) =>
       send(res, status, numericEnums ? numericStates(value) : value);
     const answer = dispatch(route, url.searchParams, json);
@@ -315,8 +310,9 @@ export async function startGcpWire(): Promise<GcpWireServer> {
     }
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { port, close } = await serveLoopback(handle, (res, error) =>
+    send(res, 500, errorBody(500, 'INTERNAL', String(error))),
+  );
 
   return {
     host: '127.0.0.1',
@@ -371,7 +367,7 @@ export async function startGcpWire(): Promise<GcpWireServer> {
     },
     secret: (name) => secrets.get(name),
     fail(failure) {
-      failures.push({ ...failure });
+      failures.add(failure);
     },
     corruptChecksum(times = 1) {
       corrupt = times;
@@ -380,22 +376,18 @@ export async function startGcpWire(): Promise<GcpWireServer> {
       latency = ms;
     },
     heal() {
-      failures = [];
+      failures.clear();
       corrupt = 0;
       latency = 0;
     },
     reset() {
       secrets.clear();
       requests.length = 0;
-      failures = [];
+      failures.clear();
       corrupt = 0;
       latency = 0;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 
@@ -512,19 +504,5 @@ function errorBody(code: number, status: string, message: string) {
 }
 
 function send(res: ServerResponse, status: number, body: unknown) {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=UTF-8',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+  sendJson(res, status, body, { 'content-type': 'application/json; charset=UTF-8' });
 }

@@ -26,7 +26,7 @@ import { type K8sProviderOptions, k8s } from '../../../src/providers/k8s/secrets
 import { buildProvider, detectChain } from '../../../src/providers/registry.js';
 import { createResolver } from '../../../src/resolver/client.js';
 import { type ConformanceFault, providerConformance } from '../../../src/testing/index.js';
-import { makeLoopbackCertificate } from '../azure/wire-server.js';
+import { makeLoopbackCertificate } from '../../servers/certificate.js';
 import { type K8sFault, K8sWire } from './wire-server.js';
 
 const cert = makeLoopbackCertificate();

@@ -16,8 +16,14 @@
 
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import {
+  type Loopback,
+  parseJsonBody,
+  readBody,
+  Stall,
+  sendJson,
+  serveLoopback,
+} from '../../servers/loopback.js';
 
 export interface StoredSecret {
   name: string;
@@ -50,26 +56,22 @@ export class K8sWire {
   forbidden: RegExp[] = [];
   private readonly secrets = new Map<string, StoredSecret>();
   private faults = new Set<K8sFault>();
-  private stalled: Array<() => void> = [];
+  private readonly stall = new Stall();
   private version = 100;
 
-  private constructor(
-    private readonly server: Server,
-    port: number,
-  ) {
-    this.port = port;
-    this.url = `https://127.0.0.1:${port}`;
+  private constructor(private readonly loopback: Loopback) {
+    this.port = loopback.port;
+    this.url = loopback.url;
   }
 
   static async start(tls: { key: string; cert: string }): Promise<K8sWire> {
     let wire: K8sWire | undefined;
-    const server = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
-      void wire!
-        .handle(req, res)
-        .catch((error) => status(res, 500, 'InternalError', String(error)));
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    wire = new K8sWire(server, (server.address() as AddressInfo).port);
+    const loopback = await serveLoopback(
+      (req, res) => wire!.handle(req, res),
+      (res, error) => status(res, 500, 'InternalError', String(error)),
+      tls,
+    );
+    wire = new K8sWire(loopback);
     return wire;
   }
 
@@ -111,7 +113,7 @@ export class K8sWire {
 
   heal(): void {
     this.faults.clear();
-    for (const resume of this.stalled.splice(0)) resume();
+    this.stall.release();
   }
 
   count(method: string, pattern: RegExp): number {
@@ -120,8 +122,7 @@ export class K8sWire {
 
   async close(): Promise<void> {
     this.heal();
-    (this.server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.loopback.close();
   }
 
   private store(
@@ -182,15 +183,14 @@ export class K8sWire {
     this.requests.push(record);
     const reply = (code: number, payload: unknown) => {
       record.status = code;
-      send(res, code, payload);
+      sendJson(res, code, payload);
     };
     const fail = (code: number, reason: string, message: string, name?: string) => {
       record.status = code;
       status(res, code, reason, message, name);
     };
 
-    while (this.faults.has('hang'))
-      await new Promise<void>((resolve) => this.stalled.push(resolve));
+    while (this.faults.has('hang')) await this.stall.wait();
     if (!authorized) return fail(401, 'Unauthorized', 'Unauthorized');
     if (this.faults.has('throttle')) {
       res.setHeader('Retry-After', '1');
@@ -221,7 +221,7 @@ export class K8sWire {
         : method === 'POST'
           ? 'create'
           : method.toLowerCase();
-    const json = body.length ? JSON.parse(body.toString('utf8')) : {};
+    const json = parseJsonBody(body);
     const target = name ?? json?.metadata?.name;
     if (
       this.faults.has('forbidden') ||
@@ -326,7 +326,7 @@ function withStringData(
 }
 
 function status(res: ServerResponse, code: number, reason: string, message: string, name?: string) {
-  send(res, code, {
+  sendJson(res, code, {
     kind: 'Status',
     apiVersion: 'v1',
     metadata: {},
@@ -335,20 +335,5 @@ function status(res: ServerResponse, code: number, reason: string, message: stri
     reason,
     ...(name ? { details: { name, kind: 'secrets' } } : {}),
     code,
-  });
-}
-
-function send(res: ServerResponse, code: number, payload: unknown) {
-  if (res.headersSent || res.destroyed) return;
-  res.writeHead(code, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(payload));
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
   });
 }

@@ -30,7 +30,7 @@ import { buildProvider, detectChain } from '../../../src/providers/registry.js';
 import { type VaultProviderOptions, vault } from '../../../src/providers/vault/kv.js';
 import { createResolver } from '../../../src/resolver/client.js';
 import { type ConformanceFault, providerConformance } from '../../../src/testing/index.js';
-import { makeLoopbackCertificate } from '../azure/wire-server.js';
+import { makeLoopbackCertificate } from '../../servers/certificate.js';
 import { type VaultFault, VaultWire } from './wire-server.js';
 
 let wire: VaultWire;

@@ -18,10 +18,17 @@
 // token's policy denies is 403 "permission denied". Errors are {"errors": [...]}.
 
 import { randomBytes } from 'node:crypto';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { createServer as createHttpServer } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type Loopback,
+  type LoopbackTls,
+  parseJsonBody,
+  readBody,
+  Stall,
+  sendJson,
+  sendPage,
+  serveLoopback,
+} from '../../servers/loopback.js';
 
 interface KvVersion {
   data: Record<string, unknown> | null;
@@ -86,7 +93,7 @@ export interface VaultWireRequest {
 
 export interface VaultWireOptions {
   /** Serve HTTPS with this key and certificate. */
-  tls?: { key: string; cert: string; ca?: string; requestCert?: boolean };
+  tls?: LoopbackTls;
 }
 
 /** Loopback Vault. Create with {@link VaultWire.start}. */
@@ -107,13 +114,10 @@ export class VaultWire {
   private readonly tokens = new Map<string, Token>();
   private readonly mounts = new Map<string, Mount>();
   private faults = new Set<VaultFault>();
-  private stalled: Array<() => void> = [];
+  private readonly stall = new Stall();
 
-  private constructor(
-    private readonly server: Server,
-    url: string,
-  ) {
-    this.url = url;
+  private constructor(private readonly loopback: Loopback) {
+    this.url = loopback.url;
     this.tokens.set(this.rootToken, {
       id: this.rootToken,
       ttl: 0,
@@ -127,24 +131,12 @@ export class VaultWire {
 
   static async start(options: VaultWireOptions = {}): Promise<VaultWire> {
     let wire: VaultWire | undefined;
-    const handler = (req: IncomingMessage, res: ServerResponse) => {
-      void wire!.handle(req, res).catch((error) => send(res, 500, { errors: [String(error)] }));
-    };
-    const server = options.tls
-      ? createHttpsServer(
-          {
-            key: options.tls.key,
-            cert: options.tls.cert,
-            ...(options.tls.requestCert
-              ? { requestCert: true, rejectUnauthorized: true, ca: options.tls.ca }
-              : {}),
-          },
-          handler,
-        )
-      : createHttpServer(handler);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    wire = new VaultWire(server, `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`);
+    const loopback = await serveLoopback(
+      (req, res) => wire!.handle(req, res),
+      (res, error) => send(res, 500, { errors: [String(error)] }),
+      options.tls,
+    );
+    wire = new VaultWire(loopback);
     return wire;
   }
 
@@ -202,7 +194,7 @@ export class VaultWire {
 
   heal(): void {
     this.faults.clear();
-    for (const resume of this.stalled.splice(0)) resume();
+    this.stall.release();
   }
 
   /** Forget requests and counters (not data or tokens). */
@@ -219,8 +211,7 @@ export class VaultWire {
 
   async close(): Promise<void> {
     this.heal();
-    (this.server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.loopback.close();
   }
 
   private findMount(mountPath: string, namespace: string) {
@@ -269,8 +260,7 @@ export class VaultWire {
     const errors = (status: number, ...messages: string[]) => reply(status, { errors: messages });
 
     // A stall: the request waits until heal(), then is answered as usual (the network came back).
-    while (this.faults.has('hang'))
-      await new Promise<void>((resolve) => this.stalled.push(resolve));
+    while (this.faults.has('hang')) await this.stall.wait();
     if (path === 'sys/health') {
       const sealed = this.faults.has('sealed');
       return reply(sealed ? 503 : 200, {
@@ -293,14 +283,14 @@ export class VaultWire {
     ] as const) {
       if (!this.faults.has(fault)) continue;
       record.status = status;
-      const page = `<html><body><h1>${status}</h1>proxy</body></html>`;
-      res.writeHead(status, {
-        'content-type': 'text/html',
-        'content-length': Buffer.byteLength(page),
-      });
-      return void res.end(page);
+      return sendPage(
+        res,
+        status,
+        'text/html',
+        `<html><body><h1>${status}</h1>proxy</body></html>`,
+      );
     }
-    const json = body.length ? JSON.parse(body.toString('utf8')) : {};
+    const json = parseJsonBody(body);
 
     const login = /^auth\/([^/]+)\/login$/.exec(path);
     if (login && method === 'POST') return this.login(login[1]!, json, reply, errors);
@@ -563,25 +553,13 @@ function listKeys(paths: string[], dir: string): string[] {
   return [...keys].filter(Boolean).sort();
 }
 
+/** Vault's answers: 204 without a body; an error without messages is `{"errors": []}`. */
 function send(res: ServerResponse, status: number, payload?: unknown) {
-  if (res.headersSent || res.destroyed) return;
-  if (status === 204 || payload === undefined) {
-    res.writeHead(
-      status === 204 ? 204 : status,
-      status === 204 ? {} : { 'content-type': 'application/json' },
-    );
-    res.end(status === 204 ? undefined : JSON.stringify({ errors: [] }));
+  if (status === 204) {
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(204);
+    res.end();
     return;
   }
-  res.writeHead(status, { 'content-type': 'application/json' });
-  res.end(JSON.stringify(payload));
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+  sendJson(res, status, payload ?? { errors: [] });
 }
