@@ -61,9 +61,9 @@ const rows: Row[] = [
   },
   {
     name: 'an unknown command',
-    args: ['nope'],
+    args: ['frobnicate'],
     status: 1,
-    stderr: "envmux: unknown command 'nope'\n  see: envmux --help\n",
+    stderr: "envmux: unknown command 'frobnicate'\n  see: envmux --help\n",
   },
   {
     name: 'init --kdf-memory above the bounds',

@@ -56,7 +56,7 @@ describe.skipIf(!!missing)('pass through node -r envmux/register (packed package
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('.env:1 A $<pass:web/missing>: NOT_FOUND');
-    expect(r.stderr).toContain('.env:2 B: INVALID_REFERENCE');
+    expect(r.stderr).toContain('.env:2 B $<pass:web/github>: INVALID_REFERENCE');
     expect(r.stderr).toContain('password, login, url');
     expect(r.stderr).not.toContain('gh-e2e-password');
     expect(r.stderr).not.toContain('octo');
