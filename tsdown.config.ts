@@ -1,10 +1,32 @@
+import type { Plugin } from 'rolldown';
 import { defineConfig, type UserConfig } from 'tsdown';
+
+/** Dependencies imported lazily (`import()`) that ship CommonJS: the CJS build require()s them. */
+const LAZY_CJS_DEPS = ['lru-cache'];
+
+/**
+ * In the CJS build, `import('lru-cache')` would start the ES module loader in a CommonJS app to load
+ * a package that has a CommonJS build: rewrite it to a deferred `require`.
+ */
+const requireLazyDeps: Plugin = {
+  name: 'envmux:require-lazy-deps',
+  renderChunk(code, _chunk, options) {
+    if (options.format !== 'cjs') return null;
+    let out = code;
+    for (const name of LAZY_CJS_DEPS) {
+      out = out.replaceAll(`import("${name}")`, `Promise.resolve().then(() => require("${name}"))`);
+    }
+    return out === code ? null : { code: out };
+  },
+};
 
 const common: UserConfig = {
   platform: 'node',
   target: 'node20.19',
-  // p-retry is ESM-only: bundled so the CJS build never require()s an ES module.
+  // p-retry is ESM-only: bundled so the CJS build never require()s an ES module. It is imported
+  // only after a provider call fails, and so gets a chunk of its own.
   deps: { alwaysBundle: ['p-retry', 'is-network-error'], onlyBundle: false },
+  plugins: [requireLazyDeps],
 };
 
 export default defineConfig([
