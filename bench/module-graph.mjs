@@ -142,25 +142,24 @@ if (config.A !== 'v') throw new Error('not loaded');
   ];
 }
 
+/** One row per path and thread: file count, bytes, and each file (chunk hashes left out). */
 export function moduleGraphTable() {
-  const out = [];
-  const section = (label, files) => {
+  const out = ['| path | thread | files | KiB | loads (KiB) |', '|---|---|---:|---:|---|'];
+  const row = (label, thread, files) => {
     const total = files.reduce((n, f) => n + f.bytes, 0);
-    out.push(
-      `**${label}**: ${files.length} files, ${(total / 1024).toFixed(1)} KiB`,
-      '',
-      '| file | KiB |',
-      '|---|---:|',
-      ...files.map((f) => `| \`${f.name}\` | ${(f.bytes / 1024).toFixed(1)} |`),
-      '',
-    );
+    const list = files
+      .map(
+        (f) => `${f.name.replace(/-[\w-]{8}\.(c|m)js$/, '.$1js')} ${(f.bytes / 1024).toFixed(1)}`,
+      )
+      .join(', ');
+    out.push(`| ${label} | ${thread} | ${files.length} | ${(total / 1024).toFixed(1)} | ${list} |`);
   };
   for (const [label, args, cwd] of graphCases()) {
     const { main, worker } = traceModules(args, cwd);
-    section(worker.length ? `${label}, main thread` : label, main);
-    if (worker.length) section(`${label}, worker thread`, worker);
+    row(label, 'main', main);
+    if (worker.length) row(label, 'worker', worker);
   }
-  return out.join('\n').trimEnd();
+  return out.join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) console.log(moduleGraphTable());
