@@ -1,10 +1,48 @@
+import type { Plugin } from 'rolldown';
 import { defineConfig, type UserConfig } from 'tsdown';
+
+/** Dependencies imported lazily (`import()`) that ship CommonJS: the CJS build require()s them. */
+const LAZY_CJS_DEPS = ['lru-cache'];
+
+/**
+ * In the CJS build, `import('lru-cache')` would start the ES module loader in a CommonJS app to load
+ * a package that has a CommonJS build: rewrite it to a deferred `require`.
+ */
+const requireLazyDeps: Plugin = {
+  name: 'envmux:require-lazy-deps',
+  renderChunk(code, _chunk, options) {
+    if (options.format !== 'cjs') return requireDotenv(code);
+    let out = code;
+    for (const name of LAZY_CJS_DEPS) {
+      out = out.replaceAll(`import("${name}")`, `Promise.resolve().then(() => require("${name}"))`);
+    }
+    return out === code ? null : { code: out };
+  },
+};
+
+/**
+ * dotenv is CommonJS only: in the ESM build, `require` it (from the installed package, as before)
+ * rather than `import` it, which would start Node's CommonJS export scanner for one default export
+ * (measured ≈ 5 ms CPU of `import('envmux')` on a 2-core machine).
+ */
+function requireDotenv(code: string): { code: string } | null {
+  const line = 'import dotenv from "dotenv";';
+  if (!code.includes(line)) return null;
+  return {
+    code: code.replace(
+      line,
+      'import { createRequire as __envmuxRequire } from "node:module";\nconst dotenv = __envmuxRequire(import.meta.url)("dotenv");',
+    ),
+  };
+}
 
 const common: UserConfig = {
   platform: 'node',
   target: 'node20.19',
-  // p-retry is ESM-only: bundled so the CJS build never require()s an ES module.
+  // p-retry is ESM-only: bundled so the CJS build never require()s an ES module. It is imported
+  // only after a provider call fails, and so gets a chunk of its own.
   deps: { alwaysBundle: ['p-retry', 'is-network-error'], onlyBundle: false },
+  plugins: [requireLazyDeps],
 };
 
 export default defineConfig([

@@ -4,6 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { coldBench, getBench, scanBench, tables } from './inproc.mjs';
+import { moduleGraphTable } from './module-graph.mjs';
 import { runStartup, startupTable } from './startup.mjs';
 
 const header = [
@@ -11,7 +12,9 @@ const header = [
   '',
 ];
 console.log(header.join('\n'));
-console.log('### Start-up (whole process, median)\n');
+console.log('### Module graphs (files each path loads)\n');
+console.log(moduleGraphTable());
+console.log('\n### Start-up (whole process, median)\n');
 console.log(startupTable(runStartup()));
 console.log('\n### In-process (mitata, median)\n');
 console.log(

@@ -84,6 +84,8 @@ export class AuditLog {
     this.entries[this.next] = entry;
     this.next = (this.next + 1) % this.capacity;
     if (this.size < this.capacity) this.size++;
+    // Most logs have no sink: no iterator on the warm read path then.
+    if (this.sinks.size === 0) return;
     for (const sink of this.sinks) {
       try {
         sink(entry);

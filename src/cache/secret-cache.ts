@@ -1,7 +1,8 @@
 // The in-process cache tier: LRU with TTL (lru-cache). Holds fetched documents (fields are picked
 // after), keeps expired entries for stale-if-error, and is invalidated by name on writes.
+// lru-cache is loaded by the first lookup that goes to a store (`ready()`), not on import.
 
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
 
 /** A cached answer: the value and the provider that served it. */
 export interface CachedSecret {
@@ -40,36 +41,51 @@ export interface CacheStats {
 
 /** Cache keys are `target\0name\0version`; `target` is `secret` (the chain) or a provider id. */
 export class SecretCache {
-  private readonly lru: LRUCache<string, CachedSecret>;
+  /** Absent until {@link ready} has loaded lru-cache: the cache is empty until then. */
+  private lru?: LRUCache<string, CachedSecret>;
+  private loading?: Promise<void>;
+  private readonly options: CacheOptions;
   private readonly maxStale: number;
   private hits = 0;
   private misses = 0;
   private staleServed = 0;
 
   constructor(options: CacheOptions = {}) {
+    this.options = options;
     this.maxStale = options.maxStale ?? 0;
-    this.lru = new LRUCache({
-      max: options.max ?? 1000,
-      ttl: options.ttl ?? 5 * 60_000,
-      // Keep expired entries until evicted, so stale-if-error has something to serve.
-      noDeleteOnStaleGet: this.maxStale > 0,
+  }
+
+  /**
+   * Load the LRU; `undefined` once it is loaded. Await it before the first {@link set}: a value
+   * set earlier is not kept. (Lookups before it are misses: nothing can be cached yet.)
+   */
+  ready(): Promise<void> | undefined {
+    if (this.lru) return undefined;
+    this.loading ??= import('lru-cache').then(({ LRUCache }) => {
+      this.lru = new LRUCache({
+        max: this.options.max ?? 1000,
+        ttl: this.options.ttl ?? 5 * 60_000,
+        // Keep expired entries until evicted, so stale-if-error has something to serve.
+        noDeleteOnStaleGet: this.maxStale > 0,
+      });
     });
+    return this.loading;
   }
 
   get(key: string): CachedSecret | undefined {
-    const hit = this.lru.get(key);
+    const hit = this.lru?.get(key);
     if (hit) this.hits++;
     else this.misses++;
     return hit;
   }
 
   set(key: string, value: CachedSecret, ttl?: number): void {
-    this.lru.set(key, value, ttl === undefined ? undefined : { ttl });
+    this.lru?.set(key, value, ttl === undefined ? undefined : { ttl });
   }
 
   /** An expired entry no older than `maxStale` past its TTL, for when the provider is down. */
   stale(key: string): CachedSecret | undefined {
-    if (this.maxStale <= 0) return undefined;
+    if (this.maxStale <= 0 || !this.lru) return undefined;
     const remaining = this.lru.getRemainingTTL(key);
     if (remaining === 0 || -remaining > this.maxStale) return undefined;
     const hit = this.lru.get(key, { allowStale: true });
@@ -79,13 +95,14 @@ export class SecretCache {
 
   /** Forget every entry for `name` (any target, any version). */
   invalidate(name: string): void {
+    if (!this.lru) return;
     for (const key of this.lru.keys()) {
       if (key.split('\0')[1] === name) this.lru.delete(key);
     }
   }
 
   clear(): void {
-    this.lru.clear();
+    this.lru?.clear();
   }
 
   stats(): CacheStats {
@@ -96,7 +113,7 @@ export class SecretCache {
       misses: this.misses,
       stale: this.staleServed,
       hitRate: total ? this.hits / total : 0,
-      size: this.lru.size,
+      size: this.lru?.size ?? 0,
     };
   }
 }

@@ -1,8 +1,8 @@
 // One provider call, made reliable: a per-call timeout that holds even when the provider ignores
 // its signal, retries with backoff and jitter on transient codes only (p-retry) budgeted within that
 // one timeout, the provider's circuit breaker, and one re-authentication after SESSION_EXPIRED.
+// p-retry is loaded only when a first attempt fails with something worth retrying.
 
-import pRetry, { AbortError } from 'p-retry';
 import { EnvmuxError, toEnvmuxError } from '../errors.js';
 import type { Provider } from '../providers/provider.js';
 import type { Breaker, BreakerPolicy } from './breaker.js';
@@ -35,6 +35,11 @@ export interface CallOptions {
   breaker?: { breaker: Breaker; policy: BreakerPolicy };
 }
 
+/** A failure no retry can help: p-retry's `AbortError`, without loading p-retry to say it. */
+class Final {
+  constructor(readonly error: EnvmuxError) {}
+}
+
 /** Run `fn(signal)` against `provider` with timeout, retries, breaker and session renewal. */
 export async function callProvider<T>(
   options: CallOptions,
@@ -50,7 +55,7 @@ export async function callProvider<T>(
     const guard = options.breaker;
     const skipped = guard?.breaker.admit(guard.policy);
     // Skipped is final for this call: the lookup fails over, or reports which breaker is open.
-    if (skipped) throw new AbortError(skipped);
+    if (skipped) throw new Final(skipped);
     try {
       const value = await withTimeout(options, ms, fn);
       guard?.breaker.succeeded();
@@ -70,43 +75,64 @@ export async function callProvider<T>(
     options.signal?.throwIfAborted();
     // Retries share the call's one timeout: what the first attempt and the backoff left.
     const left = n === 1 ? options.timeout : options.timeout - (performance.now() - started);
-    if (left <= 0) throw new AbortError(last!);
+    if (left <= 0) throw new Final(last!);
     try {
       return await once(left);
     } catch (error) {
-      if (error instanceof AbortError) throw error;
+      if (error instanceof Final) throw error;
       // A retry cut short by the budget says less than the failure that caused it.
-      if (error instanceof CallTimeout && n > 1 && last) throw new AbortError(last);
+      if (error instanceof CallTimeout && n > 1 && last) throw new Final(last);
       const e = toEnvmuxError(error, { provider: provider.id });
       last = e;
       if (e.code === 'SESSION_EXPIRED' && provider.authenticate && !reauthenticated) {
         reauthenticated = true;
         // A failed login is final (AUTH_FAILED), not another transient attempt.
         await provider.authenticate({ signal: options.signal }).catch((failure) => {
-          throw new AbortError(toEnvmuxError(failure, { provider: provider.id }));
+          throw new Final(toEnvmuxError(failure, { provider: provider.id }));
         });
         return once(options.timeout).catch((again) => {
-          if (again instanceof AbortError) throw again;
-          throw new AbortError(toEnvmuxError(again, { provider: provider.id }));
+          if (again instanceof Final) throw again;
+          throw new Final(toEnvmuxError(again, { provider: provider.id }));
         });
       }
-      if (!e.retryable || options.signal?.aborted) throw new AbortError(e);
+      if (!e.retryable || options.signal?.aborted) throw new Final(e);
       throw e;
     }
   };
+  const retries = Math.max(0, (retry.attempts ?? 3) - 1);
   try {
-    return await pRetry(attempt, {
-      retries: Math.max(0, (retry.attempts ?? 3) - 1),
-      factor: 2,
-      minTimeout: retry.minDelay ?? 100,
-      maxTimeout: retry.maxDelay ?? 2000,
-      maxRetryTime: options.timeout,
-      randomize: true,
-      signal: options.signal,
-      onFailedAttempt: ({ error, retriesLeft }) => {
-        if (retriesLeft > 0) options.onRetry?.(error as EnvmuxError);
+    // The first attempt as p-retry would make it; p-retry takes over only after a failure it may
+    // retry, replaying that failure as its own first attempt (same backoff, same deadline).
+    options.signal?.throwIfAborted();
+    let first: unknown;
+    try {
+      const value = await attempt(1);
+      options.signal?.throwIfAborted();
+      return value;
+    } catch (error) {
+      if (error instanceof Final) throw error.error;
+      if (retries === 0) throw error;
+      first = error;
+    }
+    const { default: pRetry, AbortError } = await import('p-retry');
+    const final = (error: unknown) =>
+      error instanceof Final ? new AbortError(error.error) : error;
+    return await pRetry(
+      (n) =>
+        n === 1 ? Promise.reject(final(first)) : attempt(n).catch((e) => Promise.reject(final(e))),
+      {
+        retries,
+        factor: 2,
+        minTimeout: retry.minDelay ?? 100,
+        maxTimeout: retry.maxDelay ?? 2000,
+        maxRetryTime: Math.max(0, options.timeout - (performance.now() - started)),
+        randomize: true,
+        signal: options.signal,
+        onFailedAttempt: ({ error, retriesLeft }) => {
+          if (retriesLeft > 0) options.onRetry?.(error as EnvmuxError);
+        },
       },
-    });
+    );
   } catch (error) {
     if (options.signal?.aborted && !(error instanceof EnvmuxError)) {
       throw new EnvmuxError('TIMEOUT', `${options.what}: the load deadline passed`, {

@@ -122,7 +122,10 @@ export function createReadPath(options: ReadPathOptions): Answer {
     const shared = inflight.get(key);
     if (shared) return shared;
     const started = performance.now();
-    const promise = readThrough(request, key, useCache, signal)
+    // The first tier's LRU loads alongside the first read (nothing is set before it is ready).
+    const loading = cache?.ready();
+    const read = readThrough(request, key, useCache, signal);
+    const promise = (loading ? Promise.all([read, loading]).then(([result]) => result) : read)
       .then((result): SecretAnswer => {
         if ('tierHit' in result) {
           cache?.set(key, result.tierHit, result.ttl);
