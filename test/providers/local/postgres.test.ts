@@ -41,7 +41,7 @@ async function codeOf(fn: () => Promise<unknown>): Promise<string | undefined> {
 
 /** A plain pg client on the same database, for the store's "own tooling" and inspection. */
 async function sql<T = Record<string, unknown>>(url: string, text: string, values: unknown[] = []) {
-  // @ts-ignore pg ships no types of its own
+  // @ts-expect-error pg ships no types of its own
   const pg = (await import('pg')).default;
   const client = new pg.Client({ connectionString: url });
   await client.connect();
