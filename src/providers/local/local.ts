@@ -440,6 +440,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
     change: (loaded: LoadedVault, key: Buffer) => Promise<VaultChange<T>> | VaultChange<T>,
     signal?: AbortSignal,
     names?: string[],
+    latest?: boolean,
   ) =>
     storage.update(
       async (loaded) => {
@@ -451,7 +452,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
         if (out.doc) endTurn();
         return out;
       },
-      { timeout: lockTimeout, signal, ...(names ? { names } : {}) },
+      { timeout: lockTimeout, signal, ...(names ? { names, latest } : {}) },
     );
 
   const checkName = (name: string) => {
@@ -567,6 +568,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
         },
         ctx.signal,
         [name],
+        true,
       );
     },
     async delete(name, ctx = {}) {

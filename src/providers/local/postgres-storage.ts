@@ -334,11 +334,14 @@ export function postgresStorage(
     return pooling;
   };
 
-  const transaction = async <T>(fn: (client: PgClient) => Promise<T>): Promise<T> => {
+  const transaction = async <T>(
+    fn: (client: PgClient) => Promise<T>,
+    lockTimeout = 4000,
+  ): Promise<T> => {
     const client = await (await getPool()).connect();
     let failed: unknown;
     try {
-      await client.query('BEGIN');
+      await client.query(`BEGIN; SET LOCAL lock_timeout = ${lockTimeout}`);
       queries++;
       const out = await fn(client);
       await client.query('COMMIT');
@@ -450,21 +453,19 @@ export function postgresStorage(
         const names = opts.names ? [...new Set(opts.names)].sort() : undefined;
         const timeout = Math.max(1, Math.round(opts.timeout ?? 4000));
         const { result, after } = await transaction(async (client) => {
-          await client.query(`SET LOCAL lock_timeout = ${timeout}`);
           if (names) {
-            await client.query('SELECT pg_advisory_xact_lock_shared($1, 0)', [VAULT_LOCK]);
-            for (const name of names)
-              await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [
-                NAME_LOCK,
-                name,
-              ]);
-            queries += names.length;
+            // Name writers share the vault (a rotation excludes them all), then queue per name
+            // (names sorted, so two multi-name writers never wait on each other in a cycle).
+            await client.query(
+              'SELECT pg_advisory_xact_lock_shared($1, 0), (SELECT count(pg_advisory_xact_lock($2, hashtext(n))) FROM (SELECT unnest($3::text[]) AS n ORDER BY 1) o)',
+              [VAULT_LOCK, NAME_LOCK, names],
+            );
           } else {
             await client.query('SELECT pg_advisory_xact_lock($1, 0)', [VAULT_LOCK]);
           }
-          const [text, values] = loadQuery(names ? { names } : undefined);
+          const [text, values] = loadQuery(names ? { names, latest: opts.latest } : undefined);
           const { rows } = await client.query(text, values);
-          queries += 3;
+          queries += 2;
           const current = toLoaded(rows, location, provider);
           const out = await change(current);
           // A caller that gave up (timeout, deadline) must not have its write land afterwards.
@@ -474,7 +475,7 @@ export function postgresStorage(
             queries++;
           }
           return out;
-        });
+        }, timeout);
         after?.();
         return result;
       }),

@@ -21,6 +21,8 @@ export interface VaultUpdateOptions extends LockOptions {
    * excludes every other writer for the update's duration.
    */
   names?: string[];
+  /** With `names`: the change needs only their latest versions (a set). */
+  latest?: boolean;
 }
 
 /** A vault's storage: load sealed records, apply a read-modify-write step atomically. */
