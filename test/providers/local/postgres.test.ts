@@ -267,3 +267,33 @@ if (!skip) {
     },
   );
 }
+
+describe('the preload and a database vault', () => {
+  it('detects ENVMUX_VAULT_URL with a key, and resolves its references in the worker, not in-thread', async () => {
+    const { detectChain } = await import('../../../src/providers/registry.js');
+    const { resolveForRegister } = await import('../../../src/register/resolve-in-thread.js');
+    const { parseEnvSource } = await import('../../../src/resolver/parse.js');
+    const env = {
+      ENVMUX_VAULT_URL: 'postgres://app@127.0.0.1:1/vault',
+      ENVMUX_VAULT_KEY: KEY.toString('base64'),
+    };
+    expect(detectChain(env).map((d) => d.type)).toContain('local');
+    expect(detectChain({ ENVMUX_VAULT_URL: env.ENVMUX_VAULT_URL }).map((d) => d.type)).not.toContain(
+      'local',
+    );
+    const entries = new Map(
+      parseEnvSource('DB=$<local:db/password>\n', '.env').map((e) => [e.key, e]),
+    );
+    let inWorker = 0;
+    const resolution = resolveForRegister(
+      env,
+      { settings: {}, entries, fileErrors: [], files: ['.env'] },
+      () => {
+        inWorker++;
+        return { values: new Map(), kept: [], errors: [], sources: new Map(), files: ['.env'] };
+      },
+    );
+    expect(resolution.errors).toEqual([]);
+    expect(inWorker).toBe(1);
+  });
+});
