@@ -359,6 +359,19 @@ export function postgresStorage(
   /** Apply the migrations this database lacks, one starter at a time (advisory lock). */
   const migrate = async () => {
     if (migrated) return;
+    // Up to date (the usual case): no lock and no DDL, so a role without CREATE can write.
+    try {
+      queries++;
+      const { rows } = await (await getPool()).query(
+        'SELECT coalesce(max(version), 0) AS v FROM envmux_schema_version',
+      );
+      if (Number(rows[0]?.v) === MIGRATIONS.length) {
+        migrated = true;
+        return;
+      }
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42P01') throw error;
+    }
     await transaction(async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1, 0)', [SCHEMA_LOCK]);
       await client.query(
@@ -400,7 +413,6 @@ export function postgresStorage(
     pendingAudit = [];
     if (!batch.length) return;
     try {
-      await migrate();
       queries++;
       await (await getPool()).query(
         `INSERT INTO envmux_audit (time, actor, source, action, name, outcome, code)

@@ -56,7 +56,9 @@ describe.skipIf(!!skip)('envmux vault against PostgreSQL', () => {
     const init = run(['vault', 'init'], env);
     expect(init.stderr + init.stdout).toContain('created the vault in');
     expect(init.code).toBe(0);
-    expect(run(['vault', 'set', 'db/password', '--description', 'primary'], env, VALUE).code).toBe(0);
+    expect(run(['vault', 'set', 'db/password', '--description', 'primary'], env, VALUE).code).toBe(
+      0,
+    );
     expect(run(['vault', 'set', 'db/password'], env, `${VALUE}-2`).code).toBe(0);
     const get = run(['vault', 'get', 'db/password'], env);
     expect(get.code).toBe(0);
@@ -70,6 +72,10 @@ describe.skipIf(!!skip)('envmux vault against PostgreSQL', () => {
     expect(versions.stdout).toMatch(/\b2\b/);
     expect(run(['vault', 'rm', 'db/password', '--yes'], env).code).toBe(0);
     expect(run(['vault', 'get', 'db/password'], env).code).not.toBe(0);
+    // The CLI's operations are in the audit table: names and outcomes, never a value.
+    const audit = server.dump(new URL(url).pathname.slice(1));
+    expect(audit).toMatch(/\bcli\b.*\bget\b.*db\/password/);
+    expect(audit).not.toContain(VALUE);
   }, 60_000);
 
   it('--url selects the database; a second init is refused', () => {

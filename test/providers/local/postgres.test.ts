@@ -278,9 +278,9 @@ describe('the preload and a database vault', () => {
       ENVMUX_VAULT_KEY: KEY.toString('base64'),
     };
     expect(detectChain(env).map((d) => d.type)).toContain('local');
-    expect(detectChain({ ENVMUX_VAULT_URL: env.ENVMUX_VAULT_URL }).map((d) => d.type)).not.toContain(
-      'local',
-    );
+    expect(
+      detectChain({ ENVMUX_VAULT_URL: env.ENVMUX_VAULT_URL }).map((d) => d.type),
+    ).not.toContain('local');
     const entries = new Map(
       parseEnvSource('DB=$<local:db/password>\n', '.env').map((e) => [e.key, e]),
     );
