@@ -90,7 +90,7 @@ await build({
   external: ['pg', 'hash-wasm'],
   output: { file: join(out, 'local.mjs'), format: 'esm', codeSplitting: false },
 });
-const { local, initVault, derivationCount, postgresStorage } = await import(
+const { local, initVault, postgresStorage } = await import(
   pathToFileURL(join(out, 'local.mjs')).href
 );
 
