@@ -786,7 +786,8 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
     async unlock(credential) {
       locked = false;
       try {
-        const loaded = await storage.load();
+        // The file is verified whole; a database's header alone (its rows are verified as read).
+        const loaded = await storage.load(storage.loadSync ? undefined : { names: [] });
         const header = loaded.doc.header;
         if (credential?.key !== undefined || credential?.passphrase !== undefined) {
           const opened = await openKey(header, {
@@ -850,7 +851,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
     },
     async health() {
       try {
-        await open();
+        await open({ names: [] });
         return { ok: true };
       } catch (error) {
         return { ok: false, detail: toEnvmuxError(error, { provider: id }).code };
