@@ -218,6 +218,41 @@ function addAuditFile(log: AuditLog, file: string, id: string): void {
   });
 }
 
+/** The storages that keep each (log, vault, provider id)'s entries in a table: one sink for all. */
+const tableSinks = new WeakMap<
+  AuditLog,
+  Map<string, { users: VaultStorage[]; remove: () => void }>
+>();
+
+/**
+ * Send this provider id's entries to the storage's audit table, once per log, vault and id however
+ * many providers open it (each entry is written once); returns the release for `close()`.
+ */
+function addAuditTable(log: AuditLog, storage: VaultStorage, id: string): () => void {
+  let slots = tableSinks.get(log);
+  if (!slots) tableSinks.set(log, (slots = new Map()));
+  const slot = `${storage.location}\0${id}`;
+  let shared = slots.get(slot);
+  if (!shared) {
+    const users: VaultStorage[] = [];
+    const remove = log.addSink((entry) => {
+      if (entry.provider === id) users[users.length - 1]?.audit?.(entry);
+    });
+    shared = { users, remove };
+    slots.set(slot, shared);
+  }
+  const entry = shared;
+  entry.users.push(storage);
+  return () => {
+    const at = entry.users.indexOf(storage);
+    if (at >= 0) entry.users.splice(at, 1);
+    if (!entry.users.length) {
+      entry.remove();
+      slots.delete(slot);
+    }
+  };
+}
+
 /** Which record `version` names: latest (default), `previous`, or a number. */
 function pick(
   list: VaultRecord[] | undefined,
@@ -293,12 +328,10 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
         : resolve(cwd, auditFileSetting);
     addAuditFile(auditLog, target, id);
   }
-  if (auditLog && storage.audit && options.auditTable !== false) {
-    const keep = storage.audit;
-    auditLog.addSink((entry) => {
-      if (entry.provider === id) keep(entry);
-    });
-  }
+  const releaseAuditTable =
+    auditLog && storage.audit && options.auditTable !== false
+      ? addAuditTable(auditLog, storage, id)
+      : undefined;
   const audit = (
     action: AuditAction,
     key: string | undefined,
@@ -861,6 +894,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
       if (timer) clearTimeout(timer);
       timer = undefined;
       wipe();
+      releaseAuditTable?.();
       await storage.close?.();
     },
   };

@@ -211,14 +211,17 @@ describe.skipIf(!!skip)('local vault on PostgreSQL', () => {
     await down.close();
   });
 
-  it('keeps the audit trail in a table: names and outcomes, never a value', async () => {
+  it('keeps the audit trail in a table, each entry once: names and outcomes, never a value', async () => {
     const url = await newVault();
     const log = new AuditLog();
     const p = local({ url, key: KEY, env: {}, audit: { log, source: 'cli' } });
+    // A second provider on the same vault and log: each entry is still written once.
+    const twin = local({ url, key: KEY, env: {}, audit: { log, source: 'cli' } });
     await p.set('x', SECRET);
     await p.restore('x', '1');
     await p.rotateKey({ key: Buffer.alloc(32, 3) });
     await p.close();
+    await twin.close();
     const rows = await sql<Record<string, unknown>>(url, 'SELECT * FROM envmux_audit ORDER BY id');
     expect(rows.map((r) => [r.action, r.name, r.outcome, r.source])).toEqual([
       ['set', 'x', 'ok', 'cli'],
