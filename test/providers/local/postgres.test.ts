@@ -239,7 +239,7 @@ describe.skipIf(!!skip)('local vault on PostgreSQL', () => {
     expect(dump).toContain('envmux_secrets');
     expect(dump).toContain('shown in the dump');
     expect(dump).not.toContain('plaintext-marker');
-    for (const form of [KEY.toString('base64'), KEY.toString('hex'), '\\x' + KEY.toString('hex')])
+    for (const form of [KEY.toString('base64'), KEY.toString('hex'), `\\x${KEY.toString('hex')}`])
       expect(dump).not.toContain(form);
   });
 });
