@@ -23,6 +23,7 @@ import { promptYesNo, readSecret } from './secret-input.js';
 interface VaultFlags {
   vault?: string;
   keyFile?: string;
+  url?: string;
 }
 
 /** The vault's flags, merged from the `vault` command and the subcommand. */
@@ -33,6 +34,7 @@ function flagsOf(command: Command): VaultFlags {
 function providerFor(flags: VaultFlags): LocalProvider {
   return local({
     path: flags.vault,
+    ...(flags.url ? { url: flags.url } : {}),
     ...(flags.keyFile ? { keyFile: flags.keyFile } : {}),
     audit: { source: 'cli' },
   });
@@ -259,7 +261,16 @@ function addVaultOptions(command: Command): void {
     .option(
       '--key-file <path>',
       'the key file (default: ENVMUX_VAULT_KEY_FILE, else beside the vault with .key for its extension: vault.json → vault.key)',
-    );
+    )
+    .option(URL_FLAG, URL_HELP);
+}
+
+const URL_FLAG = '--url <postgres-url>';
+const URL_HELP = 'a vault in PostgreSQL instead of a file (default: ENVMUX_VAULT_URL)';
+
+/** The database URL a command uses: `--url`, else ENVMUX_VAULT_URL unless `--vault` names a file. */
+function urlOf(flags: VaultFlags): string | undefined {
+  return flags.url ?? (flags.vault ? undefined : process.env.ENVMUX_VAULT_URL || undefined);
 }
 
 export function register(program: Command): void {
@@ -276,6 +287,7 @@ export function register(program: Command): void {
       '--key-file <path>',
       'the key file (default: ENVMUX_VAULT_KEY_FILE, else beside the vault with .key for its extension: vault.json → vault.key)',
     )
+    .option(URL_FLAG, URL_HELP)
     .addHelpText(
       'after',
       `
@@ -332,6 +344,44 @@ Examples:
           command: Command,
         ) => {
           const flags = flagsOf(command);
+          const url = urlOf(flags);
+          if (url) {
+            // A database vault: the schema is migrated, the header row written; the key comes from
+            // ENVMUX_VAULT_KEY, --passphrase, or is generated into --key-file.
+            if (options.force) {
+              await confirmLoss(
+                'vault init --force',
+                [`the vault in ${providerFor(flags).path}, if any, is replaced by an empty one`],
+                options.yes,
+              );
+            }
+            const passphrase = options.passphrase
+              ? process.env.ENVMUX_VAULT_PASSPHRASE ||
+                (await readSecret({ prompt: 'New vault passphrase: ', confirm: true }))
+              : undefined;
+            const key =
+              !options.passphrase && process.env.ENVMUX_VAULT_KEY && !flags.keyFile
+                ? parseRawKey(process.env.ENVMUX_VAULT_KEY, 'ENVMUX_VAULT_KEY')
+                : undefined;
+            const result = await initVault({
+              path: '',
+              url,
+              ...(key ? { key } : {}),
+              ...(passphrase !== undefined ? { passphrase } : {}),
+              kdf: {
+                memory: options.kdfMemory * 1024,
+                iterations: options.kdfIterations,
+                parallelism: options.kdfParallelism,
+              },
+              ...(flags.keyFile ? { keyFile: flags.keyFile } : {}),
+              force: options.force,
+            });
+            result.key.fill(0);
+            audit(providerFor(flags), 'set', undefined);
+            say(`created the vault in ${result.path} (only ciphertext is stored there)`);
+            if (result.keyFile) say(`created ${shownPath(result.keyFile)} (0600): the key`);
+            return;
+          }
           const path = vaultPathFrom(process.env, process.cwd(), flags.vault);
           checkArgon2Request(
             {
@@ -883,7 +933,7 @@ Examples:
     .description('end an unlock session: the passphrase is needed again')
     .action(
       action(async (_options: unknown, command: Command) => {
-        const path = vaultPathFrom(process.env, process.cwd(), flagsOf(command).vault);
+        const path = providerFor(flagsOf(command)).path;
         const had = removeSession(path);
         const provider = providerFor(flagsOf(command));
         audit(provider, 'auth', undefined);

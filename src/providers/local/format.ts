@@ -71,6 +71,7 @@ export function isValidName(name: string): boolean {
 
 /** A path as messages show it: relative to cwd when inside it. */
 export function shownPath(path: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return path;
   const rel = relative(process.cwd(), path);
   return rel && !rel.startsWith('..') && !rel.startsWith('/') ? rel : path;
 }

@@ -27,6 +27,7 @@ import {
 import { formatRawKey } from './key-source.js';
 import { acquireLock } from './lock-file.js';
 import { keyFileBeside, lockFileOf } from './paths.js';
+import { postgresStorage, redactUrl } from './postgres-storage.js';
 
 export interface InitVaultOptions {
   /** The vault file to create (absolute, or relative to `cwd`). */
@@ -41,6 +42,14 @@ export interface InitVaultOptions {
   keyFile?: string;
   /** Replace an existing vault (its secrets are lost). Default false. */
   force?: boolean;
+  /**
+   * Create the vault in this PostgreSQL database instead of `path` (schema migrated first). A
+   * generated raw key is written only to an explicit `keyFile`.
+   */
+  url?: string;
+  /** For `url`: the `pg` module, TLS options (see `local()`). */
+  lib?: unknown;
+  ssl?: unknown;
 }
 
 export interface InitVaultResult {
@@ -104,10 +113,11 @@ export function ensureGitattributes(vaultPath: string): string | undefined {
 /** Create a vault. Throws CONFIG when one exists (unless `force`) or a key file would be overwritten. */
 export async function initVault(options: InitVaultOptions): Promise<InitVaultResult> {
   const cwd = options.cwd ?? process.cwd();
-  const path = resolve(cwd, options.path);
   if (options.key && options.passphrase !== undefined) {
     throw new EnvmuxError('CONFIG', 'give a key or a passphrase, not both');
   }
+  if (options.url) return createDatabaseVault(options, options.url, cwd);
+  const path = resolve(cwd, options.path);
   try {
     return await createVault(options, cwd, path);
   } catch (error) {
@@ -180,4 +190,85 @@ async function createVault(
   } finally {
     lock.release();
   }
+}
+
+/** The header of a new vault and its key (derived from the passphrase, given, or generated). */
+async function newHeader(
+  options: InitVaultOptions,
+  slotPath: string,
+): Promise<{ header: VaultHeader; key: Buffer; generated: boolean }> {
+  const id = nodeCrypto().randomBytes(16).toString('base64');
+  let key: Buffer;
+  let kdf: VaultHeader['kdf'];
+  let generated = false;
+  if (options.passphrase !== undefined) {
+    if (!options.passphrase) throw new EnvmuxError('CONFIG', 'the passphrase is empty');
+    kdf = {
+      name: 'argon2id',
+      memory: options.kdf?.memory ?? DEFAULT_ARGON2.memory,
+      iterations: options.kdf?.iterations ?? DEFAULT_ARGON2.iterations,
+      parallelism: options.kdf?.parallelism ?? DEFAULT_ARGON2.parallelism,
+      salt: nodeCrypto().randomBytes(16).toString('base64'),
+    };
+    checkArgon2Request(kdf, `vault ${slotPath}`);
+    const password = passphraseBytes(options.passphrase);
+    const store = vaultKeyStore();
+    store.derivations++;
+    key = await argon2id(password, kdf);
+    store.keys.set(derivedKeySlot(slotPath, kdf, password), Buffer.from(key));
+    password.fill(0);
+  } else {
+    kdf = { name: 'none' };
+    generated = !options.key;
+    key = options.key ? Buffer.from(options.key) : generateKey();
+  }
+  const header: VaultHeader = { envmux: 'vault', format: FORMAT_VERSION, id, kdf, check: '' };
+  header.check = makeCheck(key, header);
+  return { header, key, generated };
+}
+
+/** `initVault` for a database: migrate the schema, then write the header row (key file first). */
+async function createDatabaseVault(
+  options: InitVaultOptions,
+  url: string,
+  cwd: string,
+): Promise<InitVaultResult> {
+  const location = redactUrl(url);
+  const keyFile = options.keyFile ? resolve(cwd, options.keyFile) : undefined;
+  if (!options.key && options.passphrase === undefined && !keyFile) {
+    throw new EnvmuxError(
+      'CONFIG',
+      `vault ${location} needs a key: none given, and no key file to write one to`,
+      {
+        hint: 'pass --key-file PATH (a new raw key is written there, 0600), set ENVMUX_VAULT_KEY, or use --passphrase',
+      },
+    );
+  }
+  const { header, key, generated } = await newHeader(options, location);
+  if (generated && keyFile) {
+    if (existsSync(keyFile) && !options.force) {
+      throw new EnvmuxError('CONFIG', `key file ${shownPath(keyFile)} already exists`, {
+        file: keyFile,
+        hint: 'remove it first, or pass --force',
+      });
+    }
+    mkdirSync(dirname(keyFile), { recursive: true, mode: 0o700 });
+    writeFileAtomicSync(keyFile, formatRawKey(key), 0o600);
+  }
+  const storage = postgresStorage(url, { lib: options.lib, ssl: options.ssl });
+  try {
+    if (!(await storage.create(header, options.force))) {
+      throw new EnvmuxError('CONFIG', `a vault already exists in ${location}`, {
+        hint: 'use it (envmux vault list), or pass --force to replace it and lose its secrets',
+      });
+    }
+  } finally {
+    await storage.close?.();
+  }
+  return {
+    path: location,
+    ...(generated && keyFile ? { keyFile } : {}),
+    kdf: header.kdf.name,
+    key,
+  };
 }

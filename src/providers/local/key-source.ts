@@ -100,6 +100,8 @@ function keyFileCandidate(
   settings: KeySettings,
   required: boolean,
 ): Candidate | undefined {
+  // A database vault has no key file beside it.
+  if (!path) return undefined;
   const next = nextKeyFile(path);
   const nextCandidate: Candidate | undefined = existsSync(next)
     ? {
@@ -202,7 +204,14 @@ function noKey(settings: KeySettings, header: VaultHeader): EnvmuxError {
       },
     );
   }
-  const keyFile = shownPath(keyFileFrom(settings.env, settings.vaultPath, settings.cwd));
+  const named = keyFileFrom(settings.env, settings.vaultPath, settings.cwd);
+  if (!named) {
+    return new EnvmuxError('CONFIG', `vault ${path} cannot be opened: no key given`, {
+      provider: settings.provider,
+      hint: 'set ENVMUX_VAULT_KEY, ENVMUX_VAULT_KEY_FILE or ENVMUX_VAULT_PASSPHRASE on this server',
+    });
+  }
+  const keyFile = shownPath(named);
   return new EnvmuxError(
     'CONFIG',
     `vault ${path} cannot be opened: no key (${keyFile} does not exist and ENVMUX_VAULT_KEY is not set)`,
@@ -306,7 +315,7 @@ export function mayNeedAsyncUnlock(settings: KeySettings): boolean {
   if (explicit) return settings.key === undefined && settings.keyFile === undefined;
   if (env.ENVMUX_VAULT_KEY) return false;
   const keyFile = keyFileFrom(env, settings.vaultPath, settings.cwd);
-  if (existsSync(keyFile) || existsSync(nextKeyFile(keyFile))) return false;
+  if (keyFile && (existsSync(keyFile) || existsSync(nextKeyFile(keyFile)))) return false;
   if (settings.session && hasSession(settings.vaultPath, env)) return false;
   return !!env.ENVMUX_VAULT_PASSPHRASE;
 }

@@ -55,8 +55,10 @@ import {
   parseRawKey,
 } from './key-source.js';
 import { auditFileBeside, keyFileFrom, nextKeyFile, vaultPathFrom } from './paths.js';
+import { postgresStorage, redactUrl } from './postgres-storage.js';
 import { DEFAULT_SESSION_IDLE_MS, removeSession, writeSession } from './session.js';
-import { type LoadedVault, type VaultChange, VaultFile } from './vault-file.js';
+import { fileStorage, isVaultUrl, type VaultScope, type VaultStorage } from './storage.js';
+import type { LoadedVault, VaultChange } from './vault-file.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -65,6 +67,20 @@ export interface LocalProviderOptions {
   id?: string;
   /** The vault file; default `ENVMUX_VAULT_PATH`, else `.envmux/vault.json` under `cwd`. */
   path?: string;
+  /**
+   * A PostgreSQL database holding the vault instead of a file (`postgres://user@host/db?sslmode=…`);
+   * default `ENVMUX_VAULT_URL` when no `path` is given. Needs the `pg` package. Such a vault has no
+   * `getSync`: the preload reads it in its worker (docs/architecture.md, "The preload").
+   */
+  url?: string;
+  /** The `pg` module to use instead of importing it (bundlers, tests). */
+  lib?: unknown;
+  /** TLS options handed to `pg` as `ssl` (an `sslmode` in the URL is honoured by `pg` itself). */
+  ssl?: unknown;
+  /** Most connections the pool opens; default 1 (enough for a load; raise it for servers). */
+  poolSize?: number;
+  /** Keep this provider's audit entries in the database's `envmux_audit` table. Default true. */
+  auditTable?: boolean;
   /** Folder relative paths start from; default `process.cwd()`. */
   cwd?: string;
   /**
@@ -154,10 +170,12 @@ export interface VaultInfo {
 /** The vault provider: a {@link Provider} plus the vault's own management operations. */
 export interface LocalProvider extends Provider {
   readonly path: string;
+  /** Where the vault is kept: `file`, or `postgres` (then there is no `getSync`). */
+  readonly storage: 'file' | 'postgres';
   /** Whether reads currently throw `LOCKED` (after `lock()` or auto-lock). */
   readonly locked: boolean;
   get(name: string, ctx?: ReadContext): Promise<string | undefined>;
-  getSync(name: string, ctx?: ReadContext): string | undefined;
+  getSync?(name: string, ctx?: ReadContext): string | undefined;
   getMany(names: string[], ctx?: ReadContext): Promise<Map<string, string | Error>>;
   set(name: string, value: string, ctx?: WriteContext): Promise<WriteResult>;
   delete(name: string, ctx?: DeleteContext): Promise<void>;
@@ -176,6 +194,8 @@ export interface LocalProvider extends Provider {
   /** Re-encrypt everything under a new key, in one atomic replacement of the vault file. */
   rotateKey(options?: RotateKeyOptions): Promise<RotateKeyResult>;
   info(): Promise<VaultInfo>;
+  /** Wipe the key and end the storage's connections (a database vault's pool). */
+  close(): Promise<void>;
   /**
    * Keep the open key in this user's unlock session (see `envmux vault unlock`) so other processes
    * open the vault without the passphrase until it is `idleMs` unused; returns the session file.
@@ -196,6 +216,41 @@ function addAuditFile(log: AuditLog, file: string, id: string): void {
   log.addSink((entry) => {
     if (entry.provider === id) sink(entry);
   });
+}
+
+/** The storages that keep each (log, vault, provider id)'s entries in a table: one sink for all. */
+const tableSinks = new WeakMap<
+  AuditLog,
+  Map<string, { users: VaultStorage[]; remove: () => void }>
+>();
+
+/**
+ * Send this provider id's entries to the storage's audit table, once per log, vault and id however
+ * many providers open it (each entry is written once); returns the release for `close()`.
+ */
+function addAuditTable(log: AuditLog, storage: VaultStorage, id: string): () => void {
+  let slots = tableSinks.get(log);
+  if (!slots) tableSinks.set(log, (slots = new Map()));
+  const slot = `${storage.location}\0${id}`;
+  let shared = slots.get(slot);
+  if (!shared) {
+    const users: VaultStorage[] = [];
+    const remove = log.addSink((entry) => {
+      if (entry.provider === id) users[users.length - 1]?.audit?.(entry);
+    });
+    shared = { users, remove };
+    slots.set(slot, shared);
+  }
+  const entry = shared;
+  entry.users.push(storage);
+  return () => {
+    const at = entry.users.indexOf(storage);
+    if (at >= 0) entry.users.splice(at, 1);
+    if (!entry.users.length) {
+      entry.remove();
+      slots.delete(slot);
+    }
+  };
 }
 
 /** Which record `version` names: latest (default), `previous`, or a number. */
@@ -229,9 +284,23 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
   const id = options.id ?? 'local';
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
-  const path = vaultPathFrom(env, cwd, options.path);
+  const url = options.path ? undefined : (options.url ?? (env.ENVMUX_VAULT_URL || undefined));
+  if (url !== undefined && !isVaultUrl(url)) {
+    throw new EnvmuxError('CONFIG', 'the vault URL is not a postgres:// URL', {
+      provider: id,
+      hint: 'ENVMUX_VAULT_URL=postgres://user@host:5432/db (or set ENVMUX_VAULT_PATH for a file)',
+    });
+  }
+  const path = url ? redactUrl(url) : vaultPathFrom(env, cwd, options.path);
   const now = options.now ?? Date.now;
-  const file = new VaultFile(path, id);
+  const storage: VaultStorage = url
+    ? postgresStorage(url, {
+        provider: id,
+        lib: options.lib,
+        ssl: options.ssl,
+        poolSize: options.poolSize,
+      })
+    : fileStorage(path, id);
   const settings: KeySettings = {
     key: options.key,
     keyFile: options.keyFile,
@@ -259,6 +328,10 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
         : resolve(cwd, auditFileSetting);
     addAuditFile(auditLog, target, id);
   }
+  const releaseAuditTable =
+    auditLog && storage.audit && options.auditTable !== false
+      ? addAuditTable(auditLog, storage, id)
+      : undefined;
   const audit = (
     action: AuditAction,
     key: string | undefined,
@@ -355,7 +428,13 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
 
   const openSync = (): { loaded: LoadedVault; key: Buffer } => {
     if (locked) throw lockedError();
-    const loaded = file.load();
+    if (!storage.loadSync) {
+      throw new EnvmuxError('CONFIG', `vault ${path} is read asynchronously only`, {
+        provider: id,
+        hint: 'use get() / getMany(); the preload reads a database vault in its worker',
+      });
+    }
+    const loaded = storage.loadSync();
     const header = loaded.doc.header;
     let key = held?.check === header.check ? held.key : undefined;
     if (!key) {
@@ -396,9 +475,9 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
     return opening.key;
   };
 
-  const open = async (): Promise<{ loaded: LoadedVault; key: Buffer }> => {
+  const open = async (scope?: VaultScope): Promise<{ loaded: LoadedVault; key: Buffer }> => {
     if (locked) throw lockedError();
-    const loaded = file.load();
+    const loaded = await storage.load(scope);
     const key = await keyFor(loaded);
     verifyAll(loaded, key);
     scheduleAutoLock();
@@ -409,8 +488,10 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
   const update = <T>(
     change: (loaded: LoadedVault, key: Buffer) => Promise<VaultChange<T>> | VaultChange<T>,
     signal?: AbortSignal,
+    names?: string[],
+    latest?: boolean,
   ) =>
-    file.update(
+    storage.update(
       async (loaded) => {
         const key = await keyFor(loaded);
         verifyAll(loaded, key);
@@ -420,7 +501,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
         if (out.doc) endTurn();
         return out;
       },
-      { timeout: lockTimeout, signal },
+      { timeout: lockTimeout, signal, ...(names ? { names, latest } : {}) },
     );
 
   const checkName = (name: string) => {
@@ -460,27 +541,34 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
     id,
     type: 'local',
     identity: `local|${path}`,
+    storage: storage.kind,
     ttl: options.ttl,
     path,
     get locked() {
       return locked;
     },
-    getSync(name, ctx = {}) {
-      return withProvider(() => {
-        const { loaded, key } = openSync();
-        return read(loaded, key, name, ctx.version);
-      });
-    },
+    ...(storage.loadSync
+      ? {
+          getSync(name: string, ctx: ReadContext = {}) {
+            return withProvider(() => {
+              const { loaded, key } = openSync();
+              return read(loaded, key, name, ctx.version);
+            });
+          },
+        }
+      : {}),
     async get(name, ctx = {}) {
       try {
-        const { loaded, key } = await open();
+        const latest = ctx.version === undefined || ctx.version === 'latest' || !ctx.version;
+        const { loaded, key } = await open({ names: [name], latest });
         return read(loaded, key, name, ctx.version);
       } catch (error) {
         throw toEnvmuxError(error, { provider: id });
       }
     },
     async getMany(names) {
-      const { loaded, key } = await open();
+      // One read for the whole load: one query of the latest version of every name.
+      const { loaded, key } = await open({ names, latest: true });
       const out = new Map<string, string | Error>();
       for (const name of names) {
         try {
@@ -496,68 +584,81 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
       checkName(name);
       if (typeof value !== 'string')
         throw new EnvmuxError('CONFIG', `the value of "${name}" is not a string`, { provider: id });
-      return update((loaded, key) => {
-        const list = loaded.byName.get(name) ?? [];
-        const previous = list[list.length - 1];
-        const description =
-          ctx.description === undefined ? previous?.description : ctx.description || undefined;
-        const metadata =
-          ctx.metadata === undefined
-            ? previous?.metadata
-            : Object.keys(ctx.metadata).length
-              ? ctx.metadata
-              : undefined;
-        const version = (previous?.version ?? 0) + 1;
-        const record = sealRecord(
-          key,
-          loaded.doc.header,
-          {
-            name,
-            version,
-            created: new Date(now()).toISOString(),
-            ...(ctx.expiresAt ? { expires: ctx.expiresAt.toISOString() } : {}),
-            ...(description !== undefined ? { description } : {}),
-            ...(metadata ? { metadata: { ...metadata } } : {}),
-          },
-          value,
-        );
-        return {
-          doc: { header: loaded.doc.header, records: [...loaded.doc.records, record] },
-          result: { version: String(version) },
-        };
-      }, ctx.signal);
+      return update(
+        (loaded, key) => {
+          const list = loaded.byName.get(name) ?? [];
+          const previous = list[list.length - 1];
+          const description =
+            ctx.description === undefined ? previous?.description : ctx.description || undefined;
+          const metadata =
+            ctx.metadata === undefined
+              ? previous?.metadata
+              : Object.keys(ctx.metadata).length
+                ? ctx.metadata
+                : undefined;
+          const version = (previous?.version ?? 0) + 1;
+          const record = sealRecord(
+            key,
+            loaded.doc.header,
+            {
+              name,
+              version,
+              created: new Date(now()).toISOString(),
+              ...(ctx.expiresAt ? { expires: ctx.expiresAt.toISOString() } : {}),
+              ...(description !== undefined ? { description } : {}),
+              ...(metadata ? { metadata: { ...metadata } } : {}),
+            },
+            value,
+          );
+          return {
+            doc: { header: loaded.doc.header, records: [...loaded.doc.records, record] },
+            result: { version: String(version) },
+          };
+        },
+        ctx.signal,
+        [name],
+        true,
+      );
     },
     async delete(name, ctx = {}) {
       checkName(name);
-      await update((loaded) => {
-        if (!loaded.byName.has(name)) return { result: undefined };
-        return {
-          doc: {
-            header: loaded.doc.header,
-            records: loaded.doc.records.filter((r) => r.name !== name),
-          },
-          result: undefined,
-        };
-      }, ctx.signal);
+      await update(
+        (loaded) => {
+          if (!loaded.byName.has(name)) return { result: undefined };
+          return {
+            doc: {
+              header: loaded.doc.header,
+              records: loaded.doc.records.filter((r) => r.name !== name),
+            },
+            result: undefined,
+          };
+        },
+        ctx.signal,
+        [name],
+      );
     },
     async deleteVersion(name, version) {
       checkName(name);
-      await update((loaded) => {
-        const record = pick(loaded.byName.get(name), version, name, id);
-        if (!record) {
-          throw new EnvmuxError('NOT_FOUND', `"${name}" has no version ${version}`, {
-            key: name,
-            provider: id,
-          });
-        }
-        return {
-          doc: {
-            header: loaded.doc.header,
-            records: loaded.doc.records.filter((r) => r !== record),
-          },
-          result: undefined,
-        };
-      });
+      await update(
+        (loaded) => {
+          const record = pick(loaded.byName.get(name), version, name, id);
+          if (!record) {
+            throw new EnvmuxError('NOT_FOUND', `"${name}" has no version ${version}`, {
+              key: name,
+              provider: id,
+            });
+          }
+          return {
+            doc: {
+              header: loaded.doc.header,
+              records: loaded.doc.records.filter((r) => r !== record),
+            },
+            result: undefined,
+          };
+        },
+        undefined,
+        [name],
+      );
       audit('delete', name, 'ok');
     },
     async list(prefix = '') {
@@ -579,7 +680,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
       return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     },
     async versions(name) {
-      const { loaded } = await open();
+      const { loaded } = await open({ names: [name] });
       const list = loaded.byName.get(name) ?? [];
       const t = now();
       return list.map((r, i): LocalVersionInfo => {
@@ -597,35 +698,39 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
     async restore(name, version) {
       checkName(name);
       try {
-        const result = await update((loaded, key) => {
-          const list = loaded.byName.get(name);
-          const source = pick(list, version, name, id);
-          if (!source || !list) {
-            throw new EnvmuxError('NOT_FOUND', `"${name}" has no version ${version}`, {
-              key: name,
-              provider: id,
-            });
-          }
-          const value = openRecord(key, loaded.doc.header, source, path, id);
-          const latest = list[list.length - 1]!;
-          const next = latest.version + 1;
-          const record = sealRecord(
-            key,
-            loaded.doc.header,
-            {
-              name,
-              version: next,
-              created: new Date(now()).toISOString(),
-              ...(source.description !== undefined ? { description: source.description } : {}),
-              ...(source.metadata ? { metadata: { ...source.metadata } } : {}),
-            },
-            value,
-          );
-          return {
-            doc: { header: loaded.doc.header, records: [...loaded.doc.records, record] },
-            result: { version: String(next) },
-          };
-        });
+        const result = await update(
+          (loaded, key) => {
+            const list = loaded.byName.get(name);
+            const source = pick(list, version, name, id);
+            if (!source || !list) {
+              throw new EnvmuxError('NOT_FOUND', `"${name}" has no version ${version}`, {
+                key: name,
+                provider: id,
+              });
+            }
+            const value = openRecord(key, loaded.doc.header, source, path, id);
+            const latest = list[list.length - 1]!;
+            const next = latest.version + 1;
+            const record = sealRecord(
+              key,
+              loaded.doc.header,
+              {
+                name,
+                version: next,
+                created: new Date(now()).toISOString(),
+                ...(source.description !== undefined ? { description: source.description } : {}),
+                ...(source.metadata ? { metadata: { ...source.metadata } } : {}),
+              },
+              value,
+            );
+            return {
+              doc: { header: loaded.doc.header, records: [...loaded.doc.records, record] },
+              result: { version: String(next) },
+            };
+          },
+          undefined,
+          [name],
+        );
         audit('set', name, 'ok');
         return result;
       } catch (error) {
@@ -707,7 +812,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
         forgetDerivedKeys(path);
         removeSession(path, env);
         if (slot) vaultKeyStore().keys.set(slot, Buffer.from(newKey));
-        const loaded = file.load();
+        const loaded = await storage.load({ names: [] });
         adopt(
           {
             key: Buffer.from(newKey),
@@ -730,7 +835,8 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
     async unlock(credential) {
       locked = false;
       try {
-        const loaded = file.load();
+        // The file is verified whole; a database's header alone (its rows are verified as read).
+        const loaded = await storage.load(storage.loadSync ? undefined : { names: [] });
         const header = loaded.doc.header;
         if (credential?.key !== undefined || credential?.passphrase !== undefined) {
           const opened = await openKey(header, {
@@ -760,13 +866,19 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
       timer = undefined;
     },
     startSession(idleMs = DEFAULT_SESSION_IDLE_MS) {
-      const { loaded, key } = openSync();
-      const at = writeSession(path, loaded.doc.header.check, key, idleMs, env);
+      // A database vault: the key unlock() opened (it verified it against the header's check).
+      const { check, key } = storage.loadSync
+        ? (({ loaded, key }) => ({ check: loaded.doc.header.check, key }))(openSync())
+        : (held ??
+          (() => {
+            throw lockedError();
+          })());
+      const at = writeSession(path, check, key, idleMs, env);
       audit('auth', undefined, 'ok');
       return at;
     },
     async info() {
-      const loaded = file.load();
+      const loaded = await storage.load();
       const { kdf } = loaded.doc.header;
       return {
         path,
@@ -788,7 +900,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
     },
     async health() {
       try {
-        await open();
+        await open({ names: [] });
         return { ok: true };
       } catch (error) {
         return { ok: false, detail: toEnvmuxError(error, { provider: id }).code };
@@ -798,6 +910,8 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
       if (timer) clearTimeout(timer);
       timer = undefined;
       wipe();
+      releaseAuditTable?.();
+      await storage.close?.();
     },
   };
   return provider;
@@ -828,6 +942,8 @@ export function canOpenLocalSync(
 ): boolean {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
+  // A database vault is read asynchronously only: the preload's worker reads it.
+  if (!options.path && isVaultUrl(env.ENVMUX_VAULT_URL)) return false;
   return !mayNeedAsyncUnlock({
     key: options.key,
     keyFile: options.keyFile,

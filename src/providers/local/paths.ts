@@ -14,8 +14,9 @@ export function vaultPathFrom(env: Env, cwd: string = process.cwd(), explicit?: 
   return resolve(cwd, explicit || env.ENVMUX_VAULT_PATH || DEFAULT_VAULT_PATH);
 }
 
-/** The key file that sits beside a vault: `vault.json` → `vault.key`. */
+/** The key file that sits beside a vault: `vault.json` → `vault.key` (none beside a database URL). */
 export function keyFileBeside(vaultPath: string): string {
+  if (/^postgres(ql)?:\/\//i.test(vaultPath)) return '';
   return join(dirname(vaultPath), `${basename(vaultPath, extname(vaultPath))}.key`);
 }
 
@@ -27,7 +28,8 @@ export function keyFileFrom(
   explicit?: string,
 ): string {
   const named = explicit || env.ENVMUX_VAULT_KEY_FILE;
-  return named ? resolve(cwd, named) : keyFileBeside(vaultPath);
+  if (named) return resolve(cwd, named);
+  return keyFileBeside(vaultPath);
 }
 
 /** Where a key file's replacement is staged during a key rotation (see rotate-key). */
@@ -55,6 +57,13 @@ export function detectLocalVault(
   cwd: string = process.cwd(),
   hasSession?: (vaultPath: string) => boolean,
 ): string | undefined {
+  if (!env.ENVMUX_VAULT_PATH && /^postgres(ql)?:\/\//i.test(env.ENVMUX_VAULT_URL ?? '')) {
+    // A database vault: its key must be given (no key file sits beside a URL).
+    if (env.ENVMUX_VAULT_KEY) return 'ENVMUX_VAULT_URL and ENVMUX_VAULT_KEY are set';
+    if (env.ENVMUX_VAULT_KEY_FILE) return 'ENVMUX_VAULT_URL and ENVMUX_VAULT_KEY_FILE are set';
+    if (env.ENVMUX_VAULT_PASSPHRASE) return 'ENVMUX_VAULT_URL and ENVMUX_VAULT_PASSPHRASE are set';
+    return undefined;
+  }
   const vaultPath = vaultPathFrom(env, cwd);
   if (!existsSync(vaultPath)) return undefined;
   const shown = env.ENVMUX_VAULT_PATH ? 'ENVMUX_VAULT_PATH' : DEFAULT_VAULT_PATH;

@@ -139,8 +139,8 @@ describe('format', () => {
       false,
     );
     expect(status).toBe(0);
-    expect(vault.getSync('b')).toBe('ours');
-    expect(vault.getSync('y')).toBe('theirs');
+    expect(vault.getSync!('b')).toBe('ours');
+    expect(vault.getSync!('y')).toBe('theirs');
   });
 
   it.runIf(hasGit)('adjacent additions merge with the union driver init sets up', async () => {
@@ -156,10 +156,10 @@ describe('format', () => {
       true,
     );
     expect(status).toBe(0);
-    expect(vault.getSync('m')).toBe('ours-2');
-    expect(vault.getSync('n')).toBe('theirs');
-    expect(vault.getSync('zz')).toBe('theirs');
-    expect(vault.getSync('b')).toBe('ours');
+    expect(vault.getSync!('m')).toBe('ours-2');
+    expect(vault.getSync!('n')).toBe('theirs');
+    expect(vault.getSync!('zz')).toBe('theirs');
+    expect(vault.getSync!('b')).toBe('ours');
   });
 
   it.runIf(hasGit)(
@@ -176,7 +176,7 @@ describe('format', () => {
       );
       let error: unknown;
       try {
-        vault.getSync('a');
+        vault.getSync!('a');
       } catch (e) {
         error = e;
       }
@@ -225,7 +225,7 @@ describe('auto-detection', () => {
     );
     let error: ReturnType<typeof toEnvmuxError> | undefined;
     try {
-      local({ env: base }).getSync('db/password');
+      local({ env: base }).getSync!('db/password');
     } catch (e) {
       error = toEnvmuxError(e);
     }

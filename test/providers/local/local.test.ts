@@ -55,13 +55,13 @@ describe('round trip', () => {
     expect(await p.set('db/password', SECRET)).toEqual({ version: '1' });
     expect(await p.set('tls/key', pem, { description: 'TLS key' })).toEqual({ version: '1' });
     expect(await p.set('db/password', 'second')).toEqual({ version: '2' });
-    expect(p.getSync('db/password')).toBe('second');
+    expect(p.getSync!('db/password')).toBe('second');
     expect(await p.get('tls/key')).toBe(pem);
-    expect(p.getSync('db/password', { version: 'previous' })).toBe(SECRET);
-    expect(p.getSync('db/password', { version: '1' })).toBe(SECRET);
-    expect(p.getSync('db/password', { version: '9' })).toBeUndefined();
-    expect(p.getSync('missing')).toBeUndefined();
-    expect(await codeOf(() => p.getSync('db/password', { version: 'AWSCURRENT' }))).toBe(
+    expect(p.getSync!('db/password', { version: 'previous' })).toBe(SECRET);
+    expect(p.getSync!('db/password', { version: '1' })).toBe(SECRET);
+    expect(p.getSync!('db/password', { version: '9' })).toBeUndefined();
+    expect(p.getSync!('missing')).toBeUndefined();
+    expect(await codeOf(() => p.getSync!('db/password', { version: 'AWSCURRENT' }))).toBe(
       'INVALID_REFERENCE',
     );
     const many = await p.getMany(['db/password', 'tls/key', 'nope'], {});
@@ -70,7 +70,7 @@ describe('round trip', () => {
       ['tls/key', pem],
     ]);
     // A fresh provider (another process) reads the same.
-    expect(v.open().getSync('db/password')).toBe('second');
+    expect(v.open().getSync!('db/password')).toBe('second');
   });
 
   it('keeps the file reviewable: one line per version, a set adds exactly one line', async () => {
@@ -231,7 +231,7 @@ describe('authenticity', () => {
     expect(e.code).toBe(code);
     expect(e.message).toContain('vault.json');
     expect(shown(e)).not.toContain('value-');
-    expect(await codeOf(() => fresh.getSync('a'))).toBe(code);
+    expect(await codeOf(() => fresh.getSync!('a'))).toBe(code);
     // And nothing is ever written on top of it.
     const text = readFileSync(v.path, 'utf8');
     expect(await codeOf(fresh.set('z', 'v'))).toBe(code);
@@ -256,7 +256,7 @@ describe('authenticity', () => {
     const full = text.trimEnd();
     for (let length = 0; length < full.length; length++) {
       writeFileSync(v.path, text.slice(0, length));
-      const code = await codeOf(() => v.open().getSync('a'));
+      const code = await codeOf(() => v.open().getSync!('a'));
       expect(code, `truncated to ${length} bytes`).toBe('DECRYPTION_FAILED');
     }
   });
@@ -292,13 +292,13 @@ describe('expiry, versions, restore, cleanup', () => {
     const p = v.open({ now: () => now });
     await p.set('token', 'old');
     await p.set('token', 'fresh-value', { expiresAt: new Date(now + 24 * 3_600_000) });
-    expect(p.getSync('token')).toBe('fresh-value');
+    expect(p.getSync!('token')).toBe('fresh-value');
     now += 25 * 3_600_000;
     const e = await errorOf(p.get('token'));
     expect(e.code).toBe('EXPIRED');
     expect(e.message).toContain('token');
     expect(shown(e)).not.toContain('fresh-value');
-    expect(p.getSync('token', { version: 'previous' })).toBe('old');
+    expect(p.getSync!('token', { version: 'previous' })).toBe('old');
     const [info] = await p.list('');
     expect(info!.expires).toEqual(new Date(Date.parse('2026-01-02T00:00:00Z')));
     const versions = await p.versions('token');
@@ -310,7 +310,7 @@ describe('expiry, versions, restore, cleanup', () => {
       { name: 'token', version: '2', reason: 'expired' },
     ]);
     await expect(p.cleanup()).resolves.toHaveLength(1);
-    expect(p.getSync('token')).toBe('old');
+    expect(p.getSync!('token')).toBe('old');
   });
 
   it('restores an old version as a new one; deletes a version or a whole secret', async () => {
@@ -325,7 +325,7 @@ describe('expiry, versions, restore, cleanup', () => {
       'second',
     ]);
     expect(await p.restore('k', '1')).toEqual({ version: '4' });
-    expect(p.getSync('k')).toBe('v1');
+    expect(p.getSync!('k')).toBe('v1');
     const [info] = await p.list('k');
     expect(info).toMatchObject({
       name: 'k',
@@ -336,9 +336,9 @@ describe('expiry, versions, restore, cleanup', () => {
     expect(await codeOf(p.restore('k', '9'))).toBe('NOT_FOUND');
     await p.deleteVersion('k', '2');
     expect((await p.versions('k')).map((x) => x.version)).toEqual(['1', '3', '4']);
-    expect(p.getSync('k', { version: 'previous' })).toBe('v3');
+    expect(p.getSync!('k', { version: 'previous' })).toBe('v3');
     await p.delete('k', {});
-    expect(p.getSync('k')).toBeUndefined();
+    expect(p.getSync!('k')).toBeUndefined();
     expect(await p.versions('k')).toEqual([]);
     await p.delete('k', {}); // deleting what is not there is a no-op
     expect(await p.set('k', 'again')).toEqual({ version: '1' });
@@ -352,7 +352,7 @@ describe('expiry, versions, restore, cleanup', () => {
     const removed = await p.cleanup({ keep: 2 });
     expect(removed.map((r) => r.version)).toEqual(['1', '2', '3']);
     expect((await p.versions('k')).map((x) => x.version)).toEqual(['4', '5']);
-    expect(p.getSync('other')).toBe('x');
+    expect(p.getSync!('other')).toBe('x');
   });
 });
 
@@ -376,10 +376,10 @@ describe('key rotation', () => {
       expect(after[i]!.nonce).not.toBe(before[i]!.nonce);
       expect(after[i]!.created).toBe(before[i]!.created);
     }
-    expect(p.getSync('a')).toBe('value-a2');
+    expect(p.getSync!('a')).toBe('value-a2');
     const fresh = v.open();
-    expect(fresh.getSync('a', { version: '1' })).toBe('value-a');
-    expect(fresh.getSync('b')).toBe('value-b');
+    expect(fresh.getSync!('a', { version: '1' })).toBe('value-a');
+    expect(fresh.getSync!('b')).toBe('value-b');
     expect(await codeOf(v.open({ key: oldKey }).get('a'))).toBe('DECRYPTION_FAILED');
   });
 
@@ -393,13 +393,13 @@ describe('key rotation', () => {
     renameSync(v.keyFile, nextKeyFile(v.keyFile));
     writeFileAtomicSync(v.keyFile, oldKey, 0o600);
     const reopened = v.open();
-    expect(reopened.getSync('a')).toBe('value-a');
+    expect(reopened.getSync!('a')).toBe('value-a');
     expect((await reopened.info()).keySource).toContain('interrupted key rotation');
     // And before the vault was replaced: the staged key is unused, the old one still opens it.
     const w = await makeVault();
     await w.open().set('a', 'value-a');
     writeFileAtomicSync(nextKeyFile(w.keyFile), formatRawKey(Buffer.alloc(32, 9)), 0o600);
-    expect(w.open().getSync('a')).toBe('value-a');
+    expect(w.open().getSync!('a')).toBe('value-a');
   });
 
   it('switches between a raw key and a passphrase', async () => {
@@ -449,11 +449,11 @@ describe('lock and auto-lock', () => {
     await p.set('a', 'value-a');
     p.lock();
     expect(p.locked).toBe(true);
-    expect(await codeOf(() => p.getSync('a'))).toBe('LOCKED');
+    expect(await codeOf(() => p.getSync!('a'))).toBe('LOCKED');
     expect(await codeOf(p.get('a'))).toBe('LOCKED');
     expect(await codeOf(p.set('a', 'x'))).toBe('LOCKED');
     await p.unlock();
-    expect(p.getSync('a')).toBe('value-a');
+    expect(p.getSync!('a')).toBe('value-a');
   });
 
   it('locks itself after the configured inactivity, not while in use', async () => {
@@ -462,14 +462,14 @@ describe('lock and auto-lock', () => {
     const p = v.open({ autoLock: '10m' });
     await p.set('a', 'value-a');
     vi.advanceTimersByTime(6 * 60_000);
-    expect(p.getSync('a')).toBe('value-a');
+    expect(p.getSync!('a')).toBe('value-a');
     vi.advanceTimersByTime(6 * 60_000);
     expect(p.locked).toBe(false);
     vi.advanceTimersByTime(5 * 60_000);
     expect(p.locked).toBe(true);
-    expect(await codeOf(() => p.getSync('a'))).toBe('LOCKED');
+    expect(await codeOf(() => p.getSync!('a'))).toBe('LOCKED');
     await p.unlock();
-    expect(p.getSync('a')).toBe('value-a');
+    expect(p.getSync!('a')).toBe('value-a');
   });
 
   it('a passphrase vault unlocks with a passphrase given to unlock()', async () => {
@@ -486,7 +486,7 @@ describe('lock and auto-lock', () => {
     expect(wrong.message).toMatch(/^the passphrase does not open vault .* \(wrong passphrase, /);
     await p.unlock({ passphrase: 'pp-1' });
     await p.set('a', 'value-a');
-    expect(p.getSync('a')).toBe('value-a');
+    expect(p.getSync!('a')).toBe('value-a');
   });
 });
 
@@ -502,7 +502,7 @@ describe('sessions (envmux vault unlock)', () => {
     expect(readFileSync(file, 'utf8')).not.toContain('pp-2');
     const envNoPass = { ENVMUX_VAULT_PATH: v.path, ENVMUX_VAULT_SESSION_DIR: v.sessionDir };
     const guest = local({ env: envNoPass, audit: false });
-    expect(guest.getSync('a')).toBe('value-a');
+    expect(guest.getSync!('a')).toBe('value-a');
     expect((await guest.info()).keySource).toBe('the unlock session');
     // Idle past its limit: the session no longer opens it, and is removed.
     const old = new Date(Date.now() - 120_000);
@@ -551,7 +551,7 @@ describe('key files', () => {
       cwd: v.dir,
       audit: false,
     });
-    expect(insecure.getSync('a')).toBe('value-a');
+    expect(insecure.getSync!('a')).toBe('value-a');
   });
 
   it('accepts the key as hex, base64 or base64url, from ENVMUX_VAULT_KEY', async () => {
@@ -560,7 +560,7 @@ describe('key files', () => {
     const key = Buffer.from(readFileSync(v.keyFile, 'utf8').trim(), 'base64');
     for (const text of [key.toString('hex'), key.toString('base64'), key.toString('base64url')]) {
       const p = local({ env: { ENVMUX_VAULT_PATH: v.path, ENVMUX_VAULT_KEY: text }, audit: false });
-      expect(p.getSync('a')).toBe('value-a');
+      expect(p.getSync!('a')).toBe('value-a');
     }
   });
 

@@ -95,7 +95,7 @@ describe('crash safety', () => {
       // The vault opens and verifies whole, and every acknowledged write is there.
       const reader = local({ path: v.path, key, env: {}, session: false, audit: false });
       for (const name of acknowledged) {
-        expect(reader.getSync(name), `round ${round}: ${name}`).toBe(`v-${name}`);
+        expect(reader.getSync!(name), `round ${round}: ${name}`).toBe(`v-${name}`);
       }
       const versions = await reader.versions('shared');
       expect(versions.length, `round ${round}`).toBeGreaterThanOrEqual(sharedAcks);
@@ -123,7 +123,7 @@ describe('concurrent writers', () => {
     const reader = local({ path: v.path, key, env: {}, session: false, audit: false });
     const names = (await reader.list('p')).map((i) => i.name);
     expect(names).toHaveLength(40);
-    for (const name of names) expect(reader.getSync(name)).toBe(`v-${name}`);
+    for (const name of names) expect(reader.getSync!(name)).toBe(`v-${name}`);
     // Forty sets of one name from four processes: forty versions, numbered 1..40.
     const versions = await reader.versions('shared');
     expect(versions.map((x) => Number(x.version))).toEqual(

@@ -1,0 +1,529 @@
+// The local vault's envelope on PostgreSQL: one row per sealed version, the header in a one-row
+// table, the audit trail in a table. Writers take turns by advisory locks inside a transaction
+// (per name; the whole vault for cleanup and key rotation); a load is one query. `pg` is an
+// optional peer, imported on first use. Never sees a key or a plaintext value; never logs the URL's password.
+
+import type { AuditEntry } from '../../audit/audit-log.js';
+import { EnvmuxError, type ErrorCode, isEnvmuxError } from '../../errors.js';
+import { importLibOnce } from '../import-lib.js';
+import {
+  compareRecords,
+  isValidName,
+  type KdfSpec,
+  type VaultDocument,
+  type VaultHeader,
+  type VaultRecord,
+} from './format.js';
+import type { VaultScope, VaultStorage, VaultUpdateOptions } from './storage.js';
+import { type LoadedVault, missingVault, type VaultChange } from './vault-file.js';
+
+/** The parts of `pg` this storage uses. */
+interface PgQueryResult {
+  rows: Record<string, unknown>[];
+}
+interface PgClient {
+  query(text: string, values?: unknown[]): Promise<PgQueryResult>;
+  release(error?: Error | boolean): void;
+}
+interface PgPool {
+  query(text: string, values?: unknown[]): Promise<PgQueryResult>;
+  connect(): Promise<PgClient>;
+  end(): Promise<void>;
+  on?(event: 'error', listener: (error: Error) => void): void;
+}
+interface PgModule {
+  Pool: new (config: Record<string, unknown>) => PgPool;
+}
+
+export interface PostgresStorageOptions {
+  provider?: string;
+  /** The `pg` module (default: imported on first use). */
+  lib?: unknown;
+  /** Passed to `pg` as `ssl`. */
+  ssl?: unknown;
+  /** Most pooled connections; default 1. */
+  poolSize?: number;
+}
+
+/** Advisory lock keys: (class, object) pairs in envmux's own class numbers. */
+const VAULT_LOCK = 0x656e7600; // the whole vault: shared by name writers, exclusive for rotation
+const NAME_LOCK = 0x656e7601; // one name: hashtext(name)
+const SCHEMA_LOCK = 0x656e7602; // migrations
+
+/**
+ * The schema, as numbered migrations applied in order, each once (`envmux_schema_version`). Add a
+ * migration by appending; never edit one that shipped.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE envmux_vault (
+     singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+     format integer NOT NULL,
+     id text NOT NULL,
+     kdf jsonb NOT NULL,
+     "check" text NOT NULL
+   );
+   CREATE TABLE envmux_secrets (
+     name text NOT NULL,
+     version integer NOT NULL CHECK (version >= 1),
+     created text NOT NULL,
+     expires text,
+     description text,
+     metadata jsonb,
+     nonce bytea NOT NULL,
+     data bytea NOT NULL,
+     PRIMARY KEY (name, version)
+   );
+   CREATE TABLE envmux_audit (
+     id bigserial PRIMARY KEY,
+     time timestamptz NOT NULL,
+     actor text NOT NULL,
+     source text NOT NULL,
+     action text NOT NULL,
+     name text,
+     outcome text NOT NULL,
+     code text
+   );`,
+];
+
+/** The URL as messages show it: without its password. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '';
+    return parsed.toString();
+  } catch {
+    throw new EnvmuxError('CONFIG', 'the vault URL is not a valid URL', {
+      hint: 'postgres://user:password@host:5432/database?sslmode=require',
+    });
+  }
+}
+
+const PG_CODES: Record<string, [ErrorCode, string]> = {
+  '28P01': ['AUTH_FAILED', 'the database refused the password'],
+  '28000': ['AUTH_FAILED', 'the database refused the connection'],
+  '42501': ['ACCESS_DENIED', 'permission denied on the vault tables'],
+  '55P03': ['LOCKED', 'another writer holds the vault; waited the lock timeout'],
+  '57014': ['TIMEOUT', 'the statement was cancelled'],
+  '3D000': ['CONFIG', 'the database does not exist'],
+  '53300': ['THROTTLED', 'the server has too many connections'],
+  '40001': ['UNAVAILABLE', 'a serialisation failure'],
+  '40P01': ['UNAVAILABLE', 'a deadlock was detected'],
+};
+
+/** A `pg` or network error as a coded error naming the vault (never the password, never a value). */
+function pgProblem(error: unknown, location: string, provider?: string): EnvmuxError {
+  if (isEnvmuxError(error)) return error;
+  const e = error as { code?: string; message?: string };
+  const code = String(e?.code ?? '');
+  const known = PG_CODES[code];
+  if (known) {
+    return new EnvmuxError(known[0], `vault ${location}: ${known[1]}`, {
+      provider,
+      hint:
+        known[0] === 'LOCKED'
+          ? 'try again; raise lockTimeout if writers queue for long'
+          : 'check the URL, the role and its grants',
+      cause: error,
+      retryable: known[0] === 'UNAVAILABLE' || known[0] === 'THROTTLED',
+    });
+  }
+  if (code === '42P01') return missingVault(location, provider);
+  const network = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|EHOSTUNREACH)$/;
+  if (network.test(code) || /Connection terminated|timeout/i.test(String(e?.message))) {
+    return new EnvmuxError('UNAVAILABLE', `vault ${location}: the database is unreachable`, {
+      provider,
+      hint: 'check that PostgreSQL runs and the URL names it',
+      cause: error,
+      retryable: true,
+    });
+  }
+  return new EnvmuxError('UNAVAILABLE', `vault ${location}: the database query failed`, {
+    provider,
+    cause: error,
+    retryable: false,
+  });
+}
+
+const COLUMNS = 'name, version, created, expires, description, metadata, nonce, data';
+const HEADER = 'h.format, h.id, h.kdf, h."check"';
+
+function loadQuery(scope: VaultScope | undefined): [string, unknown[]] {
+  const names = scope?.names;
+  if (names && scope?.latest) {
+    return [
+      `SELECT ${HEADER}, s.* FROM envmux_vault h LEFT JOIN LATERAL (
+         SELECT DISTINCT ON (name) ${COLUMNS} FROM envmux_secrets
+         WHERE name = ANY($1::text[]) ORDER BY name, version DESC) s ON true`,
+      [names],
+    ];
+  }
+  if (names) {
+    return [
+      `SELECT ${HEADER}, s.* FROM envmux_vault h LEFT JOIN LATERAL (
+         SELECT ${COLUMNS} FROM envmux_secrets WHERE name = ANY($1::text[])) s ON true`,
+      [names],
+    ];
+  }
+  return [
+    `SELECT ${HEADER}, s.* FROM envmux_vault h LEFT JOIN LATERAL (
+       SELECT ${COLUMNS} FROM envmux_secrets) s ON true`,
+    [],
+  ];
+}
+
+function damagedRow(location: string, detail: string, provider?: string): EnvmuxError {
+  return new EnvmuxError(
+    'DECRYPTION_FAILED',
+    `vault ${location} holds a damaged row (${detail}); nothing was read from it`,
+    { provider, hint: 'restore the vault from a backup (pg_dump)' },
+  );
+}
+
+/** Rows of {@link loadQuery} as a vault (header + records sorted by name, version). */
+function toLoaded(
+  rows: Record<string, unknown>[],
+  location: string,
+  provider?: string,
+): LoadedVault {
+  const first = rows[0];
+  if (!first) throw missingVault(location, provider);
+  const header: VaultHeader = {
+    envmux: 'vault',
+    format: Number(first.format),
+    id: String(first.id),
+    kdf: first.kdf as KdfSpec,
+    check: String(first.check),
+  };
+  const records: VaultRecord[] = [];
+  for (const row of rows) {
+    if (row.name === null || row.name === undefined) continue;
+    const name = String(row.name);
+    const nonce = row.nonce as Buffer;
+    if (!isValidName(name) || !Buffer.isBuffer(nonce) || nonce.length !== 12)
+      throw damagedRow(location, `${name} version ${String(row.version)}`, provider);
+    const record: VaultRecord = {
+      name,
+      version: Number(row.version),
+      created: String(row.created),
+    } as VaultRecord;
+    if (row.expires !== null) record.expires = String(row.expires);
+    if (row.description !== null) record.description = String(row.description);
+    if (row.metadata !== null) record.metadata = row.metadata as Record<string, string>;
+    record.nonce = nonce.toString('base64');
+    record.data = (row.data as Buffer).toString('base64');
+    records.push(record);
+  }
+  records.sort(compareRecords);
+  const doc: VaultDocument = { header, records };
+  const byName = new Map<string, VaultRecord[]>();
+  for (const record of records) {
+    const list = byName.get(record.name);
+    if (list) list.push(record);
+    else byName.set(record.name, [record]);
+  }
+  return { doc, byName, signature: '' };
+}
+
+const idOf = (r: Pick<VaultRecord, 'name' | 'version'>) => `${r.name}\0${r.version}`;
+
+/** Columns of many records as arrays, for one `unnest` statement. */
+function columns(records: VaultRecord[]): unknown[] {
+  return [
+    records.map((r) => r.name),
+    records.map((r) => r.version),
+    records.map((r) => r.created),
+    records.map((r) => r.expires ?? null),
+    records.map((r) => r.description ?? null),
+    records.map((r) => (r.metadata ? JSON.stringify(r.metadata) : null)),
+    records.map((r) => Buffer.from(r.nonce, 'base64')),
+    records.map((r) => Buffer.from(r.data, 'base64')),
+  ];
+}
+
+const UNNEST =
+  'unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::bytea[], $8::bytea[])';
+
+/** Write what `next` changes against `current` (same scope): inserts, re-seals, deletions, header. */
+async function applyChange(
+  client: PgClient,
+  current: VaultDocument,
+  next: VaultDocument,
+): Promise<void> {
+  const before = new Map(current.records.map((r) => [idOf(r), r]));
+  const after = new Set(next.records.map(idOf));
+  const inserts: VaultRecord[] = [];
+  const updates: VaultRecord[] = [];
+  for (const record of next.records) {
+    const old = before.get(idOf(record));
+    if (!old) inserts.push(record);
+    else if (old !== record) updates.push(record);
+  }
+  const deletes = current.records.filter((r) => !after.has(idOf(r)));
+  const h = next.header;
+  if (h.check !== current.header.check || h.id !== current.header.id) {
+    await client.query(
+      'UPDATE envmux_vault SET format = $1, id = $2, kdf = $3::jsonb, "check" = $4',
+      [h.format, h.id, JSON.stringify(h.kdf), h.check],
+    );
+  }
+  if (deletes.length) {
+    await client.query(
+      'DELETE FROM envmux_secrets s USING unnest($1::text[], $2::int[]) d(name, version) WHERE s.name = d.name AND s.version = d.version',
+      [deletes.map((r) => r.name), deletes.map((r) => r.version)],
+    );
+  }
+  if (updates.length) {
+    await client.query(
+      `UPDATE envmux_secrets s SET created = u.created, expires = u.expires, description = u.description,
+         metadata = u.metadata, nonce = u.nonce, data = u.data
+       FROM ${UNNEST} u(name, version, created, expires, description, metadata, nonce, data)
+       WHERE s.name = u.name AND s.version = u.version`,
+      columns(updates),
+    );
+  }
+  if (inserts.length) {
+    // A primary-key conflict here would be a lost write: it fails the transaction instead.
+    await client.query(
+      `INSERT INTO envmux_secrets (${COLUMNS}) SELECT * FROM ${UNNEST}`,
+      columns(inserts),
+    );
+  }
+}
+
+/** A vault in a PostgreSQL database. Connects on first use. */
+export function postgresStorage(
+  url: string,
+  options: PostgresStorageOptions = {},
+): VaultStorage & {
+  /** Create the schema (migrations) and, when absent, the vault's header row; false if it existed. */
+  create(header: VaultHeader, force?: boolean): Promise<boolean>;
+  /** Queries sent so far (for tests and the benchmark). */
+  readonly queries: number;
+} {
+  const location = redactUrl(url);
+  const provider = options.provider;
+  const loadPg = importLibOnce<PgModule>(
+    provider ?? 'local',
+    'pg',
+    options.lib as PgModule | undefined,
+    async () => {
+      // @ts-expect-error pg is an optional peer and ships no types of its own
+      const mod = (await import('pg')) as unknown as { default?: PgModule } & PgModule;
+      return mod.Pool ? mod : (mod.default as PgModule);
+    },
+  );
+  let pool: PgPool | undefined;
+  let pooling: Promise<PgPool> | undefined;
+  let queries = 0;
+  let migrated = false;
+  const getPool = () => {
+    pooling ??= loadPg().then((pg) => {
+      pool = new pg.Pool({
+        connectionString: url,
+        max: options.poolSize ?? 1,
+        ...(options.ssl !== undefined ? { ssl: options.ssl } : {}),
+        idleTimeoutMillis: 5_000,
+        connectionTimeoutMillis: 5_000,
+        // A preload's or CLI's process exits when its work is done, not when the pool times out.
+        allowExitOnIdle: true,
+      });
+      // An idle connection the server dropped: the next query reconnects.
+      pool.on?.('error', () => {});
+      return pool;
+    });
+    return pooling;
+  };
+
+  const transaction = async <T>(
+    fn: (client: PgClient) => Promise<T>,
+    lockTimeout = 4000,
+  ): Promise<T> => {
+    const client = await (await getPool()).connect();
+    let failed: unknown;
+    try {
+      await client.query(`BEGIN; SET LOCAL lock_timeout = ${lockTimeout}`);
+      queries++;
+      const out = await fn(client);
+      await client.query('COMMIT');
+      queries++;
+      return out;
+    } catch (error) {
+      failed = error;
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release(failed instanceof Error && !isEnvmuxError(failed) ? failed : undefined);
+    }
+  };
+
+  /** Apply the migrations this database lacks, one starter at a time (advisory lock). */
+  const migrate = async () => {
+    if (migrated) return;
+    // Up to date (the usual case): no lock and no DDL, so a role without CREATE can write.
+    try {
+      queries++;
+      const { rows } = await (await getPool()).query(
+        'SELECT coalesce(max(version), 0) AS v FROM envmux_schema_version',
+      );
+      if (Number(rows[0]?.v) === MIGRATIONS.length) {
+        migrated = true;
+        return;
+      }
+    } catch (error) {
+      if ((error as { code?: string }).code !== '42P01') throw error;
+    }
+    await transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1, 0)', [SCHEMA_LOCK]);
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS envmux_schema_version (version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())',
+      );
+      const { rows } = await client.query(
+        'SELECT coalesce(max(version), 0) AS v FROM envmux_schema_version',
+      );
+      const have = Number(rows[0]?.v ?? 0);
+      if (have > MIGRATIONS.length) {
+        throw new EnvmuxError(
+          'CONFIG',
+          `vault ${location} has schema version ${have}; this envmux knows ${MIGRATIONS.length}`,
+          { provider, hint: 'upgrade envmux to the version that migrated this database' },
+        );
+      }
+      for (let v = have + 1; v <= MIGRATIONS.length; v++) {
+        await client.query(MIGRATIONS[v - 1]!);
+        await client.query('INSERT INTO envmux_schema_version (version) VALUES ($1)', [v]);
+        queries += 2;
+      }
+      queries += 3;
+    });
+    migrated = true;
+  };
+
+  const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      throw pgProblem(error, location, provider);
+    }
+  };
+
+  let pendingAudit: AuditEntry[] = [];
+  let flushing: Promise<void> | undefined;
+  const flushAudit = async () => {
+    const batch = pendingAudit;
+    pendingAudit = [];
+    if (!batch.length) return;
+    try {
+      queries++;
+      await (await getPool()).query(
+        `INSERT INTO envmux_audit (time, actor, source, action, name, outcome, code)
+         SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+        [
+          batch.map((e) => new Date(e.time)),
+          batch.map((e) => e.actor),
+          batch.map((e) => e.source),
+          batch.map((e) => e.action),
+          batch.map((e) => e.key ?? null),
+          batch.map((e) => e.outcome),
+          batch.map((e) => e.code ?? null),
+        ],
+      );
+    } catch {
+      // The audit trail is best effort here; the process audit log still has the entries.
+    }
+  };
+
+  return {
+    kind: 'postgres',
+    location,
+    get queries() {
+      return queries;
+    },
+    exists: () =>
+      guarded(async () => {
+        try {
+          queries++;
+          const { rows } = await (await getPool()).query('SELECT 1 FROM envmux_vault');
+          return rows.length > 0;
+        } catch (error) {
+          if ((error as { code?: string }).code === '42P01') return false;
+          throw error;
+        }
+      }),
+    load: (scope) =>
+      guarded(async () => {
+        const [text, values] = loadQuery(scope);
+        queries++;
+        const { rows } = await (await getPool()).query(text, values);
+        return toLoaded(rows, location, provider);
+      }),
+    update: <T>(
+      change: (current: LoadedVault) => Promise<VaultChange<T>> | VaultChange<T>,
+      opts: VaultUpdateOptions = {},
+    ) =>
+      guarded(async () => {
+        await migrate();
+        const names = opts.names ? [...new Set(opts.names)].sort() : undefined;
+        const timeout = Math.max(1, Math.round(opts.timeout ?? 4000));
+        const { result, after } = await transaction(async (client) => {
+          if (names) {
+            // Name writers share the vault (a rotation excludes them all), then queue per name
+            // (names sorted, so two multi-name writers never wait on each other in a cycle).
+            await client.query(
+              'SELECT pg_advisory_xact_lock_shared($1, 0), (SELECT count(pg_advisory_xact_lock($2, hashtext(n))) FROM (SELECT unnest($3::text[]) AS n ORDER BY 1) o)',
+              [VAULT_LOCK, NAME_LOCK, names],
+            );
+          } else {
+            await client.query('SELECT pg_advisory_xact_lock($1, 0)', [VAULT_LOCK]);
+          }
+          const [text, values] = loadQuery(names ? { names, latest: opts.latest } : undefined);
+          const { rows } = await client.query(text, values);
+          queries += 2;
+          const current = toLoaded(rows, location, provider);
+          const out = await change(current);
+          // A caller that gave up (timeout, deadline) must not have its write land afterwards.
+          opts.signal?.throwIfAborted();
+          if (out.doc) {
+            await applyChange(client, current.doc, out.doc);
+            queries++;
+          }
+          return out;
+        }, timeout);
+        after?.();
+        return result;
+      }),
+    audit(entry) {
+      pendingAudit.push(entry);
+      if (pendingAudit.length === 1) {
+        const run = new Promise<void>((resolve) => setImmediate(resolve)).then(flushAudit);
+        flushing = (flushing ?? Promise.resolve()).then(() => run);
+      }
+    },
+    create: (header, force = false) =>
+      guarded(async () => {
+        await migrate();
+        return transaction(async (client) => {
+          await client.query('SELECT pg_advisory_xact_lock($1, 0)', [VAULT_LOCK]);
+          const { rows } = await client.query('SELECT 1 FROM envmux_vault');
+          queries += 2;
+          if (rows.length && !force) return false;
+          if (rows.length) {
+            await client.query('DELETE FROM envmux_secrets');
+            await client.query('DELETE FROM envmux_vault');
+          }
+          await client.query(
+            'INSERT INTO envmux_vault (format, id, kdf, "check") VALUES ($1, $2, $3::jsonb, $4)',
+            [header.format, header.id, JSON.stringify(header.kdf), header.check],
+          );
+          return true;
+        });
+      }),
+    async close() {
+      await flushing?.catch(() => {});
+      await flushAudit();
+      const p = pool;
+      pool = undefined;
+      pooling = undefined;
+      await p?.end().catch(() => {});
+    },
+  };
+}
