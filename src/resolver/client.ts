@@ -23,12 +23,20 @@ import { createChain, type ProviderInput } from './chain.js';
 import { parseDuration } from './durations.js';
 import { pickEntryField, pickField } from './fields.js';
 import { createManagement, type Management } from './management.js';
+import { cacheMetricOf, type MetricListener, meteredCaller, safeListener } from './metrics.js';
 import { createReadPath } from './read-path.js';
 import { requestKey, type SecretAnswer, type SecretRequest } from './resolve.js';
 import { createWrites, type Writes } from './writes.js';
 
 export type { BreakerOptions, BreakerState } from './breaker.js';
 export { buildChain, type ProviderInput } from './chain.js';
+export type {
+  BreakerMetric,
+  CacheMetric,
+  MetricListener,
+  ProviderCallMetric,
+  ResolverMetric,
+} from './metrics.js';
 export type { WriteOutcome } from './writes.js';
 
 export interface ResolverOptions {
@@ -71,6 +79,11 @@ export interface ResolverOptions {
   audit?: false | { log?: AuditLog; file?: string; onEntry?: AuditSink; source?: AuditSource };
   /** Writes go to the first writable provider (default) or to every writable one. */
   writeTo?: 'first' | 'all';
+  /**
+   * Metrics hook: called with typed events (cache hit/miss/stale, provider call latency and outcome,
+   * breaker state changes) — names and codes, never a value. A listener that throws is ignored.
+   */
+  onMetric?: MetricListener;
 }
 
 export interface GetOptions {
@@ -119,9 +132,18 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     if (options.audit.file) audit.addSink(jsonLinesSink(options.audit.file));
     if (options.audit.onEntry) audit.addSink(options.audit.onEntry);
   }
-  const record: AuditLog['record'] = audit
+  const onMetric = safeListener(options.onMetric);
+  const audited: AuditLog['record'] = audit
     ? (entry) => audit.record(auditSource ? { source: auditSource, ...entry } : entry)
     : () => {};
+  // Cache events are the read path's audit entries, so both always agree.
+  const record: AuditLog['record'] = onMetric
+    ? (entry) => {
+        const metric = cacheMetricOf(entry);
+        audited(entry);
+        if (metric) onMetric(metric);
+      }
+    : audited;
   const chain = createChain(options.providers, environment);
   const failover =
     options.failover === false
@@ -136,7 +158,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
   const handedIn = new Set<unknown>((options.providers ?? []).filter((p) => typeof p === 'object'));
   const breakerFor = (provider: Provider) =>
     breakerOf(provider, handedIn.has(provider) ? undefined : environment);
-  const call = createCaller({
+  const caller = createCaller({
     timeout: parseDuration(options.timeout ?? environment.ENVMUX_TIMEOUT, 5000),
     retry: options.retry ?? {},
     concurrency: options.concurrency ?? 50,
@@ -144,6 +166,9 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       record({ action: 'get', provider: provider.id, outcome: 'error', code: error.code }),
     breakerOf: policy && ((provider) => ({ breaker: breakerFor(provider), policy })),
   });
+  const call = onMetric
+    ? meteredCaller(caller, onMetric, policy && ((p) => breakerFor(p).state(policy)))
+    : caller;
   const answer = createReadPath({
     chain,
     call,
