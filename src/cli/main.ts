@@ -6,13 +6,14 @@ import { Command } from 'commander';
 import { register as check } from './check.js';
 import { register as generate } from './generate.js';
 import { reportUnexpected } from './report-error.js';
+import { register as rotate } from './rotate.js';
 import { register as run } from './run.js';
 import { register as serve } from './serve.js';
 import { register as vault } from './vault.js';
 import { version } from './version.js';
 
 /** Each command module adds itself to the program. */
-const COMMANDS: Array<(program: Command) => void> = [run, check, vault, generate, serve];
+const COMMANDS: Array<(program: Command) => void> = [run, check, vault, generate, serve, rotate];
 
 /** `envmux vault init` for a subcommand, `envmux` for the program. */
 function commandPath(command: Command): string {

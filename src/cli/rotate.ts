@@ -1,0 +1,125 @@
+// `envmux rotate NAME [--grace 1h]` and `envmux rotate --all --prefix P` (a compromise response):
+// a new value per secret, the old one readable as `previous` for the grace period, then retired.
+// Prints names, providers and versions on stderr — never a value.
+
+import type { Command } from 'commander';
+import { EnvmuxError } from '../errors.js';
+import { createResolver } from '../resolver/client.js';
+import { parseDuration } from '../resolver/durations.js';
+import { addEnvOptions, commandLoadOptions, type EnvFlags } from './command-env.js';
+import { reportError } from './report-error.js';
+
+interface RotateFlags extends EnvFlags {
+  grace?: string;
+  dryRun?: boolean;
+  all?: boolean;
+  prefix?: string;
+  retire?: boolean;
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command('rotate')
+    .description(
+      'write a new random value for a secret; the old one stays readable as `previous` for the grace period',
+    )
+    .argument('[name]', 'the secret to rotate')
+    .option(
+      '--grace <duration>',
+      'keep the old value readable as `previous` this long (e.g. 1h), then retire it',
+    )
+    .option('--dry-run', 'say what would be rotated; write nothing')
+    .option('--all', 'rotate every secret whose name starts with --prefix (compromise response)')
+    .option('--prefix <prefix>', 'with --all: the names to rotate')
+    .option('--retire', 'only retire the old versions whose grace period is over')
+    .addHelpText(
+      'after',
+      `
+Retirement is a step, not a timer: the first \`envmux rotate\` (or \`envmux rotate --retire\`) after the
+grace period removes the old version where the store can (local vault; memory). Run
+\`envmux rotate --retire\` from cron to retire on time.
+
+Examples:
+  envmux rotate prod/db-password --grace 1h --provider local
+  envmux rotate --all --prefix prod/ --dry-run`,
+    );
+  addEnvOptions(command).action(async (name: string | undefined, flags: RotateFlags) => {
+    try {
+      if (flags.grace !== undefined) parseDuration(flags.grace, 0);
+      if (flags.all && !flags.prefix) {
+        throw new EnvmuxError('CONFIG', '--all needs --prefix', {
+          hint: 'e.g. envmux rotate --all --prefix prod/ --dry-run (use --prefix "" for every secret)',
+        });
+      }
+      if (!flags.retire && !flags.all && !name) {
+        throw new EnvmuxError('CONFIG', 'name the secret to rotate, or use --all --prefix P', {
+          hint: 'envmux rotate NAME --grace 1h',
+        });
+      }
+      if (flags.all && name) {
+        throw new EnvmuxError('CONFIG', 'give a name or --all, not both');
+      }
+      const options = await commandLoadOptions(flags);
+      const resolver = createResolver({ ...options, audit: { source: 'cli' } });
+      const pinned = flags.provider?.length === 1 ? flags.provider[0] : undefined;
+      try {
+        if (flags.retire) {
+          const retired = await resolver.retireExpired();
+          for (const r of retired) {
+            process.stderr.write(`retired ${r.name} version ${r.version} in ${r.provider}\n`);
+          }
+          if (!retired.length) process.stderr.write('nothing to retire\n');
+          return;
+        }
+        const names = flags.all
+          ? [
+              ...new Set(
+                (await resolver.list(flags.prefix, pinned ? { provider: pinned } : {})).map(
+                  (i) => i.name,
+                ),
+              ),
+            ].sort()
+          : [name!];
+        if (flags.all && !names.length) {
+          process.stderr.write(`no secret starts with "${flags.prefix}"\n`);
+          return;
+        }
+        let failed = 0;
+        for (const n of names) {
+          try {
+            const outcomes = await resolver.rotate(n, {
+              ...(pinned ? { provider: pinned } : {}),
+              ...(flags.grace !== undefined ? { grace: flags.grace } : {}),
+              dryRun: !!flags.dryRun,
+            });
+            for (const o of outcomes) {
+              if (o.dryRun) process.stderr.write(`would rotate ${n} in ${o.provider}\n`);
+              else if (o.error) {
+                failed++;
+                process.stderr.write(
+                  `${n} in ${o.provider}: ${o.error.code}: ${o.error.message}\n`,
+                );
+              } else {
+                const retire =
+                  o.previous && flags.grace !== undefined
+                    ? ` (version ${o.previous} readable as previous for ${flags.grace})`
+                    : '';
+                process.stderr.write(
+                  `rotated ${n} in ${o.provider}${o.version ? `: version ${o.version}` : ''}${retire}\n`,
+                );
+              }
+            }
+          } catch (error) {
+            failed++;
+            reportError(error);
+          }
+        }
+        if (failed) process.exitCode = 1;
+      } finally {
+        await resolver.close();
+      }
+    } catch (error) {
+      reportError(error);
+    }
+  });
+}
