@@ -26,6 +26,7 @@ import { createManagement, type Management } from './management.js';
 import { cacheMetricOf, type MetricListener, meteredCaller, safeListener } from './metrics.js';
 import { createReadPath } from './read-path.js';
 import { requestKey, type SecretAnswer, type SecretRequest } from './resolve.js';
+import { startWatch, type WatchHandle, type WatchOptions } from './watch.js';
 import { createWrites, type Writes } from './writes.js';
 
 export type { BreakerOptions, BreakerState } from './breaker.js';
@@ -37,7 +38,8 @@ export type {
   ProviderCallMetric,
   ResolverMetric,
 } from './metrics.js';
-export type { WriteOutcome } from './writes.js';
+export type { ChangeEvent, WatchHandle, WatchOptions } from './watch.js';
+export type { Retirement, RotateOptions, WriteOutcome } from './writes.js';
 
 export interface ResolverOptions {
   /**
@@ -118,6 +120,11 @@ export interface Resolver extends Writes, Management {
   fetch(requests: SecretRequest[], signal?: AbortSignal): Promise<Map<string, SecretAnswer>>;
   /** Whether `word` is a scheme this resolver answers (`secret`, `env`, a provider id or type). */
   isScheme(word: string): boolean;
+  /**
+   * Re-read `names` every `interval` (plus jitter; the store, not the cache) and call `onChange`
+   * when a value's content really changed (SHA-256 digest) — names and versions, never values.
+   */
+  watch(names: string[], options: WatchOptions): WatchHandle;
   close(): Promise<void>;
 }
 
@@ -243,6 +250,14 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       return (await chain.built()).map((p) => breakerFor(p).state(policy));
     },
     isScheme: chain.isScheme,
+    watch(names, watchOptions) {
+      return startWatch(
+        names,
+        watchOptions,
+        (request) => answer(request, undefined, false),
+        async (id) => (await chain.built()).find((p) => p.id === id),
+      );
+    },
     async close() {
       await Promise.all((await chain.built()).map((p) => p.close?.()));
       await tiers.close();
