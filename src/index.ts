@@ -20,7 +20,9 @@ export {
   type BreakerState,
   createResolver,
   type GetOptions,
+  type MetricListener,
   type Resolver,
+  type ResolverMetric,
   type ResolverOptions,
 } from './resolver/client.js';
 export { defineConfig } from './resolver/define-config.js';

@@ -30,6 +30,8 @@ export interface AuditEntry {
   code?: ErrorCode;
   durationMs?: number;
   cache?: 'hit' | 'miss' | 'stale' | 'bypass';
+  /** The step of a rotation this entry records (docs/architecture.md, "Writes"). */
+  step?: 'write' | 'apply' | 'test' | 'rollback' | 'invalidate' | 'retire';
   actor: string;
   source: AuditSource;
   pid: number;

@@ -17,6 +17,7 @@ import { reportUnexpected } from './report-error.js';
 import { register as rm } from './rm.js';
 import { register as rotate } from './rotate.js';
 import { register as run } from './run.js';
+import { register as serve } from './serve.js';
 import { register as set } from './set.js';
 import { register as status } from './status.js';
 import { register as vault } from './vault.js';
@@ -42,6 +43,7 @@ const COMMANDS: Array<(program: Command) => void> = [
   doctor,
   explain,
   audit,
+  serve,
 ];
 
 /** `envmux vault init` for a subcommand, `envmux` for the program. */

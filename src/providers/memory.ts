@@ -45,7 +45,9 @@ export interface MemoryProvider extends Provider {
 /** An in-memory store. */
 export function memory(options: MemoryProviderOptions = {}): MemoryProvider {
   const id = options.id ?? 'memory';
-  const store = new Map<string, { value: string; created: Date }[]>();
+  // A retired version (deleteVersion of one that is not the latest) keeps its slot, so the numbers of
+  // the others do not move; it reads as absent.
+  const store = new Map<string, { value: string; created: Date; retired?: boolean }[]>();
   for (const [name, value] of Object.entries(options.values ?? {})) {
     store.set(
       name,
@@ -76,10 +78,11 @@ export function memory(options: MemoryProviderOptions = {}): MemoryProvider {
     const versions = store.get(name);
     if (!versions?.length) return undefined;
     const v = ctx.version;
-    if (v === undefined || v === 'latest') return versions[versions.length - 1]!.value;
-    if (v === 'previous') return versions[versions.length - 2]?.value;
+    const at = (i: number) => (versions[i]?.retired ? undefined : versions[i]?.value);
+    if (v === undefined || v === 'latest') return at(versions.length - 1);
+    if (v === 'previous') return at(versions.length - 2);
     // Version ids are exactly 1, 2, ...: not ` 2`, `0x2` or `2e0`.
-    return /^[1-9]\d{0,8}$/.test(v) ? versions[Number(v) - 1]?.value : undefined;
+    return /^[1-9]\d{0,8}$/.test(v) ? at(Number(v) - 1) : undefined;
   };
 
   const provider: MemoryProvider = {
@@ -107,6 +110,29 @@ export function memory(options: MemoryProviderOptions = {}): MemoryProvider {
       await enter([name], ctx.signal);
       store.delete(name);
     },
+    async deleteVersion(name, version, ctx = {}) {
+      calls.delete++;
+      await enter([name], ctx.signal);
+      const versions = store.get(name);
+      const n = Number(version);
+      if (
+        !versions ||
+        !Number.isInteger(n) ||
+        n < 1 ||
+        !versions[n - 1] ||
+        versions[n - 1]!.retired
+      ) {
+        throw new EnvmuxError('NOT_FOUND', `"${name}" has no version ${version}`, {
+          key: name,
+          provider: id,
+        });
+      }
+      if (n === versions.length) {
+        versions.pop();
+        while (versions.length && versions[versions.length - 1]!.retired) versions.pop();
+        if (!versions.length) store.delete(name);
+      } else versions[n - 1] = { ...versions[n - 1]!, value: '', retired: true };
+    },
     async list(prefix, ctx) {
       await enter([], ctx.signal);
       return [...store.keys()]
@@ -125,13 +151,21 @@ export function memory(options: MemoryProviderOptions = {}): MemoryProvider {
     async versions(name, ctx) {
       await enter([name], ctx.signal);
       const versions = store.get(name) ?? [];
-      return versions.map(
-        (v, i): VersionInfo => ({
-          version: String(i + 1),
-          created: v.created,
-          stages:
-            i === versions.length - 1 ? ['latest'] : i === versions.length - 2 ? ['previous'] : [],
-        }),
+      return versions.flatMap((v, i): VersionInfo[] =>
+        v.retired
+          ? []
+          : [
+              {
+                version: String(i + 1),
+                created: v.created,
+                stages:
+                  i === versions.length - 1
+                    ? ['latest']
+                    : i === versions.length - 2
+                      ? ['previous']
+                      : [],
+              },
+            ],
       );
     },
     async health() {

@@ -101,6 +101,11 @@ export interface Provider {
   versions?(name: string, ctx: ReadContext): Promise<VersionInfo[]>;
   rotate?(name: string, ctx: RotateContext): Promise<WriteResult | undefined>;
   /**
+   * Remove one version (retire a rotated-out `previous`, undo a rotation that failed its test).
+   * Removing the latest makes the one before it the latest again.
+   */
+  deleteVersion?(name: string, version: string, ctx?: WriteContext): Promise<void>;
+  /**
    * Whether `get(name)` answers a map entry (a Vault KV entry, a whole Kubernetes Secret) as the
    * JSON object of its keys. References to it then follow the entry rule: `#key` picks a key;
    * without `#field`, an entry with exactly one key answers that key's value, and one with several
@@ -150,6 +155,7 @@ const METHODS = [
   'list',
   'versions',
   'rotate',
+  'deleteVersion',
   'authenticate',
   'health',
   'close',

@@ -23,13 +23,23 @@ import { createChain, type ProviderInput } from './chain.js';
 import { parseDuration } from './durations.js';
 import { pickEntryField, pickField } from './fields.js';
 import { createManagement, type Management } from './management.js';
+import { cacheMetricOf, type MetricListener, meteredCaller, safeListener } from './metrics.js';
 import { createReadPath } from './read-path.js';
 import { requestKey, type SecretAnswer, type SecretRequest } from './resolve.js';
+import { startWatch, type WatchHandle, type WatchOptions } from './watch.js';
 import { createWrites, type Writes } from './writes.js';
 
 export type { BreakerOptions, BreakerState } from './breaker.js';
 export { buildChain, type ProviderInput } from './chain.js';
-export type { WriteOutcome } from './writes.js';
+export type {
+  BreakerMetric,
+  CacheMetric,
+  MetricListener,
+  ProviderCallMetric,
+  ResolverMetric,
+} from './metrics.js';
+export type { ChangeEvent, WatchHandle, WatchOptions } from './watch.js';
+export type { Retirement, RotateOptions, WriteOutcome } from './writes.js';
 
 export interface ResolverOptions {
   /**
@@ -71,6 +81,11 @@ export interface ResolverOptions {
   audit?: false | { log?: AuditLog; file?: string; onEntry?: AuditSink; source?: AuditSource };
   /** Writes go to the first writable provider (default) or to every writable one. */
   writeTo?: 'first' | 'all';
+  /**
+   * Metrics hook: called with typed events (cache hit/miss/stale, provider call latency and outcome,
+   * breaker state changes) — names and codes, never a value. A listener that throws is ignored.
+   */
+  onMetric?: MetricListener;
 }
 
 export interface GetOptions {
@@ -105,6 +120,11 @@ export interface Resolver extends Writes, Management {
   fetch(requests: SecretRequest[], signal?: AbortSignal): Promise<Map<string, SecretAnswer>>;
   /** Whether `word` is a scheme this resolver answers (`secret`, `env`, a provider id or type). */
   isScheme(word: string): boolean;
+  /**
+   * Re-read `names` every `interval` (plus jitter; the store, not the cache) and call `onChange`
+   * when a value's content really changed (SHA-256 digest) — names and versions, never values.
+   */
+  watch(names: string[], options: WatchOptions): WatchHandle;
   close(): Promise<void>;
 }
 
@@ -119,9 +139,18 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
     if (options.audit.file) audit.addSink(jsonLinesSink(options.audit.file));
     if (options.audit.onEntry) audit.addSink(options.audit.onEntry);
   }
-  const record: AuditLog['record'] = audit
+  const onMetric = safeListener(options.onMetric);
+  const audited: AuditLog['record'] = audit
     ? (entry) => audit.record(auditSource ? { source: auditSource, ...entry } : entry)
     : () => {};
+  // Cache events are the read path's audit entries, so both always agree.
+  const record: AuditLog['record'] = onMetric
+    ? (entry) => {
+        const metric = cacheMetricOf(entry);
+        audited(entry);
+        if (metric) onMetric(metric);
+      }
+    : audited;
   const chain = createChain(options.providers, environment);
   const failover =
     options.failover === false
@@ -138,7 +167,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
   );
   const breakerFor = (provider: Provider) =>
     breakerOf(provider, handedIn.has(provider) ? undefined : environment);
-  const call = createCaller({
+  const caller = createCaller({
     timeout: parseDuration(options.timeout ?? environment.ENVMUX_TIMEOUT, 5000),
     retry: options.retry ?? {},
     concurrency: options.concurrency ?? 50,
@@ -146,6 +175,9 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       record({ action: 'get', provider: provider.id, outcome: 'error', code: error.code }),
     breakerOf: policy && ((provider) => ({ breaker: breakerFor(provider), policy })),
   });
+  const call = onMetric
+    ? meteredCaller(caller, onMetric, policy && ((p) => breakerFor(p).state(policy)))
+    : caller;
   const answer = createReadPath({
     chain,
     call,
@@ -220,6 +252,14 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       return (await chain.built()).map((p) => breakerFor(p).state(policy));
     },
     isScheme: chain.isScheme,
+    watch(names, watchOptions) {
+      return startWatch(
+        names,
+        watchOptions,
+        (request) => answer(request, undefined, false),
+        async (id) => (await chain.built()).find((p) => p.id === id),
+      );
+    },
     async close() {
       await Promise.all((await chain.built()).map((p) => p.close?.()));
       await tiers.close();

@@ -8,12 +8,49 @@ import type { Provider, WriteContext } from '../providers/provider.js';
 import type { CacheTiers } from './cache-tiers.js';
 import type { ProviderCaller } from './call.js';
 import type { Chain } from './chain.js';
+import { parseDuration } from './durations.js';
 
 /** What one provider did with a write. */
 export interface WriteOutcome {
   provider: string;
   version?: string;
+  /** The version a rotation made `previous` (what `grace` retires). */
+  previous?: string;
+  /** A dry run: nothing was written. */
+  dryRun?: boolean;
   error?: EnvmuxError;
+}
+
+/** What a rotation does besides writing the new value (docs/architecture.md, "Writes"). */
+export interface RotateOptions {
+  /** Pin a provider id instead of the first writable one of the chain. */
+  provider?: string;
+  /** Produces the new value (one value for every store written); default 32 random bytes, base64url. */
+  generate?: () => string | Promise<string>;
+  /**
+   * How long the rotated-out value stays readable as `previous` (ms or `1h`); after it, the next
+   * `rotate` or `retireExpired()` of a resolver retires it where the store can remove a version
+   * (local vault, memory). Default: `previous` is kept.
+   */
+  grace?: number | string;
+  /**
+   * Puts the new value into service (e.g. `ALTER USER … PASSWORD`) after it is written and before
+   * the rotation is committed; a throw rolls the store back to the old value.
+   */
+  apply?: (value: string, context: { name: string }) => unknown;
+  /** Verifies the new value after `apply` (e.g. a login); a throw rolls back, like `apply`'s. */
+  test?: (value: string, context: { name: string }) => unknown;
+  /** Say which stores would be rotated; write nothing. */
+  dryRun?: boolean;
+}
+
+/** A `previous` version waiting for the end of its grace period. */
+export interface Retirement {
+  provider: string;
+  name: string;
+  version: string;
+  /** When the grace period ends (ms since the epoch). */
+  due: number;
 }
 
 export interface Writes {
@@ -23,11 +60,20 @@ export interface Writes {
     options?: WriteContext & { provider?: string },
   ): Promise<WriteOutcome[]>;
   delete(name: string, options?: { provider?: string; force?: boolean }): Promise<WriteOutcome[]>;
-  rotate(
-    name: string,
-    options?: { provider?: string; generate?: () => string | Promise<string> },
-  ): Promise<WriteOutcome[]>;
+  /**
+   * Write a new value (generated once for every store), run `apply` then `test` with it, and commit
+   * — or roll every store back when either throws; every cache tier is invalidated and each step is
+   * audited (names only). With `grace`, the old version is retired once the grace period is over.
+   */
+  rotate(name: string, options?: RotateOptions): Promise<WriteOutcome[]>;
+  /** Retire every rotated-out version whose grace period is over; returns what was retired. */
+  retireExpired(): Promise<Retirement[]>;
+  /** Retirements scheduled and not yet due, for `status`-style reports. */
+  pendingRetirements(): Retirement[];
 }
+
+/** The metadata key a store that keeps metadata (local vault) carries a retirement in: `version@ISO`. */
+export const RETIRE_METADATA = 'envmux.retire';
 
 type WriteAction = 'set' | 'delete' | 'rotate';
 
@@ -78,6 +124,7 @@ export function createWrites(options: {
             provider: p.id,
             outcome: 'ok',
             durationMs: performance.now() - started,
+            ...(action === 'rotate' ? { step: 'write' as const } : {}),
           });
           return { provider: p.id, ...(result?.version ? { version: result.version } : {}) };
         } catch (error) {
@@ -85,8 +132,7 @@ export function createWrites(options: {
           record({ action, key: name, provider: p.id, outcome: 'error', code: e.code });
           return { provider: p.id, error: e };
         } finally {
-          tiers.memory?.invalidate(name);
-          await (await tiers.second()?.catch(() => undefined))?.invalidate(name);
+          await invalidate(name);
         }
       }),
     );
@@ -100,6 +146,161 @@ export function createWrites(options: {
           );
     }
     return outcomes;
+  };
+
+  const invalidate = async (name: string) => {
+    tiers.memory?.invalidate(name);
+    await (await tiers.second()?.catch(() => undefined))?.invalidate(name);
+  };
+
+  /** The store's latest version of `name`, when it keeps versions. */
+  const latestVersion = async (p: Provider, name: string): Promise<string | undefined> => {
+    if (!p.versions) return undefined;
+    try {
+      const list = await call(p, `versions "${name}"`, (signal) => p.versions!(name, { signal }));
+      return (list.find((v) => v.stages?.includes('latest')) ?? list[list.length - 1])?.version;
+    } catch {
+      return undefined;
+    }
+  };
+
+  /**
+   * Metadata that carries a retirement across processes in a store that keeps metadata and can
+   * remove a version (the local vault): the store's other metadata, plus `version@due`.
+   */
+  const retireMarker = async (
+    p: Provider,
+    name: string,
+    version: string | undefined,
+    grace: number | undefined,
+  ): Promise<Record<string, string> | undefined> => {
+    if (grace === undefined || !version || !p.deleteVersion || !p.list || p.type !== 'local') {
+      return undefined;
+    }
+    const info = (await p.list(name, {})).find((i) => i.name === name);
+    return {
+      ...info?.metadata,
+      [RETIRE_METADATA]: `${version}@${new Date(Date.now() + grace).toISOString()}`,
+    };
+  };
+
+  /** Undo a rotation in every store it was written to: remove the new version, else re-set the old value. */
+  const rollBack = async (
+    name: string,
+    providers: Provider[],
+    written: WriteOutcome[],
+    before: Map<Provider, { version?: string; value?: string }>,
+  ) => {
+    for (const outcome of written) {
+      const p = providers.find((x) => x.id === outcome.provider)!;
+      const old = before.get(p);
+      try {
+        if (p.deleteVersion && outcome.version && old?.version) {
+          await call(p, `rollback "${name}"`, (signal) =>
+            p.deleteVersion!(name, outcome.version!, { signal }),
+          );
+        } else if (old?.value !== undefined && p.set) {
+          await call(p, `rollback "${name}"`, (signal) => p.set!(name, old.value!, { signal }));
+        } else {
+          throw new EnvmuxError('CONFIG', `provider "${p.id}" cannot restore "${name}"`, {
+            provider: p.id,
+          });
+        }
+        record({ action: 'rotate', key: name, provider: p.id, outcome: 'ok', step: 'rollback' });
+      } catch (error) {
+        const e = toEnvmuxError(error, { provider: p.id });
+        record({
+          action: 'rotate',
+          key: name,
+          provider: p.id,
+          outcome: 'error',
+          code: e.code,
+          step: 'rollback',
+        });
+      }
+    }
+    await invalidate(name);
+  };
+
+  /** Retirements scheduled in this process, not yet due. */
+  const schedule: Retirement[] = [];
+
+  /** Retirements recorded in the stores' metadata (by a rotation in any process). */
+  const markedInStores = async (): Promise<Retirement[]> => {
+    const out: Retirement[] = [];
+    let providers: Provider[];
+    try {
+      providers = (await chain.providers()).filter(
+        (p) => p.type === 'local' && p.list && p.deleteVersion,
+      );
+    } catch {
+      return out;
+    }
+    for (const p of providers) {
+      const items = await call(p, 'list retirements', (signal) => p.list!('', { signal })).catch(
+        () => [],
+      );
+      for (const item of items) {
+        const marker = item.metadata?.[RETIRE_METADATA];
+        const match = marker && /^(\d+)@(.+)$/.exec(marker);
+        const due = match ? Date.parse(match[2]!) : Number.NaN;
+        if (match && Number.isFinite(due)) {
+          out.push({ provider: p.id, name: item.name, version: match[1]!, due });
+        }
+      }
+    }
+    return out;
+  };
+
+  /** Run the scheduled retirement step: remove each version whose grace period is over. */
+  const retireDue = async (): Promise<Retirement[]> => {
+    const now = Date.now();
+    const candidates = [...schedule, ...(await markedInStores())].filter((r) => r.due <= now);
+    const retired: Retirement[] = [];
+    const seen = new Set<string>();
+    for (const r of candidates) {
+      const key = `${r.provider}\0${r.name}\0${r.version}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const index = schedule.findIndex(
+        (s) => s.provider === r.provider && s.name === r.name && s.version === r.version,
+      );
+      if (index >= 0) schedule.splice(index, 1);
+      let p: Provider;
+      try {
+        p = await chain.pinned(r.provider);
+      } catch {
+        continue;
+      }
+      // Never the current value: a marker inherited by later versions may name one already gone.
+      const latest = await latestVersion(p, r.name);
+      if (!p.deleteVersion || latest === undefined || latest === r.version) continue;
+      const exists = (
+        await call(p, `versions "${r.name}"`, (signal) => p.versions!(r.name, { signal })).catch(
+          () => [],
+        )
+      ).some((v) => v.version === r.version);
+      if (!exists) continue;
+      try {
+        await call(p, `retire "${r.name}"`, (signal) =>
+          p.deleteVersion!(r.name, r.version, { signal }),
+        );
+        retired.push(r);
+        record({ action: 'rotate', key: r.name, provider: p.id, outcome: 'ok', step: 'retire' });
+      } catch (error) {
+        const e = toEnvmuxError(error, { provider: p.id });
+        record({
+          action: 'rotate',
+          key: r.name,
+          provider: p.id,
+          outcome: 'error',
+          code: e.code,
+          step: 'retire',
+        });
+      }
+      await invalidate(r.name);
+    }
+    return retired;
   };
 
   return {
@@ -118,6 +319,12 @@ export function createWrites(options: {
     },
     async rotate(name, rotateOptions = {}) {
       const providers = await targets(rotateOptions.provider, 'rotate');
+      if (rotateOptions.dryRun) {
+        return providers.map((p) => ({ provider: p.id, dryRun: true }));
+      }
+      const grace =
+        rotateOptions.grace === undefined ? undefined : parseDuration(rotateOptions.grace, 0);
+      await retireDue();
       const generate =
         rotateOptions.generate ??
         (async () => (await import('node:crypto')).randomBytes(32).toString('base64url'));
@@ -128,11 +335,65 @@ export function createWrites(options: {
           hint: 'generate must return (or resolve to) a non-empty string',
         });
       }
-      return writeEach(name, 'rotate', providers, async (p, signal) =>
-        p.rotate
-          ? p.rotate(name, { generate: () => value, signal })
-          : p.set!(name, value, { signal }),
+      const checked = !!(rotateOptions.apply || rotateOptions.test);
+      // What each store holds now: its latest version (to retire later, or to roll back to) and,
+      // where a version cannot be removed, the old value itself (kept in memory only).
+      const before = new Map<Provider, { version?: string; value?: string }>();
+      await Promise.all(
+        providers.map(async (p) => {
+          const version = await latestVersion(p, name);
+          const old =
+            checked && !(p.deleteVersion && version)
+              ? await call(p, `get "${name}"`, (signal) => p.get(name, { signal })).catch(
+                  () => undefined,
+                )
+              : undefined;
+          before.set(p, {
+            ...(version ? { version } : {}),
+            ...(old !== undefined ? { value: old } : {}),
+          });
+        }),
       );
+      const outcomes = await writeEach(name, 'rotate', providers, async (p, signal) => {
+        const metadata = await retireMarker(p, name, before.get(p)?.version, grace);
+        if (p.rotate) return p.rotate(name, { generate: () => value, signal });
+        return p.set!(name, value, { signal, ...(metadata ? { metadata } : {}) });
+      });
+      const written = outcomes.filter((o) => !o.error);
+      for (const [step, fn] of [
+        ['apply', rotateOptions.apply],
+        ['test', rotateOptions.test],
+      ] as const) {
+        if (!fn) continue;
+        try {
+          await fn(value, { name });
+          record({ action: 'rotate', key: name, outcome: 'ok', step });
+        } catch (error) {
+          // The user's function may quote the value in its message: keep the code only.
+          const code = toEnvmuxError(error).code;
+          record({ action: 'rotate', key: name, outcome: 'error', code, step });
+          await rollBack(name, providers, written, before);
+          throw new EnvmuxError(
+            code,
+            `rotate "${name}": ${step} failed; every store was rolled back to the previous value`,
+            { key: name, hint: `the ${step} function threw (${code}); its message is not shown` },
+          );
+        }
+      }
+      await invalidate(name);
+      record({ action: 'rotate', key: name, outcome: 'ok', step: 'invalidate' });
+      for (const outcome of written) {
+        const p = providers.find((x) => x.id === outcome.provider)!;
+        const previous = before.get(p)?.version;
+        if (previous) outcome.previous = previous;
+        if (grace !== undefined && previous && p.deleteVersion) {
+          schedule.push({ provider: p.id, name, version: previous, due: Date.now() + grace });
+        }
+      }
+      if (grace === 0) await retireDue();
+      return outcomes;
     },
+    retireExpired: () => retireDue(),
+    pendingRetirements: () => schedule.map((r) => ({ ...r })),
   };
 }

@@ -1,0 +1,187 @@
+// Rotation with a grace period through createResolver: readers never see an error or a torn value,
+// `previous` is retired after the grace (memory and the local vault, across resolvers), apply/test
+// failures roll back, each step is audited without values, dry runs write nothing.
+
+import { describe, expect, it } from 'vitest';
+import { AuditLog } from '../../src/audit/audit-log.js';
+import { EnvmuxError } from '../../src/errors.js';
+import { memory } from '../../src/providers/memory.js';
+import { createResolver } from '../../src/resolver/client.js';
+import { makeVault } from '../providers/local/vault-fixture.js';
+
+const OLD = 'old-secret-value-aaa1';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Read `name` in a loop (no cache) until `stop()`; collect every value and error. */
+function readerLoop(resolver: ReturnType<typeof createResolver>, name: string) {
+  const seen = new Set<string>();
+  const errors: unknown[] = [];
+  let running = true;
+  let reads = 0;
+  const done = (async () => {
+    while (running) {
+      try {
+        seen.add(await resolver.get(name, { cache: false }));
+        reads++;
+      } catch (error) {
+        errors.push(error);
+      }
+      await new Promise((r) => setImmediate(r));
+    }
+  })();
+  return {
+    seen,
+    errors,
+    stop: async () => {
+      running = false;
+      await done;
+      return reads;
+    },
+  };
+}
+
+describe('rotate with a grace period (memory)', () => {
+  it('readers see only the old or the new value; after the grace, previous is gone', async () => {
+    const store = memory({ values: { db: OLD } });
+    const audit = new AuditLog();
+    const resolver = createResolver({ providers: [store], audit: { log: audit } });
+    const reader = readerLoop(resolver, 'db');
+    await sleep(20);
+    const [outcome] = await resolver.rotate('db', { grace: 80, generate: () => 'new-value-bbb2' });
+    await sleep(20);
+    expect(await reader.stop()).toBeGreaterThan(0);
+    expect(reader.errors).toEqual([]);
+    expect([...reader.seen].every((v) => v === OLD || v === 'new-value-bbb2')).toBe(true);
+    expect(outcome).toMatchObject({ provider: 'memory', version: '2', previous: '1' });
+    expect(await resolver.get('db', { version: 'previous' })).toBe(OLD);
+    expect(await resolver.retireExpired()).toEqual([]); // still in its grace period
+    expect(resolver.pendingRetirements()).toHaveLength(1);
+    await sleep(120);
+    expect(await resolver.retireExpired()).toMatchObject([{ name: 'db', version: '1' }]);
+    await expect(resolver.get('db', { version: 'previous', cache: false })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    expect(await resolver.get('db')).toBe('new-value-bbb2');
+    const steps = audit.query({ action: 'rotate' }).map((e) => e.step);
+    expect(steps).toEqual(['write', 'invalidate', 'retire']);
+    expect(JSON.stringify(audit.query())).not.toMatch(/aaa1|bbb2/);
+  });
+
+  it('a later rotate runs the due retirement step first (no timer)', async () => {
+    const store = memory({ values: { db: OLD } });
+    const resolver = createResolver({ providers: [store], audit: false });
+    await resolver.rotate('db', { grace: 10 });
+    await sleep(30);
+    await resolver.rotate('db', { grace: '1h' });
+    // version 1 was retired; 2 is previous now, 3 latest
+    expect((await resolver.versions('db')).map((v) => v.version)).toEqual(['2', '3']);
+  });
+
+  it('the cache serves the new value right after rotate (every tier invalidated)', async () => {
+    const store = memory({ values: { db: OLD } });
+    const resolver = createResolver({ providers: [store], audit: false });
+    expect(await resolver.get('db')).toBe(OLD);
+    await resolver.rotate('db', { generate: () => 'new-value-ccc3' });
+    expect(await resolver.get('db')).toBe('new-value-ccc3');
+  });
+
+  it('apply runs before test, both with the new value; a test failure rolls back', async () => {
+    const store = memory({ values: { db: OLD } });
+    const audit = new AuditLog();
+    const resolver = createResolver({ providers: [store], audit: { log: audit } });
+    const calls: string[] = [];
+    const error = await resolver
+      .rotate('db', {
+        generate: () => 'new-value-ddd4',
+        apply: (v) => {
+          calls.push(`apply:${v}`);
+        },
+        test: (v) => {
+          calls.push(`test:${v}`);
+          throw new Error(`login failed for password ${v}`);
+        },
+      })
+      .catch((e: unknown) => e);
+    expect(calls).toEqual(['apply:new-value-ddd4', 'test:new-value-ddd4']);
+    expect(error).toBeInstanceOf(EnvmuxError);
+    expect(String(error)).not.toContain('ddd4');
+    expect(JSON.stringify(error)).not.toContain('ddd4');
+    expect(await resolver.get('db')).toBe(OLD);
+    expect((await resolver.versions('db')).map((v) => v.version)).toEqual(['1']);
+    const steps = audit.query({ action: 'rotate' }).map((e) => `${e.step}:${e.outcome}`);
+    expect(steps).toEqual(['write:ok', 'apply:ok', 'test:error', 'rollback:ok']);
+    expect(JSON.stringify(audit.query())).not.toContain('ddd4');
+  });
+
+  it('a store without versions is rolled back by re-setting the old value', async () => {
+    const inner = memory({ values: { db: OLD } });
+    // Only get and set: no versions, no deleteVersion.
+    const plain = {
+      id: 'plain',
+      type: 'plain',
+      get: inner.get,
+      set: inner.set,
+    };
+    const resolver = createResolver({ providers: [plain], audit: false });
+    await expect(
+      resolver.rotate('db', {
+        apply: () => {
+          throw new Error('ALTER USER failed');
+        },
+      }),
+    ).rejects.toMatchObject({ key: 'db' });
+    expect(await resolver.get('db', { cache: false })).toBe(OLD);
+  });
+
+  it('a dry run names the stores and writes nothing', async () => {
+    const store = memory({ values: { db: OLD } });
+    const resolver = createResolver({ providers: [store], audit: false });
+    expect(await resolver.rotate('db', { dryRun: true })).toEqual([
+      { provider: 'memory', dryRun: true },
+    ]);
+    expect(store.calls.set).toBe(0);
+  });
+});
+
+describe('rotate with a grace period (local vault)', () => {
+  it('readers never fail; previous is retired after the grace by another resolver (another process)', async () => {
+    const v = await makeVault();
+    const setup = v.open();
+    await setup.set('db', OLD);
+    const writer = createResolver({ providers: [v.open()], audit: false });
+    const readerResolver = createResolver({ providers: [v.open()], audit: false });
+    const reader = readerLoop(readerResolver, 'db');
+    const [outcome] = await writer.rotate('db', { grace: 100, generate: () => 'new-value-eee5' });
+    await sleep(20);
+    await reader.stop();
+    expect(reader.errors).toEqual([]);
+    expect([...reader.seen].every((x) => x === OLD || x === 'new-value-eee5')).toBe(true);
+    expect(outcome).toMatchObject({ version: '2', previous: '1' });
+    expect(await readerResolver.get('db', { version: 'previous', cache: false })).toBe(OLD);
+    await sleep(150);
+    // A fresh resolver (as a later `envmux rotate` process would be) finds the retirement in the vault.
+    const later = createResolver({ providers: [v.open()], audit: false });
+    expect(later.pendingRetirements()).toEqual([]);
+    expect(await later.retireExpired()).toMatchObject([{ name: 'db', version: '1' }]);
+    expect(await later.get('db', { version: 'previous', cache: false }).catch((e) => e.code)).toBe(
+      'NOT_FOUND',
+    );
+    expect(await later.get('db')).toBe('new-value-eee5');
+    expect(await later.retireExpired()).toEqual([]); // done once
+  });
+
+  it('an apply failure removes the new version: the vault is as before', async () => {
+    const v = await makeVault();
+    await v.open().set('db', OLD);
+    const resolver = createResolver({ providers: [v.open()], audit: false });
+    await expect(
+      resolver.rotate('db', {
+        apply: async () => {
+          throw new Error('nope');
+        },
+      }),
+    ).rejects.toBeInstanceOf(EnvmuxError);
+    expect(await resolver.get('db', { cache: false })).toBe(OLD);
+    expect((await resolver.versions('db')).map((x) => x.version)).toEqual(['1']);
+  });
+});
