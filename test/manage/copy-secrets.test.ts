@@ -22,6 +22,8 @@ function setup(src: Record<string, string>, dst: Record<string, string> = {}) {
     cache: false,
     audit: false,
     retry: { attempts: 1 },
+    // A re-run here is a new process in real use: no circuit breaker state carried between runs.
+    breaker: false,
   });
   return { a, b, resolver };
 }
