@@ -222,7 +222,7 @@ export async function check(flags: CheckFlags): Promise<CheckReport> {
       (f.severity === 'error' ? problems : warnings).push(f.problem);
     }
     if (flags.resolve) {
-      const load = await loadForCommand(options);
+      const load = await loadForCommand(options, { waitingLine: process.stderr });
       secrets = load.secrets;
       const { loaded } = load;
       report.files = loaded.files;

@@ -80,7 +80,7 @@ that ended it; SIGINT, SIGTERM and SIGHUP are forwarded to the command.`,
 async function run(cmd: string, args: string[], flags: RunFlags): Promise<number> {
   let load: CommandLoad;
   try {
-    load = await loadForCommand(await commandLoadOptions(flags));
+    load = await loadForCommand(await commandLoadOptions(flags), { waitingLine: process.stderr });
   } catch (error) {
     process.stderr.write(`envmux: ${asProblem(error).describe()}\n`);
     return 1;
