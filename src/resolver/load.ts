@@ -8,6 +8,7 @@ import { createResolver, type Resolver, type ResolverOptions } from './client.js
 import { findConfigFile, readConfigFile } from './config-file.js';
 import { parseDuration } from './durations.js';
 import { envFilesFor, type FileOptions, readEnvFiles } from './files.js';
+import { suggestNearNames } from './near-names.js';
 import { ownString } from './own-string.js';
 import type { EnvEntry } from './parse.js';
 import { Evaluation, type Resolution, resolveAsync } from './resolve.js';
@@ -82,11 +83,13 @@ export async function loadEnvironment(
   const isScheme =
     options.resolver?.isScheme ??
     ((w: string) => w === 'secret' || w === 'env' || configuredIds.has(w) || isProviderType(w));
+  let chainIds: string[] | undefined;
   const evaluation = new Evaluation(entries.values(), {
     processEnv,
     override: options.override,
     expand: options.expand,
     isScheme,
+    chainIds: () => chainIds,
   });
   const schemes = evaluation.schemes();
   const needsProviders = [...schemes].some((s) => s !== 'env');
@@ -105,10 +108,17 @@ export async function loadEnvironment(
         async (requests) => {
           const answers = await resolver.fetch(requests, deadline);
           for (const answer of answers.values()) if ('value' in answer) seen.add(answer.value);
+          if (!chainIds && requests.some((r) => r.scheme === 'secret')) {
+            chainIds = await resolver.chain().then(
+              (providers) => providers.map((p) => p.id),
+              () => undefined,
+            );
+          }
           return answers;
         },
         deadline,
       );
+      await suggestNearNames(resolution.errors, resolver);
     } finally {
       if (!options.resolver) await resolver.close();
     }

@@ -123,6 +123,28 @@ const rows: Row[] = [
       /^envmux check: 1 problem[^\n]*\n {2}- \/.*envmux\.config\.json:3: CONFIG: config file is not valid JSON at line 3, column 3\n$/,
   },
   {
+    name: 'check: a NOT_FOUND names the chain and a near name in the local vault',
+    args: ['check'],
+    files: { '.env': 'API=$<secret:api/tokn>\n' },
+    env: { ENVMUX_PROVIDERS: 'local,env' },
+    setup: (dir) => {
+      runCli(['vault', 'init'], dir);
+      runCli(['vault', 'set', 'api/token'], dir, {}, { input: 't0k3n-value' });
+    },
+    status: 1,
+    stderr:
+      'envmux check: 1 problem (.env)\n  - .env:1 API $<secret:api/tokn>: NOT_FOUND: secret "api/tokn" was not found in any provider of the chain (local, env) (did you mean "api/token" in local? else create it, or give a default with :-)\n',
+  },
+  {
+    name: 'check: a near scheme',
+    args: ['check'],
+    files: { '.env': 'API=$<secrt:api/token>\n' },
+    env: { ENVMUX_PROVIDERS: 'env' },
+    status: 1,
+    stderr:
+      'envmux check: 1 problem (.env)\n  - .env:1 API $<secrt:api/token>: INVALID_REFERENCE: unknown provider "secrt" (did you mean "secret"?)\n',
+  },
+  {
     name: 'a destructive command in a pipe without --yes refuses',
     args: ['vault', 'init', '--force'],
     setup: (dir) => {
@@ -291,9 +313,9 @@ describe('runtime messages', () => {
     expect(printed.slice(0, printed.indexOf('\n}\n') + 3)).toBe(
       `[EnvmuxAggregateError [NOT_FOUND]: envmux could not load the environment: 2 problems] {
   errors: [
-    [EnvmuxError [NOT_FOUND]: .env:1 A $<secret:a>: secret "a" was not found in any provider of the chain
+    [EnvmuxError [NOT_FOUND]: .env:1 A $<secret:a>: secret "a" was not found in any provider of the chain (env)
       hint: create it, or give a default with :-],
-    [EnvmuxError [NOT_FOUND]: .env:2 B $<secret:b>: secret "b" was not found in any provider of the chain
+    [EnvmuxError [NOT_FOUND]: .env:2 B $<secret:b>: secret "b" was not found in any provider of the chain (env)
       hint: create it, or give a default with :-]
   ]
 }
