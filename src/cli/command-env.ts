@@ -5,7 +5,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { EnvmuxError, isEnvmuxError } from '../errors.js';
 import { Masker } from '../mask/redactor.js';
-import { isProviderType } from '../providers/registry.js';
+import { detectChain, isProviderType } from '../providers/registry.js';
 import type { ProviderInput } from '../resolver/chain.js';
 import type { Resolver } from '../resolver/client.js';
 import { createResolver } from '../resolver/client.js';
@@ -274,4 +274,38 @@ export function waitingFor(requests: SecretRequest[], chainIds: string[] | undef
   }
   const n = requests.length;
   return `${[...stores].join(', ')} (${n} secret${n === 1 ? '' : 's'})`;
+}
+
+/** One store of a command's chain and why it is there (`check --json`'s `chain`, debug lines). */
+export interface ChainLink {
+  provider: string;
+  reason: string;
+}
+
+/** The chain a command's load walks: the configured providers, else the auto-detected ones. */
+export function chainOf(options: CommandLoadOptions): ChainLink[] {
+  if (options.providers?.length) {
+    return options.providers.map((p) => ({
+      provider: typeof p === 'string' ? p : p.id,
+      reason: 'configured (--provider or the config file)',
+    }));
+  }
+  const env = options.env ?? options.processEnv ?? process.env;
+  return detectChain(env).map((d) => ({ provider: d.type, reason: d.reason }));
+}
+
+/**
+ * The `--debug` / ENVMUX_DEBUG lines of a command's load, names only: the chain and why, the files
+ * read, and where each resolved key came from. Printed whether or not the load failed.
+ */
+export function debugLoadLines(loaded: LoadedEnvironment, chain: ChainLink[]): string[] {
+  const lines = [
+    `chain: ${chain.map((c) => `${c.provider} (${c.reason})`).join(', ')}`,
+    `read ${loaded.files.join(', ') || 'no env files'}; resolved ${loaded.values.size} key(s), kept ${loaded.kept.length} from the environment`,
+  ];
+  for (const [key, s] of loaded.sources) {
+    const where = `${s.entry.file}${s.entry.line ? `:${s.entry.line}` : ''}`;
+    lines.push(`  ${key} ← ${where}${s.providers.length ? ` via ${s.providers.join(', ')}` : ''}`);
+  }
+  return lines;
 }
