@@ -3,7 +3,7 @@
 
 import { setMaxListeners } from 'node:events';
 import { EnvmuxAggregateError, type EnvmuxError, isEnvmuxError } from '../errors.js';
-import { isProviderType } from '../providers/registry.js';
+import { isProviderType, leftOutOfChain } from '../providers/registry.js';
 import { createResolver, type Resolver, type ResolverOptions } from './client.js';
 import { findConfigFile, readConfigFile } from './config-file.js';
 import { parseDuration } from './durations.js';
@@ -83,13 +83,13 @@ export async function loadEnvironment(
   const isScheme =
     options.resolver?.isScheme ??
     ((w: string) => w === 'secret' || w === 'env' || configuredIds.has(w) || isProviderType(w));
-  let chainIds: string[] | undefined;
+  let chainText: string | undefined;
   const evaluation = new Evaluation(entries.values(), {
     processEnv,
     override: options.override,
     expand: options.expand,
     isScheme,
-    chainIds: () => chainIds,
+    chainText: () => chainText,
   });
   const schemes = evaluation.schemes();
   const needsProviders = [...schemes].some((s) => s !== 'env');
@@ -108,11 +108,14 @@ export async function loadEnvironment(
         async (requests) => {
           const answers = await resolver.fetch(requests, deadline);
           for (const answer of answers.values()) if ('value' in answer) seen.add(answer.value);
-          if (!chainIds && requests.some((r) => r.scheme === 'secret')) {
-            chainIds = await resolver.chain().then(
-              (providers) => providers.map((p) => p.id),
-              () => undefined,
+          if (!chainText && requests.some((r) => r.scheme === 'secret')) {
+            const ids = await resolver.chain().then(
+              (providers) => providers.map((p) => p.id).join(', '),
+              () => '',
             );
+            // An auto-detected chain also says which local stores it left out, and why.
+            const leftOut = options.providers ? [] : leftOutOfChain(env);
+            chainText = leftOut.length && ids ? `${ids}; left out: ${leftOut.join(', ')}` : ids;
           }
           return answers;
         },

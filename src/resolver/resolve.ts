@@ -43,8 +43,11 @@ export interface EvaluateOptions {
   isScheme: (word: string) => boolean;
   /** Deepest chain of keys referring to keys; default 32. */
   maxChain?: number;
-  /** The ids of the chain a `secret:` lookup walked, for its NOT_FOUND (once the chain is built). */
-  chainIds?: () => string[] | undefined;
+  /**
+   * The chain a `secret:` lookup walked, as its NOT_FOUND shows it (`local, env`, plus the stores
+   * detection left out and why); `undefined` until the chain is built.
+   */
+  chainText?: () => string | undefined;
 }
 
 /** What a NOT_FOUND looked for, when its name is not built from a secret (for "did you mean"). */
@@ -346,10 +349,10 @@ export class Evaluation {
     if (value === undefined) {
       const shownName = name.shown ?? nameText;
       const versionText = version.value ? (version.shown ?? (version.value as string)) : undefined;
-      const ids = ref.scheme === 'secret' ? this.options.chainIds?.() : undefined;
+      const chain = ref.scheme === 'secret' ? this.options.chainText?.() : undefined;
       const where =
         ref.scheme === 'secret'
-          ? ` in any provider of the chain${ids?.length ? ` (${ids.join(', ')})` : ''}`
+          ? ` in any provider of the chain${chain ? ` (${chain})` : ''}`
           : ` in provider "${ref.scheme}"`;
       const what =
         versionText === undefined

@@ -42,6 +42,19 @@ describe('near names', () => {
     ]);
   });
 
+  it('an auto-detected chain says which stores detection left out, and why', async () => {
+    const loaded = await loadEnvironment({
+      cwd: envFile('A=$<secret:zz/none>\n'),
+      env: {},
+      processEnv: {},
+      configFile: false,
+      audit: false,
+    });
+    expect(loaded.errors.map((e) => e.message)).toEqual([
+      'secret "zz/none" was not found in any provider of the chain (env; left out: local: no .envmux/vault.json, file: /run/secrets does not exist)',
+    ]);
+  });
+
   it('keeps the version it asked for', async () => {
     expect(await problems('A=$<secret:api/token?version=previous>\n')).toEqual([
       {
