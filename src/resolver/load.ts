@@ -121,7 +121,8 @@ export async function loadEnvironment(
         },
         deadline,
       );
-      await suggestNearNames(resolution.errors, resolver);
+      // Suggestions only while the deadline holds: a load past it reports at once.
+      if (!deadline.aborted) await suggestNearNames(resolution.errors, resolver);
     } finally {
       if (!options.resolver) await resolver.close();
     }
