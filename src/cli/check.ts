@@ -15,8 +15,12 @@ import { validate } from '../resolver/validate.js';
 import {
   addEnvOptions,
   asProblem,
+  type ChainLink,
   type CommandLoadOptions,
+  chainOf,
   commandLoadOptions,
+  debugEnabled,
+  debugLoadLines,
   type EnvFlags,
   exitWhenFlushed,
   hasReference,
@@ -73,6 +77,8 @@ export interface CheckReport {
   }>;
   /** Warnings: what may be meant (failures with --strict). Same shape as problems. */
   warnings: ReportedProblem[];
+  /** The chain references resolve through and why each store is in it (empty with --no-resolve). */
+  chain: ChainLink[];
 }
 
 export function register(program: Command): void {
@@ -178,6 +184,7 @@ export async function check(flags: CheckFlags): Promise<CheckReport> {
     exitCode: CHECK_EXIT.problems,
     problems: [],
     warnings: [],
+    chain: [],
   };
   let secrets: Set<string> = new Set();
   const problems: EnvmuxError[] = [];
@@ -222,9 +229,15 @@ export async function check(flags: CheckFlags): Promise<CheckReport> {
       (f.severity === 'error' ? problems : warnings).push(f.problem);
     }
     if (flags.resolve) {
-      const load = await loadForCommand(options);
+      const load = await loadForCommand(options, { waitingLine: process.stderr });
       secrets = load.secrets;
       const { loaded } = load;
+      report.chain = chainOf(options);
+      if (debugEnabled(flags)) {
+        for (const line of debugLoadLines(loaded, report.chain)) {
+          process.stderr.write(`envmux: ${line}\n`);
+        }
+      }
       report.files = loaded.files;
       report.keys = loaded.entries.size;
       const isScheme = schemeTest(options);

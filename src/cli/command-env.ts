@@ -5,7 +5,7 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { EnvmuxError, isEnvmuxError } from '../errors.js';
 import { Masker } from '../mask/redactor.js';
-import { isProviderType } from '../providers/registry.js';
+import { detectChain, isProviderType } from '../providers/registry.js';
 import type { ProviderInput } from '../resolver/chain.js';
 import type { Resolver } from '../resolver/client.js';
 import { createResolver } from '../resolver/client.js';
@@ -16,9 +16,10 @@ import {
   withConfigFile,
 } from '../resolver/load.js';
 import type { EnvEntry } from '../resolver/parse.js';
-import type { SecretAnswer } from '../resolver/resolve.js';
+import type { SecretAnswer, SecretRequest } from '../resolver/resolve.js';
 import { ScanError, scan } from '../resolver/scan.js';
 import type { StandardSchemaV1 } from '../resolver/validate.js';
+import { type LineStream, showsWaitingLine, startWaitingLine } from './waiting-line.js';
 
 /** The flags both commands take. */
 export interface EnvFlags {
@@ -105,25 +106,53 @@ export interface CommandLoad {
   served: Map<string, string[]>;
 }
 
-/** Load the environment through a resolver that remembers what providers returned. */
-export async function loadForCommand(options: CommandLoadOptions): Promise<CommandLoad> {
+/**
+ * Load the environment through a resolver that remembers what providers returned. With
+ * `waitingLine` (stderr), a load slower than about 1 s names the stores it waits for there, when
+ * {@link showsWaitingLine} allows it.
+ */
+export async function loadForCommand(
+  options: CommandLoadOptions,
+  show: { waitingLine?: LineStream } = {},
+): Promise<CommandLoad> {
   const env = options.env ?? options.processEnv ?? process.env;
   const inner =
     options.resolver ??
     createResolver({ ...options, env, audit: options.audit ?? { source: 'cli' } });
   const secrets = new Set<string>();
+  const waiting = new Set<SecretRequest[]>();
+  let chainIds: string[] | undefined;
   const resolver: Resolver = {
     ...inner,
     async fetch(requests, signal) {
-      const answers = await inner.fetch(requests, signal);
-      for (const answer of answers.values()) rememberAnswer(answer, secrets);
-      return answers;
+      waiting.add(requests);
+      if (!chainIds && requests.some((r) => r.scheme === 'secret')) {
+        inner.chain().then(
+          (providers) => {
+            chainIds = providers.map((p) => p.id);
+          },
+          () => {},
+        );
+      }
+      try {
+        const answers = await inner.fetch(requests, signal);
+        for (const answer of answers.values()) rememberAnswer(answer, secrets);
+        return answers;
+      } finally {
+        waiting.delete(requests);
+      }
     },
   };
+  const line = show.waitingLine;
+  const stop =
+    line && showsWaitingLine(line, process.env)
+      ? startWaitingLine(line, () => waitingFor([...waiting].flat(), chainIds))
+      : undefined;
   let loaded: LoadedEnvironment;
   try {
     loaded = await loadEnvironment({ ...options, resolver });
   } finally {
+    stop?.();
     if (!options.resolver) await inner.close();
   }
   const isScheme = resolver.isScheme;
@@ -233,4 +262,50 @@ export function exitWhenFlushed(code: number): void {
     if (stream.writableEnded || stream.destroyed) done();
     else stream.write('', done);
   }
+}
+
+/** `aws, vault (3 secrets)`: the stores the requests in flight wait for (the chain's for `secret:`). */
+export function waitingFor(requests: SecretRequest[], chainIds: string[] | undefined): string {
+  if (!requests.length) return 'the load';
+  const stores = new Set<string>();
+  for (const r of requests) {
+    for (const id of r.scheme === 'secret' ? (chainIds ?? ['the chain']) : [r.scheme])
+      stores.add(id);
+  }
+  const n = requests.length;
+  return `${[...stores].join(', ')} (${n} secret${n === 1 ? '' : 's'})`;
+}
+
+/** One store of a command's chain and why it is there (`check --json`'s `chain`, debug lines). */
+export interface ChainLink {
+  provider: string;
+  reason: string;
+}
+
+/** The chain a command's load walks: the configured providers, else the auto-detected ones. */
+export function chainOf(options: CommandLoadOptions): ChainLink[] {
+  if (options.providers?.length) {
+    return options.providers.map((p) => ({
+      provider: typeof p === 'string' ? p : p.id,
+      reason: 'configured (--provider or the config file)',
+    }));
+  }
+  const env = options.env ?? options.processEnv ?? process.env;
+  return detectChain(env).map((d) => ({ provider: d.type, reason: d.reason }));
+}
+
+/**
+ * The `--debug` / ENVMUX_DEBUG lines of a command's load, names only: the chain and why, the files
+ * read, and where each resolved key came from. Printed whether or not the load failed.
+ */
+export function debugLoadLines(loaded: LoadedEnvironment, chain: ChainLink[]): string[] {
+  const lines = [
+    `chain: ${chain.map((c) => `${c.provider} (${c.reason})`).join(', ')}`,
+    `read ${loaded.files.join(', ') || 'no env files'}; resolved ${loaded.values.size} key(s), kept ${loaded.kept.length} from the environment`,
+  ];
+  for (const [key, s] of loaded.sources) {
+    const where = `${s.entry.file}${s.entry.line ? `:${s.entry.line}` : ''}`;
+    lines.push(`  ${key} ← ${where}${s.providers.length ? ` via ${s.providers.join(', ')}` : ''}`);
+  }
+  return lines;
 }

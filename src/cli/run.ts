@@ -12,8 +12,11 @@ import {
   addEnvOptions,
   asProblem,
   type CommandLoad,
+  type CommandLoadOptions,
+  chainOf,
   commandLoadOptions,
   debugEnabled,
+  debugLoadLines,
   type EnvFlags,
   exitWhenFlushed,
   loadForCommand,
@@ -79,13 +82,20 @@ that ended it; SIGINT, SIGTERM and SIGHUP are forwarded to the command.`,
 /** Resolve, then run; resolves to the exit code (after re-raising a signal if the child died of one). */
 async function run(cmd: string, args: string[], flags: RunFlags): Promise<number> {
   let load: CommandLoad;
+  let options: CommandLoadOptions;
   try {
-    load = await loadForCommand(await commandLoadOptions(flags));
+    options = await commandLoadOptions(flags);
+    load = await loadForCommand(options, { waitingLine: process.stderr });
   } catch (error) {
     process.stderr.write(`envmux: ${asProblem(error).describe()}\n`);
     return 1;
   }
   const { loaded, secrets, served } = load;
+  if (debugEnabled(flags)) {
+    for (const line of debugLoadLines(loaded, chainOf(options))) {
+      process.stderr.write(`envmux: ${line}\n`);
+    }
+  }
   const scrubber = new MessageScrubber(secrets);
   if (loaded.errors.length) {
     const n = loaded.errors.length;

@@ -5,7 +5,12 @@ import { existsSync } from 'node:fs';
 import { EnvmuxError } from '../errors.js';
 import { env } from './env.js';
 import { defaultSecretDir, file } from './file.js';
-import { detectLocalVault, localVaultWithoutKey } from './local/paths.js';
+import {
+  DEFAULT_VAULT_PATH,
+  detectLocalVault,
+  localVaultWithoutKey,
+  vaultPathFrom,
+} from './local/paths.js';
 import { hasSession } from './local/session.js';
 import { memory } from './memory.js';
 import type { Provider } from './provider.js';
@@ -156,4 +161,22 @@ export function detectChain(environment: Env): DetectedProvider[] {
     : localVaultWithoutKey(environment, process.cwd(), (path) => hasSession(path, environment));
   if (keyless) chain.push({ type: 'local', reason: keyless });
   return chain;
+}
+
+/**
+ * The local stores auto-detection left out, and why (`local: no .envmux/vault.json`, `file:
+ * /run/secrets does not exist`): what a NOT_FOUND adds to the chain it walked. Empty for an explicit
+ * chain (`ENVMUX_PROVIDERS`); cloud stores are left out only for want of their variables.
+ */
+export function leftOutOfChain(environment: Env): string[] {
+  if (environment.ENVMUX_PROVIDERS || environment.SECRET_PROVIDER) return [];
+  const out: string[] = [];
+  if (!existsSync(vaultPathFrom(environment, process.cwd()))) {
+    out.push(
+      `local: no ${environment.ENVMUX_VAULT_PATH ? 'ENVMUX_VAULT_PATH file' : DEFAULT_VAULT_PATH}`,
+    );
+  }
+  if (!environment.ENVMUX_FILE_DIR && !existsSync('/run/secrets'))
+    out.push('file: /run/secrets does not exist');
+  return out;
 }

@@ -98,6 +98,8 @@ function apply(
   log: (line: string) => void,
 ): void {
   const { values, errors } = resolution;
+  // The files and keys, names only: also when the load fails, before the app is refused.
+  if (debug && errors.length && strict) debugLines(resolution, 0, started, log);
   if (errors.length && strict) {
     log(`${errors.length} problem${errors.length === 1 ? '' : 's'}; the app was not started:`);
     for (const line of describeProblems(errors)) process.stderr.write(`  - ${line}\n`);
@@ -109,15 +111,23 @@ function apply(
     if (e.key) values.delete(e.key);
   }
   for (const [key, value] of values) env[key] = value;
-  if (debug) {
-    const ms = (performance.now() - started).toFixed(1);
-    log(
-      `read ${resolution.files.join(', ') || 'no env files'}; set ${values.size} key(s), kept ${resolution.kept.length} from the environment, in ${ms} ms`,
-    );
-    for (const [key, s] of resolution.sources) {
-      const where = `${s.entry.file}${s.entry.line ? `:${s.entry.line}` : ''}`;
-      log(`  ${key} ← ${where}${s.providers.length ? ` via ${s.providers.join(', ')}` : ''}`);
-    }
+  if (debug) debugLines(resolution, values.size, started, log);
+}
+
+/** The ENVMUX_DEBUG lines of a load: the files read, how many keys, where each came from (names only). */
+function debugLines(
+  resolution: RegisterResolution,
+  set: number,
+  started: number,
+  log: (line: string) => void,
+): void {
+  const ms = (performance.now() - started).toFixed(1);
+  log(
+    `read ${resolution.files.join(', ') || 'no env files'}; set ${set} key(s), kept ${resolution.kept.length} from the environment, in ${ms} ms`,
+  );
+  for (const [key, s] of resolution.sources) {
+    const where = `${s.entry.file}${s.entry.line ? `:${s.entry.line}` : ''}`;
+    log(`  ${key} ← ${where}${s.providers.length ? ` via ${s.providers.join(', ')}` : ''}`);
   }
 }
 

@@ -49,6 +49,7 @@ export async function callProvider<T>(
   const started = performance.now();
   let reauthenticated = false;
   let last: EnvmuxError | undefined;
+  let attempts = 0;
 
   /** One attempt through the breaker, with `ms` to answer; reports the outcome to the breaker. */
   const once = async (ms: number): Promise<T> => {
@@ -56,6 +57,7 @@ export async function callProvider<T>(
     const skipped = guard?.breaker.admit(guard.policy);
     // Skipped is final for this call: the lookup fails over, or reports which breaker is open.
     if (skipped) throw new Final(skipped);
+    attempts++;
     try {
       const value = await withTimeout(options, ms, fn);
       guard?.breaker.succeeded();
@@ -135,12 +137,30 @@ export async function callProvider<T>(
     );
   } catch (error) {
     if (options.signal?.aborted && !(error instanceof EnvmuxError)) {
-      throw new EnvmuxError('TIMEOUT', `${options.what}: the load deadline passed`, {
-        provider: provider.id,
-      });
+      throw explainTimeout(
+        new EnvmuxError('TIMEOUT', `${options.what}: the load deadline passed`, {
+          provider: provider.id,
+        }),
+        options,
+        attempts,
+      );
     }
-    throw toEnvmuxError(error, { provider: provider.id });
+    throw explainTimeout(toEnvmuxError(error, { provider: provider.id }), options, attempts);
   }
+}
+
+/**
+ * A TIMEOUT names the store, the attempts made and the setting that bounds it: ENVMUX_DEADLINE
+ * for the whole load, else ENVMUX_TIMEOUT (docs/architecture.md, "Error codes").
+ */
+function explainTimeout(error: EnvmuxError, options: CallOptions, attempts: number): EnvmuxError {
+  if (error.code !== 'TIMEOUT') return error;
+  const tries = `${attempts} attempt${attempts === 1 ? '' : 's'}`;
+  error.message += ` (provider "${options.provider.id}", ${tries})`;
+  error.hint ??= options.signal?.aborted
+    ? 'a slow store? raise ENVMUX_DEADLINE (the whole load) or the deadline option'
+    : `a slow store? raise ENVMUX_TIMEOUT (each call, retries included; now ${Math.round(options.timeout)} ms) or the timeout option`;
+  return error;
 }
 
 /** The per-call timeout fired (as opposed to a TIMEOUT the provider reported itself). */

@@ -4,7 +4,14 @@
 
 import { EnvmuxError } from '../errors.js';
 import { asProvider, type Provider, type ProviderDefinition } from '../providers/provider.js';
-import { buildProvider, detectChain, type Env, isProviderType } from '../providers/registry.js';
+import {
+  buildProvider,
+  detectChain,
+  type Env,
+  isProviderType,
+  PROVIDER_TYPES,
+} from '../providers/registry.js';
+import { nearest } from './near-names.js';
 
 /** A chain entry: a provider, a `defineProvider` definition, or a type built from env vars. */
 export type ProviderInput = Provider | ProviderDefinition | string;
@@ -35,8 +42,12 @@ export function createChain(inputs: ProviderInput[] | undefined, environment: En
       const found = (await providers()).find((p) => p.id === id);
       if (found) return found;
       if (!isProviderType(id)) {
+        const ids = (await providers()).map((p) => p.id);
+        const near = nearest(id, ['secret', 'env', ...ids, ...PROVIDER_TYPES]);
         throw new EnvmuxError('INVALID_REFERENCE', `unknown provider "${id}"`, {
-          hint: 'use secret:, env:, or the id of a configured provider',
+          hint: near
+            ? `did you mean "${near}"?`
+            : 'use secret:, env:, or the id of a configured provider',
         });
       }
       let built = extra.get(id);

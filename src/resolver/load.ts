@@ -3,11 +3,12 @@
 
 import { setMaxListeners } from 'node:events';
 import { EnvmuxAggregateError, type EnvmuxError, isEnvmuxError } from '../errors.js';
-import { isProviderType } from '../providers/registry.js';
+import { isProviderType, leftOutOfChain } from '../providers/registry.js';
 import { createResolver, type Resolver, type ResolverOptions } from './client.js';
 import { findConfigFile, readConfigFile } from './config-file.js';
 import { parseDuration } from './durations.js';
 import { envFilesFor, type FileOptions, readEnvFiles } from './files.js';
+import { suggestNearNames } from './near-names.js';
 import { ownString } from './own-string.js';
 import type { EnvEntry } from './parse.js';
 import { Evaluation, type Resolution, resolveAsync } from './resolve.js';
@@ -82,11 +83,13 @@ export async function loadEnvironment(
   const isScheme =
     options.resolver?.isScheme ??
     ((w: string) => w === 'secret' || w === 'env' || configuredIds.has(w) || isProviderType(w));
+  let chainText: string | undefined;
   const evaluation = new Evaluation(entries.values(), {
     processEnv,
     override: options.override,
     expand: options.expand,
     isScheme,
+    chainText: () => chainText,
   });
   const schemes = evaluation.schemes();
   const needsProviders = [...schemes].some((s) => s !== 'env');
@@ -105,10 +108,21 @@ export async function loadEnvironment(
         async (requests) => {
           const answers = await resolver.fetch(requests, deadline);
           for (const answer of answers.values()) if ('value' in answer) seen.add(answer.value);
+          if (!chainText && requests.some((r) => r.scheme === 'secret')) {
+            const ids = await resolver.chain().then(
+              (providers) => providers.map((p) => p.id).join(', '),
+              () => '',
+            );
+            // An auto-detected chain also says which local stores it left out, and why.
+            const leftOut = options.providers ? [] : leftOutOfChain(env);
+            chainText = leftOut.length && ids ? `${ids}; left out: ${leftOut.join(', ')}` : ids;
+          }
           return answers;
         },
         deadline,
       );
+      // Suggestions only while the deadline holds: a load past it reports at once.
+      if (!deadline.aborted) await suggestNearNames(resolution.errors, resolver);
     } finally {
       if (!options.resolver) await resolver.close();
     }

@@ -43,6 +43,19 @@ export interface EvaluateOptions {
   isScheme: (word: string) => boolean;
   /** Deepest chain of keys referring to keys; default 32. */
   maxChain?: number;
+  /**
+   * The chain a `secret:` lookup walked, as its NOT_FOUND shows it (`local, env`, plus the stores
+   * detection left out and why); `undefined` until the chain is built.
+   */
+  chainText?: () => string | undefined;
+}
+
+/** What a NOT_FOUND looked for, when its name is not built from a secret (for "did you mean"). */
+const lookedFor = new WeakMap<EnvmuxError, { scheme: string; name: string }>();
+
+/** The scheme and name a NOT_FOUND looked for; `undefined` when the name was built from a secret. */
+export function missingName(error: EnvmuxError): { scheme: string; name: string } | undefined {
+  return lookedFor.get(error);
 }
 
 /** The outcome of resolving a set of entries. */
@@ -335,15 +348,31 @@ export class Evaluation {
     if (missing && ref.fallback) return this.evaluateTemplate(ref.fallback, lookup);
     if (value === undefined) {
       const shownName = name.shown ?? nameText;
-      throw new EnvmuxError(
+      const versionText = version.value ? (version.shown ?? (version.value as string)) : undefined;
+      const chain = ref.scheme === 'secret' ? this.options.chainText?.() : undefined;
+      const where =
+        ref.scheme === 'secret'
+          ? ` in any provider of the chain${chain ? ` (${chain})` : ''}`
+          : ` in provider "${ref.scheme}"`;
+      const what =
+        versionText === undefined
+          ? 'was not found'
+          : /^[a-z]+$/i.test(versionText) && version.shown === undefined
+            ? `has no ${versionText} version`
+            : `has no version "${versionText}"`;
+      const fieldMissing = fieldText && found !== undefined;
+      const error = new EnvmuxError(
         'NOT_FOUND',
-        fieldText && found !== undefined
+        fieldMissing
           ? `field "${field.shown ?? fieldText}" is not in the secret`
           : ref.scheme === 'env'
             ? `variable "${shownName}" is not set`
-            : `secret "${shownName}" was not found${ref.scheme === 'secret' ? ' in any provider of the chain' : ` in provider "${ref.scheme}"`}`,
+            : `secret "${shownName}" ${what}${where}`,
         { reference: ref.raw, hint: 'create it, or give a default with :-' },
       );
+      if (!fieldMissing && versionText === undefined && ref.scheme !== 'env' && !name.shown)
+        lookedFor.set(error, { scheme: ref.scheme, name: nameText });
+      throw error;
     }
     if (ref.scheme !== 'env') {
       this.servedOfKey.push(value);

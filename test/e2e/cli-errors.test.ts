@@ -123,6 +123,28 @@ const rows: Row[] = [
       /^envmux check: 1 problem[^\n]*\n {2}- \/.*envmux\.config\.json:3: CONFIG: config file is not valid JSON at line 3, column 3\n$/,
   },
   {
+    name: 'check: a NOT_FOUND names the chain and a near name in the local vault',
+    args: ['check'],
+    files: { '.env': 'API=$<secret:api/tokn>\n' },
+    env: { ENVMUX_PROVIDERS: 'local,env' },
+    setup: (dir) => {
+      runCli(['vault', 'init'], dir);
+      runCli(['vault', 'set', 'api/token'], dir, {}, { input: 't0k3n-value' });
+    },
+    status: 1,
+    stderr:
+      'envmux check: 1 problem (.env)\n  - .env:1 API $<secret:api/tokn>: NOT_FOUND: secret "api/tokn" was not found in any provider of the chain (local, env) (did you mean "api/token" in local? else create it, or give a default with :-)\n',
+  },
+  {
+    name: 'check: a near scheme',
+    args: ['check'],
+    files: { '.env': 'API=$<secrt:api/token>\n' },
+    env: { ENVMUX_PROVIDERS: 'env' },
+    status: 1,
+    stderr:
+      'envmux check: 1 problem (.env)\n  - .env:1 API $<secrt:api/token>: INVALID_REFERENCE: unknown provider "secrt" (did you mean "secret"?)\n',
+  },
+  {
     name: 'a destructive command in a pipe without --yes refuses',
     args: ['vault', 'init', '--force'],
     setup: (dir) => {
@@ -280,6 +302,38 @@ describe('runtime messages', () => {
     );
   });
 
+  it('ENVMUX_DEBUG lists the chain, the files and the keys (names only) also when the load fails; check --json has the chain', () => {
+    const dir = makeCase({
+      '.env': 'A=$<secret:OKAY_NAME>\nB=$<secret:api/tokn>\n',
+      'app.js': app,
+    });
+    const env = { ENVMUX_PROVIDERS: 'env', OKAY_NAME: 'okay-value-1', ENVMUX_DEBUG: '1' };
+    const problem =
+      '.env:2 B $<secret:api/tokn>: NOT_FOUND: secret "api/tokn" was not found in any provider of the chain (env) (create it, or give a default with :-)';
+    const debug =
+      'envmux: chain: env (listed in ENVMUX_PROVIDERS)\nenvmux: read .env; resolved 1 key(s), kept 0 from the environment\nenvmux:   A ← .env:1 via env\n';
+    const check = runCli(['check'], dir, env);
+    expect(check.status).toBe(1);
+    expect(check.stderr).toBe(`${debug}envmux check: 1 problem (.env)\n  - ${problem}\n`);
+    const run = runCli(['run', '--', 'node', 'app.js'], dir, env);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toBe(
+      `${debug}envmux: 1 problem; the command was not run:\n  - ${problem}\n`,
+    );
+    const preload = runNode(['-r', 'envmux/register', 'app.js'], dir, env);
+    expect(preload.status).toBe(1);
+    expect(preload.stderr).toContain(
+      'envmux: read .env; set 0 key(s), kept 0 from the environment, in ',
+    );
+    expect(preload.stderr).toContain('envmux:   A ← .env:1 via env\n');
+    for (const r of [check, run, preload])
+      expect(r.stderr + r.stdout).not.toContain('okay-value-1');
+    const json = runCli(['check', '--json'], dir, { ...env, ENVMUX_DEBUG: '0' });
+    expect(JSON.parse(json.stdout).chain).toEqual([
+      { provider: 'env', reason: 'listed in ENVMUX_PROVIDERS' },
+    ]);
+  });
+
   it('an uncaught loadConfig failure prints each problem once, with its code, no stack', () => {
     const dir = makeCase({
       '.env': 'A=$<secret:a>\nB=$<secret:b>\n',
@@ -291,9 +345,9 @@ describe('runtime messages', () => {
     expect(printed.slice(0, printed.indexOf('\n}\n') + 3)).toBe(
       `[EnvmuxAggregateError [NOT_FOUND]: envmux could not load the environment: 2 problems] {
   errors: [
-    [EnvmuxError [NOT_FOUND]: .env:1 A $<secret:a>: secret "a" was not found in any provider of the chain
+    [EnvmuxError [NOT_FOUND]: .env:1 A $<secret:a>: secret "a" was not found in any provider of the chain (env)
       hint: create it, or give a default with :-],
-    [EnvmuxError [NOT_FOUND]: .env:2 B $<secret:b>: secret "b" was not found in any provider of the chain
+    [EnvmuxError [NOT_FOUND]: .env:2 B $<secret:b>: secret "b" was not found in any provider of the chain (env)
       hint: create it, or give a default with :-]
   ]
 }

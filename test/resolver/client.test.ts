@@ -249,6 +249,42 @@ describe('retries and failover', () => {
     await expect(resolver.get('x')).rejects.toMatchObject({ code: 'TIMEOUT' });
   });
 
+  it('a TIMEOUT names the store, the attempts made and the setting to change', async () => {
+    const hung = memory({ values: { x: '1' } });
+    hung.hang();
+    const resolver = createResolver({
+      providers: [hung],
+      timeout: 30,
+      retry: { attempts: 2, ...fast },
+      audit: false,
+    });
+    const error = await resolver.get('x').catch((e) => e);
+    expect(error.message).toBe('batch of 1: no answer within 30 ms (provider "memory", 1 attempt)');
+    expect(error.hint).toBe(
+      'a slow store? raise ENVMUX_TIMEOUT (each call, retries included; now 30 ms) or the timeout option',
+    );
+  });
+
+  it('a load deadline TIMEOUT says which setting bounds the whole load', async () => {
+    const hung = memory({ values: { x: '1' } });
+    hung.hang();
+    const error = await loadConfig({
+      cwd: envFile('A=$<secret:x>\n'),
+      providers: [hung],
+      deadline: 200,
+      timeout: 10_000,
+      processEnv: {},
+      configFile: false,
+      audit: false,
+    }).catch((e) => e);
+    expect(error.errors[0].message).toBe(
+      'batch of 1: the load deadline passed (provider "memory", 1 attempt)',
+    );
+    expect(error.errors[0].hint).toBe(
+      'a slow store? raise ENVMUX_DEADLINE (the whole load) or the deadline option',
+    );
+  });
+
   it('falls back to single reads for the rest of the process when a batch is refused, audited once', async () => {
     const store = memory({ values: { a: '1', b: '2', c: '3' } });
     const original = store.getMany!;

@@ -296,8 +296,8 @@ describe('names built from secrets are shown as their reference text', () => {
     }).catch((e) => e);
     expect(error).toBeInstanceOf(EnvmuxAggregateError);
     expect(error.errors.map((e: EnvmuxError) => e.message)).toEqual([
-      'secret "$<secret:inner>" was not found in any provider of the chain',
-      'secret "x-$<secret:inner>" was not found in provider "mem"',
+      'secret "$<secret:inner>" was not found in any provider of the chain (mem)',
+      'secret "x-$<secret:inner>" has no version "2" in provider "mem"',
     ]);
     const text = surfaces(error) + JSON.stringify(log.query());
     expect(text).not.toContain(INNER);
