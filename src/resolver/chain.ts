@@ -45,9 +45,7 @@ export function createChain(inputs: ProviderInput[] | undefined, environment: En
         const ids = (await providers()).map((p) => p.id);
         const near = nearest(id, ['secret', 'env', ...ids, ...PROVIDER_TYPES]);
         throw new EnvmuxError('INVALID_REFERENCE', `unknown provider "${id}"`, {
-          hint: near
-            ? `did you mean "${near}"?`
-            : 'use secret:, env:, or the id of a configured provider',
+          hint: `${near ? `did you mean "${near}"? else ` : ''}use secret:, env:, or the id of a configured provider`,
         });
       }
       let built = extra.get(id);

@@ -5,30 +5,41 @@ import type { EnvmuxError } from '../errors.js';
 import type { Provider } from '../providers/provider.js';
 import { missingName } from './resolve.js';
 
-/** Levenshtein distance of `a` and `b`, or `max + 1` as soon as it is known to exceed `max`. */
+/**
+ * Edit distance of `a` and `b` (insertions, deletions, substitutions and swaps of two neighbours,
+ * each one edit: `loacl` is one edit from `local`), or `max + 1` as soon as it is known to exceed
+ * `max`.
+ */
 export function editDistance(a: string, b: string, max: number): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
+  let before: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
     let best = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + cost);
-      best = Math.min(best, row[j]!);
+      let d = Math.min(previous[j]! + 1, row[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d = Math.min(d, before[j - 2]! + 1);
+      }
+      row[j] = d;
+      best = Math.min(best, d);
     }
     if (best > max) return max + 1;
+    before = previous;
     previous = row;
   }
   return Math.min(previous[b.length]!, max + 1);
 }
 
 /**
- * The candidate nearest `word` (not `word` itself), at most 2 edits away; the first of equals;
- * `undefined` when none is near, and always for words under 4 characters (everything is near).
+ * The candidate nearest `word` (not `word` itself): at most 1 edit away for words of 4–5
+ * characters, 2 for longer ones; the first of equals; `undefined` when none is near, and always
+ * for words under 4 characters (everything is near them).
  */
 export function nearest(word: string, candidates: Iterable<string>): string | undefined {
-  const max = word.length < 4 ? 0 : 2;
+  const max = word.length < 4 ? 0 : word.length < 6 ? 1 : 2;
   let found: string | undefined;
   let distance = max + 1;
   for (const candidate of candidates) {

@@ -142,7 +142,7 @@ const rows: Row[] = [
     env: { ENVMUX_PROVIDERS: 'env' },
     status: 1,
     stderr:
-      'envmux check: 1 problem (.env)\n  - .env:1 API $<secrt:api/token>: INVALID_REFERENCE: unknown provider "secrt" (did you mean "secret"?)\n',
+      'envmux check: 1 problem (.env)\n  - .env:1 API $<secrt:api/token>: INVALID_REFERENCE: unknown provider "secrt" (did you mean "secret"? else use secret:, env:, or the id of a configured provider)\n',
   },
   {
     name: 'a destructive command in a pipe without --yes refuses',

@@ -27,7 +27,7 @@ describe('near names', () => {
   it('counts edits, giving up past the bound', () => {
     expect(editDistance('tokn', 'token', 2)).toBe(1);
     expect(editDistance('secrt', 'secret', 2)).toBe(1);
-    expect(editDistance('loacl', 'local', 2)).toBe(2);
+    expect(editDistance('loacl', 'local', 2)).toBe(1); // a swap is one edit
     expect(editDistance('abc', 'xyzw', 2)).toBe(3);
     expect(nearest('api/tokn', ['api/token', 'db/password', 'api/tokens'])).toBe('api/token');
     expect(nearest('zzz', ['api/token'])).toBeUndefined();
@@ -98,8 +98,25 @@ describe('near names', () => {
 
   it('offers a near scheme and a near provider id', async () => {
     expect(await problems('A=$<secrt:api/token>\nB=$<memroy:api/token>\n')).toEqual([
-      { message: 'unknown provider "secrt"', hint: 'did you mean "secret"?' },
-      { message: 'unknown provider "memroy"', hint: 'did you mean "memory"?' },
+      {
+        message: 'unknown provider "secrt"',
+        hint: 'did you mean "secret"? else use secret:, env:, or the id of a configured provider',
+      },
+      {
+        message: 'unknown provider "memroy"',
+        hint: 'did you mean "memory"? else use secret:, env:, or the id of a configured provider',
+      },
     ]);
+  });
+});
+
+describe('how near is near', () => {
+  it('counts a swap of two neighbours as one edit, and asks fewer edits of short words', async () => {
+    const { editDistance, nearest } = await import('../../src/resolver/near-names.js');
+    expect(editDistance('loacl', 'local', 2)).toBe(1);
+    expect(nearest('loacl', ['local', 'aws'])).toBe('local');
+    expect(nearest('secrt', ['secret', 'env'])).toBe('secret');
+    expect(nearest('nope', ['op', 'env'])).toBeUndefined();
+    expect(nearest('api/tokn', ['api/token'])).toBe('api/token');
   });
 });
