@@ -52,6 +52,7 @@ describe('resolver.watch', () => {
     await sleep(120);
     expect(events.map((e) => e.key)).toEqual(['db']);
     handle.close();
+    await sleep(30); // a poll already in flight when close() ran may still finish
     const calls = store.calls.get + store.calls.getMany;
     await store.set!('db', 'v3-zz', {});
     await sleep(80);
