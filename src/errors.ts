@@ -212,11 +212,11 @@ export class EnvmuxAggregateError extends EnvmuxError {
   }
 
   /**
-   * The title only: Node's inspector lists `errors` after the stack (each problem on one line), so
-   * an uncaught aggregate shows every problem once.
+   * The title and one line per problem: what Node prints for an uncaught aggregate. (Node 20 also
+   * lists `errors` after it; Node 22 and 24 print the stack alone, so the problems must be in it.)
    */
   protected override stackHeadline(): string {
-    return `${this.name} [${this.code}]: ${this.message.split('\n')[0]}`;
+    return `${this.name} [${this.code}]: ${this.message}`;
   }
 
   /** The title and one line per problem. */
