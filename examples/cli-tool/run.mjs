@@ -21,7 +21,11 @@ const has = (tool) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0
 /** `acme <command>` as the user types it; returns its exit code. */
 function run(store, command, env, input) {
   console.log(`$ ACME_STORE=${store} acme ${command}${input ? ' < token.txt' : ''}`);
-  const r = spawnSync(process.execPath, [acme, command], { env: { ...env, ACME_STORE: store }, input, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [acme, command], {
+    env: { ...env, ACME_STORE: store },
+    input,
+    encoding: 'utf8',
+  });
   process.stdout.write(r.stdout + r.stderr);
   return r.status;
 }
@@ -35,7 +39,8 @@ function session(store, env) {
     run(store, 'logout', env),
     run(store, 'whoami', env),
   ];
-  if (codes.join() !== '0,0,0,1') throw new Error(`${store}: unexpected exit codes ${codes.join()}`);
+  if (codes.join() !== '0,0,0,1')
+    throw new Error(`${store}: unexpected exit codes ${codes.join()}`);
 }
 
 try {
@@ -46,7 +51,20 @@ try {
     const gnupg = join(temp, 'gnupg');
     mkdirSync(gnupg, { mode: 0o700 });
     const env = { ...base, GNUPGHOME: gnupg, PASSWORD_STORE_DIR: join(temp, 'password-store') };
-    execFileSync('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', 'acme user <acme@example.invalid>', 'future-default', 'default', 'never'], { env, stdio: 'ignore' });
+    execFileSync(
+      'gpg',
+      [
+        '--batch',
+        '--passphrase',
+        '',
+        '--quick-gen-key',
+        'acme user <acme@example.invalid>',
+        'future-default',
+        'default',
+        'never',
+      ],
+      { env, stdio: 'ignore' },
+    );
     execFileSync('pass', ['init', 'acme@example.invalid'], { env, stdio: 'ignore' });
     session('pass', env);
     spawnSync('gpgconf', ['--kill', 'gpg-agent'], { env });
@@ -55,9 +73,15 @@ try {
   }
 
   // The OS keychain: only where one answers (a desktop session; not a CI container).
-  const probe = spawnSync(process.execPath, [acme, 'whoami'], { env: { ...base, ACME_STORE: 'keychain' }, encoding: 'utf8' });
+  const probe = spawnSync(process.execPath, [acme, 'whoami'], {
+    env: { ...base, ACME_STORE: 'keychain' },
+    encoding: 'utf8',
+  });
   if (/not logged in/.test(probe.stderr)) session('keychain', base);
-  else console.log(`\n=== keychain === skipped: no keychain answers here (${probe.stderr.trim().split('\n')[0]})`);
+  else
+    console.log(
+      `\n=== keychain === skipped: no keychain answers here (${probe.stderr.trim().split('\n')[0]})`,
+    );
 } finally {
   rmSync(temp, { recursive: true, force: true });
 }

@@ -2,7 +2,9 @@
 // this line runs. Secrets are shown by length and a hash prefix only.
 const { createHash } = require('node:crypto');
 const mask = (v) =>
-  v ? `*** (${v.length} chars, sha256 ${createHash('sha256').update(v).digest('hex').slice(0, 8)})` : v;
+  v
+    ? `*** (${v.length} chars, sha256 ${createHash('sha256').update(v).digest('hex').slice(0, 8)})`
+    : v;
 console.log('PORT        ', process.env.PORT);
 console.log('DB_USER     ', process.env.DB_USER);
 console.log('DB_PASSWORD ', mask(process.env.DB_PASSWORD));

@@ -8,11 +8,13 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENVMUX_')));
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith('ENVMUX_')),
+);
 
 console.log('$ ls secrets/        # mounted at /run/secrets in the container');
 console.log(['db', 'stripe_key'].join('\n'));
-console.log('\n$ ENVMUX_FILE_DIR=secrets node -r envmux/register app.cjs   # the image\'s CMD');
+console.log("\n$ ENVMUX_FILE_DIR=secrets node -r envmux/register app.cjs   # the image's CMD");
 const r = spawnSync(process.execPath, ['-r', require.resolve('envmux/register'), 'app.cjs'], {
   cwd: here,
   env: { ...env, ENVMUX_FILE_DIR: join(here, 'secrets') },

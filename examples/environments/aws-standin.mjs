@@ -38,7 +38,11 @@ export async function startAwsStandin(secrets) {
           SecretValues: ids.filter((id) => id in secrets).map(entry),
           Errors: ids
             .filter((id) => !(id in secrets))
-            .map((id) => ({ SecretId: id, ErrorCode: 'ResourceNotFoundException', Message: 'not found' })),
+            .map((id) => ({
+              SecretId: id,
+              ErrorCode: 'ResourceNotFoundException',
+              Message: 'not found',
+            })),
         });
       }
       send(400, { __type: 'InvalidRequestException', message: `not in this stand-in: ${op}` });

@@ -6,7 +6,9 @@ const stores = {
   // A developer's laptop: the encrypted vault in the project (.envmux/vault.json + its key).
   development: () => [local()],
   // CI: fixed test values in memory, no credentials at all.
-  ci: () => [memory({ values: { 'db/password': 'ci-fixture-password', 'api/token': 'ci-token-1234' } })],
+  ci: () => [
+    memory({ values: { 'db/password': 'ci-fixture-password', 'api/token': 'ci-token-1234' } }),
+  ],
   // Staging and production: AWS Secrets Manager (region, endpoint, credentials from the usual AWS_*
   // variables), each under its own name prefix.
   staging: () => [aws({ prefix: 'staging/' })],

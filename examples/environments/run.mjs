@@ -16,7 +16,9 @@ const pkg = require.resolve('envmux/package.json');
 const cli = join(dirname(pkg), require(pkg).bin.envmux);
 const register = require.resolve('envmux/register');
 const project = mkdtempSync(join(here, '.run-'));
-const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENVMUX_') && !k.startsWith('AWS_')));
+const base = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith('ENVMUX_') && !k.startsWith('AWS_')),
+);
 const random = () => randomBytes(18).toString('base64url');
 
 const aws = await startAwsStandin({
@@ -37,8 +39,14 @@ const awsEnv = {
 
 /** Run node with `args` in the project (for steps that do not need the AWS stand-in). */
 function node(args, env, input) {
-  const r = spawnSync(process.execPath, args, { cwd: project, env: { ...base, ...env }, input, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`node ${args.join(' ')} failed (exit ${r.status}): ${r.stderr}`);
+  const r = spawnSync(process.execPath, args, {
+    cwd: project,
+    env: { ...base, ...env },
+    input,
+    encoding: 'utf8',
+  });
+  if (r.status !== 0)
+    throw new Error(`node ${args.join(' ')} failed (exit ${r.status}): ${r.stderr}`);
   return r;
 }
 
@@ -51,13 +59,16 @@ function nodeAsync(args, env) {
     child.stdout.on('data', (c) => (stdout += c));
     child.stderr.on('data', (c) => (stderr += c));
     child.on('close', (status) =>
-      status === 0 ? resolve(stdout) : reject(new Error(`${args.join(' ')} failed (exit ${status}): ${stderr}`)),
+      status === 0
+        ? resolve(stdout)
+        : reject(new Error(`${args.join(' ')} failed (exit ${status}): ${stderr}`)),
     );
   });
 }
 
 try {
-  for (const f of ['.env', 'envmux.config.mjs', 'app.cjs']) copyFileSync(join(here, f), join(project, f));
+  for (const f of ['.env', 'envmux.config.mjs', 'app.cjs'])
+    copyFileSync(join(here, f), join(project, f));
   // The developer's vault (in the project; the key stays out of git).
   node([cli, 'vault', 'init']);
   node([cli, 'vault', 'set', 'db/password'], {}, random());

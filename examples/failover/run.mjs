@@ -22,7 +22,10 @@ async function startPrimary(port = 0) {
     env: { ...process.env, PORT: String(port), PRIMARY_SECRETS: JSON.stringify(secrets) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const [url] = await createInterface({ input: child.stdout })[Symbol.asyncIterator]().next().then((r) => [r.value]);
+  const [url] = await createInterface({ input: child.stdout })
+    [Symbol.asyncIterator]()
+    .next()
+    .then((r) => [r.value]);
   return { child, url };
 }
 
@@ -36,7 +39,10 @@ for (const [name, value] of Object.entries(secrets)) {
 let primary = await startPrimary();
 const port = new URL(primary.url).port;
 const resolver = createResolver({
-  providers: [httpStore({ id: 'primary', url: primary.url }), file({ id: 'backup', dir: backupDir })],
+  providers: [
+    httpStore({ id: 'primary', url: primary.url }),
+    file({ id: 'backup', dir: backupDir }),
+  ],
   cache: false, // every load asks the stores, so the outage shows at once
   timeout: '1s',
   breaker: { threshold: 2, coolDown: '2s' },
@@ -56,26 +62,36 @@ async function load(n) {
 /** The audit trail of the last load: every store asked, outcome and code — names only. */
 function trail() {
   for (const e of resolver.audit()) {
-    console.log(`    audit: ${e.action.padEnd(7)} ${String(e.key ?? '').padEnd(12)} ${String(e.provider ?? '').padEnd(8)} ${e.outcome}${e.code ? ` ${e.code}` : ''}`);
+    console.log(
+      `    audit: ${e.action.padEnd(7)} ${String(e.key ?? '').padEnd(12)} ${String(e.provider ?? '').padEnd(8)} ${e.outcome}${e.code ? ` ${e.code}` : ''}`,
+    );
   }
 }
 
 async function breakers() {
   for (const b of await resolver.breakers()) {
-    console.log(`    breaker: ${b.provider.padEnd(8)} ${b.state}${b.failures ? ` (${b.failures} failures)` : ''}${b.retryAt ? `, retry after ${new Date(b.retryAt).toISOString()}` : ''}`);
+    console.log(
+      `    breaker: ${b.provider.padEnd(8)} ${b.state}${b.failures ? ` (${b.failures} failures)` : ''}${b.retryAt ? `, retry after ${new Date(b.retryAt).toISOString()}` : ''}`,
+    );
   }
 }
 
 try {
   let n = 0;
-  for (; n < 3; n++) await load(n + 1), await sleep(300);
+  for (; n < 3; n++) {
+    await load(n + 1);
+    await sleep(300);
+  }
   console.log('\n--- the primary goes down (process killed) ---');
   primary.child.kill('SIGKILL');
   await new Promise((r) => primary.child.once('exit', r));
   await load(++n);
   trail();
   await breakers();
-  for (let i = 0; i < 3; i++) await sleep(300), await load(++n);
+  for (let i = 0; i < 3; i++) {
+    await sleep(300);
+    await load(++n);
+  }
   console.log('  (the breaker is open: the primary is skipped without a connection attempt)');
   trail();
   await breakers();
@@ -84,7 +100,9 @@ try {
   primary = await startPrimary(port);
   await sleep(2200);
   await load(++n);
-  console.log('  (half-open: exactly one probe goes to the primary; its answer closes the breaker)');
+  console.log(
+    '  (half-open: exactly one probe goes to the primary; its answer closes the breaker)',
+  );
   trail();
   await breakers();
   await load(++n);

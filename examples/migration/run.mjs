@@ -15,7 +15,9 @@ const cli = join(dirname(pkg), require(pkg).bin.envmux);
 const register = require.resolve('envmux/register');
 // Inside this folder, so the config file's `import 'envmux/providers'` finds the package.
 const project = mkdtempSync(join(here, '.run-'));
-const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENVMUX_')));
+const base = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith('ENVMUX_')),
+);
 let stage = 'old';
 
 /** Run a step, echoing it and its output; stop when it fails. */
@@ -58,7 +60,9 @@ try {
   process.stdout.write(readFileSync(join(project, '.env'), 'utf8'));
   app();
 
-  console.log('\n=== 2. copy to the `new` store while the app reads new first, old as fallback ===');
+  console.log(
+    '\n=== 2. copy to the `new` store while the app reads new first, old as fallback ===',
+  );
   stage = 'dual';
   console.log('(MIGRATION_STAGE=dual: chain new, old)');
   envmux(['copy', 'DB_*', '--from', 'old', '--to', 'new', '--verify']);

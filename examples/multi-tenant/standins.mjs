@@ -27,7 +27,13 @@ async function serve(handler) {
 /** AWS Secrets Manager: `secrets` is name → string. */
 export function awsStandin(secrets) {
   const type = 'application/x-amz-json-1.1';
-  const entry = (name) => ({ ARN: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${name}`, Name: name, SecretString: secrets[name], VersionId: 'v1', VersionStages: ['AWSCURRENT'] });
+  const entry = (name) => ({
+    ARN: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${name}`,
+    Name: name,
+    SecretString: secrets[name],
+    VersionId: 'v1',
+    VersionStages: ['AWSCURRENT'],
+  });
   return serve((req, body) => {
     const op = String(req.headers['x-amz-target'] ?? '').split('.')[1];
     const input = body ? JSON.parse(body) : {};
@@ -39,9 +45,24 @@ export function awsStandin(secrets) {
     if (op === 'BatchGetSecretValue') {
       const ids = input.SecretIdList ?? [];
       const missing = ids.filter((id) => !(id in secrets));
-      return [200, { SecretValues: ids.filter((id) => id in secrets).map(entry), Errors: missing.map((id) => ({ SecretId: id, ErrorCode: 'ResourceNotFoundException', Message: 'not found' })) }, type];
+      return [
+        200,
+        {
+          SecretValues: ids.filter((id) => id in secrets).map(entry),
+          Errors: missing.map((id) => ({
+            SecretId: id,
+            ErrorCode: 'ResourceNotFoundException',
+            Message: 'not found',
+          })),
+        },
+        type,
+      ];
     }
-    return [400, { __type: 'InvalidRequestException', message: `not in this stand-in: ${op}` }, type];
+    return [
+      400,
+      { __type: 'InvalidRequestException', message: `not in this stand-in: ${op}` },
+      type,
+    ];
   });
 }
 
@@ -51,7 +72,13 @@ export function gcpStandin(secrets) {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     const m = path.match(/^\/v1\/(projects\/[^/]+\/secrets\/[^/]+)\/versions\/([^/:]+):access$/);
     if (req.method === 'GET' && m && m[1] in secrets) {
-      return [200, { name: `${m[1]}/versions/1`, payload: { data: Buffer.from(secrets[m[1]]).toString('base64') } }];
+      return [
+        200,
+        {
+          name: `${m[1]}/versions/1`,
+          payload: { data: Buffer.from(secrets[m[1]]).toString('base64') },
+        },
+      ];
     }
     return [404, { error: { code: 404, message: 'Secret not found', status: 'NOT_FOUND' } }];
   });
@@ -63,11 +90,25 @@ export function vaultStandin(secrets, token) {
     if (req.headers['x-vault-token'] !== token) return [403, { errors: ['permission denied'] }];
     const path = new URL(req.url, 'http://x').pathname;
     // envmux asks how long the token lives (0: no expiry) before it reads.
-    if (path === '/v1/auth/token/lookup-self') return [200, { data: { ttl: 0, renewable: false, policies: ['default'] } }];
+    if (path === '/v1/auth/token/lookup-self')
+      return [200, { data: { ttl: 0, renewable: false, policies: ['default'] } }];
     const m = path.match(/^\/v1\/([^/]+)\/data\/(.+)$/);
     const key = m && `${m[1]}/${m[2]}`;
     if (req.method === 'GET' && key in secrets) {
-      return [200, { data: { data: secrets[key], metadata: { version: 1, created_time: new Date(0).toISOString(), deletion_time: '', destroyed: false } } }];
+      return [
+        200,
+        {
+          data: {
+            data: secrets[key],
+            metadata: {
+              version: 1,
+              created_time: new Date(0).toISOString(),
+              deletion_time: '',
+              destroyed: false,
+            },
+          },
+        },
+      ];
     }
     return [404, { errors: [] }];
   });

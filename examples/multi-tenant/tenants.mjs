@@ -9,11 +9,22 @@ import { aws, gcp, vault } from 'envmux/providers';
 function storeFor(record, connection) {
   switch (record.store) {
     case 'aws':
-      return aws({ id: `aws-${record.tenant}`, region: record.region, prefix: record.prefix, ...connection });
+      return aws({
+        id: `aws-${record.tenant}`,
+        region: record.region,
+        prefix: record.prefix,
+        ...connection,
+      });
     case 'gcp':
       return gcp({ id: `gcp-${record.tenant}`, projectId: record.projectId, ...connection });
     case 'vault':
-      return vault({ id: `vault-${record.tenant}`, mount: record.mount, prefix: record.prefix, kvVersion: 2, ...connection });
+      return vault({
+        id: `vault-${record.tenant}`,
+        mount: record.mount,
+        prefix: record.prefix,
+        kvVersion: 2,
+        ...connection,
+      });
     default:
       throw new Error(`tenant ${record.tenant}: unknown store ${record.store}`);
   }

@@ -3,7 +3,15 @@
 // its password (scram-sha-256). Run as root, the server runs as the `postgres` OS user.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +20,9 @@ import { join } from 'node:path';
 function binDir() {
   const root = '/usr/lib/postgresql';
   const versions = existsSync(root)
-    ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => b - a)
+    ? readdirSync(root)
+        .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+        .sort((a, b) => b - a)
     : [];
   return versions[0] ? join(root, versions[0], 'bin') : '';
 }
@@ -48,11 +58,27 @@ export async function startPostgres() {
   tool('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-N', '-E', 'UTF8']);
   writeFileSync(
     join(data, 'pg_hba.conf'),
-    ['local all all trust', 'host all postgres 127.0.0.1/32 trust', 'host all app 127.0.0.1/32 scram-sha-256', ''].join('\n'),
+    [
+      'local all all trust',
+      'host all postgres 127.0.0.1/32 trust',
+      'host all app 127.0.0.1/32 scram-sha-256',
+      '',
+    ].join('\n'),
   );
   const port = await freePort();
   const options = `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off`;
-  tool('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', '-o', options, 'start']);
+  tool('pg_ctl', [
+    '-D',
+    data,
+    '-l',
+    join(dir, 'server.log'),
+    '-w',
+    '-t',
+    '60',
+    '-o',
+    options,
+    'start',
+  ]);
   return {
     port,
     stop() {

@@ -18,16 +18,28 @@ const require = createRequire(import.meta.url);
 const pkg = require.resolve('envmux/package.json');
 const cli = join(dirname(pkg), require(pkg).bin.envmux);
 const project = mkdtempSync(join(tmpdir(), 'envmux-rotation-'));
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENVMUX_')));
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith('ENVMUX_')),
+);
 const NAME = 'db/password';
 
 spawnSync(process.execPath, [cli, 'vault', 'init'], { cwd: project, env, stdio: 'ignore' });
 const audit = new AuditLog();
-const secrets = createResolver({ providers: [local({ path: join(project, '.envmux/vault.json') })], audit: { log: audit } });
+const secrets = createResolver({
+  providers: [local({ path: join(project, '.envmux/vault.json') })],
+  audit: { log: audit },
+});
 console.log('starting PostgreSQL (initdb + pg_ctl in a temp folder)…');
 const server = await startPostgres();
 const connect = (user, password) =>
-  new pg.Client({ host: '127.0.0.1', port: server.port, user, password, database: 'postgres', connectionTimeoutMillis: 5000 });
+  new pg.Client({
+    host: '127.0.0.1',
+    port: server.port,
+    user,
+    password,
+    database: 'postgres',
+    connectionTimeoutMillis: 5000,
+  });
 const admin = connect('postgres');
 await admin.connect();
 
@@ -67,24 +79,35 @@ async function login(password) {
   await c.end();
   stats.ok++;
 }
-const show = (what) => console.log(`client: ${stats.ok} logins ok, ${stats.retried} re-read after a change, ${stats.failed} failed  (${what})`);
+const show = (what) =>
+  console.log(
+    `client: ${stats.ok} logins ok, ${stats.retried} re-read after a change, ${stats.failed} failed  (${what})`,
+  );
 
 try {
   await sleep(1000);
   show('before the rotation');
-  const version = async (v) => (await secrets.versions(NAME)).find((x) => x.stages?.includes(v))?.version;
+  const version = async (v) =>
+    (await secrets.versions(NAME)).find((x) => x.stages?.includes(v))?.version;
 
-  console.log('\n$ secrets.rotate("db/password", { grace: "4s", apply: ALTER ROLE app PASSWORD …, test: login as app })');
+  console.log(
+    '\n$ secrets.rotate("db/password", { grace: "4s", apply: ALTER ROLE app PASSWORD …, test: login as app })',
+  );
   audit.clear();
   const [outcome] = await secrets.rotate(NAME, {
     grace: '4s',
     apply: (value) => admin.query(`ALTER ROLE app PASSWORD ${admin.escapeLiteral(value)}`),
     test: (value) => login(value),
   });
-  console.log(`rotated in ${outcome.provider}: version ${outcome.version} is latest, version ${outcome.previous} is previous`);
-  for (const e of audit.query({ action: 'rotate' })) console.log(`  audit: rotate ${e.step.padEnd(10)} ${e.outcome}`);
+  console.log(
+    `rotated in ${outcome.provider}: version ${outcome.version} is latest, version ${outcome.previous} is previous`,
+  );
+  for (const e of audit.query({ action: 'rotate' }))
+    console.log(`  audit: rotate ${e.step.padEnd(10)} ${e.outcome}`);
   const previous = await secrets.get(NAME, { version: 'previous', cache: false });
-  console.log(`during the grace period, version "previous" is still readable (${previous.length} chars)`);
+  console.log(
+    `during the grace period, version "previous" is still readable (${previous.length} chars)`,
+  );
   await sleep(1000);
   show('after the rotation');
 
@@ -93,20 +116,25 @@ try {
   const latest = await version('latest');
   try {
     await secrets.rotate(NAME, {
-      apply: (value) => admin.query(`ALTER ROLE no_such_role PASSWORD ${admin.escapeLiteral(value)}`),
+      apply: (value) =>
+        admin.query(`ALTER ROLE no_such_role PASSWORD ${admin.escapeLiteral(value)}`),
     });
   } catch (error) {
     console.log(`${error.code}: ${error.message}`);
   }
-  for (const e of audit.query({ action: 'rotate' })) console.log(`  audit: rotate ${e.step.padEnd(10)} ${e.outcome}${e.code ? ` ${e.code}` : ''}`);
-  console.log(`latest is still version ${await version('latest')} (was ${latest}); the database was not changed`);
+  for (const e of audit.query({ action: 'rotate' }))
+    console.log(`  audit: rotate ${e.step.padEnd(10)} ${e.outcome}${e.code ? ` ${e.code}` : ''}`);
+  console.log(
+    `latest is still version ${await version('latest')} (was ${latest}); the database was not changed`,
+  );
   await sleep(500);
   show('after the failed rotation');
 
   console.log('\nwaiting for the grace period to end…');
   await sleep(3000);
   const retired = await secrets.retireExpired();
-  for (const r of retired) console.log(`retired version ${r.version} of ${r.name} in ${r.provider}`);
+  for (const r of retired)
+    console.log(`retired version ${r.version} of ${r.name} in ${r.provider}`);
   const left = (await secrets.versions(NAME)).map((v) => v.version);
   console.log(`versions left: ${left.join(', ')}`);
 } finally {

@@ -15,10 +15,17 @@ const require = createRequire(import.meta.url);
 const pkg = require.resolve('envmux/package.json');
 const cli = join(dirname(pkg), require(pkg).bin.envmux);
 const project = mkdtempSync(join(tmpdir(), 'envmux-sidecar-'));
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENVMUX_')));
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith('ENVMUX_')),
+);
 
 function envmux(args, input) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: project, env, input, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    cwd: project,
+    env,
+    input,
+    encoding: 'utf8',
+  });
   if (r.status !== 0) throw new Error(`envmux ${args.join(' ')} failed: ${r.stderr}`);
 }
 
@@ -29,7 +36,11 @@ try {
   envmux(['vault', 'set', 'api/token'], randomBytes(24).toString('base64url'));
 
   console.log('$ envmux serve --port 0 &');
-  serve = spawn(process.execPath, [cli, 'serve', '--port', '0'], { cwd: project, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  serve = spawn(process.execPath, [cli, 'serve', '--port', '0'], {
+    cwd: project,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const lines = createInterface({ input: serve.stderr });
   const started = await new Promise((resolve, reject) => {
     lines.once('line', resolve);
@@ -47,7 +58,9 @@ try {
   if (client.status !== 0) throw new Error(`client.sh failed (exit ${client.status})`);
 
   serve.kill('SIGTERM');
-  console.log(`\n$ kill -TERM <serve>\n${(await new Promise((r) => lines.once('line', r))).trim()}`);
+  console.log(
+    `\n$ kill -TERM <serve>\n${(await new Promise((r) => lines.once('line', r))).trim()}`,
+  );
 } finally {
   serve?.kill();
   rmSync(project, { recursive: true, force: true });

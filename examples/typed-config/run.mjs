@@ -4,7 +4,6 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -13,7 +12,9 @@ const require = createRequire(import.meta.url);
 const pkg = require.resolve('envmux/package.json');
 const cli = join(dirname(pkg), require(pkg).bin.envmux);
 const project = mkdtempSync(join(here, '.run-'));
-const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ENVMUX_')));
+const env = Object.fromEntries(
+  Object.entries(process.env).filter(([k]) => !k.startsWith('ENVMUX_')),
+);
 
 function run(title, args, input, { mayFail = false } = {}) {
   console.log(`\n$ ${title}`);
@@ -27,13 +28,20 @@ function run(title, args, input, { mayFail = false } = {}) {
 try {
   for (const f of ['.env', 'config.mjs', 'app.mjs']) copyFileSync(join(here, f), join(project, f));
   run('envmux vault init', [cli, 'vault', 'init']);
-  run('envmux generate | envmux vault set db/password', [cli, 'vault', 'set', 'db/password'],
-    spawnSync(process.execPath, [cli, 'generate'], { encoding: 'utf8' }).stdout);
+  run(
+    'envmux generate | envmux vault set db/password',
+    [cli, 'vault', 'set', 'db/password'],
+    spawnSync(process.execPath, [cli, 'generate'], { encoding: 'utf8' }).stdout,
+  );
   run('echo 20 | envmux vault set db/pool-size', [cli, 'vault', 'set', 'db/pool-size'], '20\n');
   run('node app.mjs', ['app.mjs']);
 
   // A wrong value in the store: the schema rejects it, the message names the key, never the value.
-  run("echo 'twenty-five' | envmux vault set db/pool-size", [cli, 'vault', 'set', 'db/pool-size'], 'twenty-five\n');
+  run(
+    "echo 'twenty-five' | envmux vault set db/pool-size",
+    [cli, 'vault', 'set', 'db/pool-size'],
+    'twenty-five\n',
+  );
   run('node app.mjs', ['app.mjs'], undefined, { mayFail: true });
 } finally {
   rmSync(project, { recursive: true, force: true });

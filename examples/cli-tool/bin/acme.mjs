@@ -41,7 +41,9 @@ function ensureLocalVault() {
   const require = createRequire(import.meta.url);
   const pkg = require.resolve('envmux/package.json');
   const cli = join(dirname(pkg), require(pkg).bin.envmux);
-  const r = spawnSync(process.execPath, [cli, 'vault', 'init', '--vault', vaultPath], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [cli, 'vault', 'init', '--vault', vaultPath], {
+    encoding: 'utf8',
+  });
   if (r.status !== 0) fail(`cannot create ${vaultPath}: ${r.stderr.trim()}`);
 }
 
@@ -51,7 +53,8 @@ async function readStdin() {
   return text.trim();
 }
 
-const fingerprint = (v) => `*** (${v.length} chars, sha256 ${createHash('sha256').update(v).digest('hex').slice(0, 8)})`;
+const fingerprint = (v) =>
+  `*** (${v.length} chars, sha256 ${createHash('sha256').update(v).digest('hex').slice(0, 8)})`;
 
 try {
   switch (process.argv[2]) {
@@ -77,7 +80,8 @@ try {
   }
 } catch (error) {
   // envmux errors carry a code and never a value.
-  if (isEnvmuxError(error) && error.code === 'NOT_FOUND') fail(`not logged in (no token in ${storeId}): run acme login`);
+  if (isEnvmuxError(error) && error.code === 'NOT_FOUND')
+    fail(`not logged in (no token in ${storeId}): run acme login`);
   fail(isEnvmuxError(error) ? `${error.code}: ${error.message}` : String(error));
 } finally {
   await secrets.close?.();
