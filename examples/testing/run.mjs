@@ -6,8 +6,8 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-console.log('$ node --test --test-reporter=spec test/');
-const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', 'test/'], {
+console.log('$ node --test --test-reporter=spec test/billing.test.mjs');
+const r = spawnSync(process.execPath, ['--test', '--test-reporter=spec', 'test/billing.test.mjs'], {
   cwd: here,
   stdio: 'inherit',
 });

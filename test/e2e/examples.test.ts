@@ -5,7 +5,7 @@
 // hold a secret value the example set.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +68,38 @@ function example(name: string, env: Record<string, string> = {}): Promise<Run> {
 const seen = (r: Run) => r.stdout + r.stderr;
 
 describe('examples, run from the installed package', () => {
+  it('every example has a README, run.mjs, an npm script and a row in the README table', () => {
+    const names = readdirSync(join(repo, 'examples'), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
+      .map((d) => d.name);
+    expect(names.sort()).toEqual(
+      [
+        'cli-tool',
+        'docker',
+        'environments',
+        'failover',
+        'migration',
+        'multi-tenant',
+        'quickstart',
+        'rotation',
+        'sidecar',
+        'testing',
+        'typed-config',
+      ].sort(),
+    );
+    const scripts = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).scripts;
+    const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+    expect(scripts.example).toBe('npm run build --silent && node examples/quickstart/run.mjs');
+    for (const name of names) {
+      expect(existsSync(join(repo, 'examples', name, 'README.md')), name).toBe(true);
+      expect(existsSync(join(repo, 'examples', name, 'run.mjs')), name).toBe(true);
+      expect(scripts[`example:${name}`]).toBe(
+        `npm run build --silent && node examples/${name}/run.mjs`,
+      );
+      expect(readme).toContain(`[${name}](examples/${name})`);
+    }
+  });
+
   it('quickstart: the local vault and node -r envmux/register', async () => {
     const r = await example('quickstart');
     expect(r.status, seen(r)).toBe(0);
