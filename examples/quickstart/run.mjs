@@ -1,15 +1,20 @@
 // The README's main command (`npm run example`): a fresh project on the local encrypted vault, end
-// to end, in a temp folder (the vault key must never land in the repository). Runs the built
-// package (dist/): `envmux vault init`, secrets set from stdin, then `node -r envmux/register`.
+// to end, in a temp folder (the vault key must never land in the repository). Uses `envmux` by its
+// package name: `envmux vault init`, secrets set from stdin, then `node -r envmux/register`.
 
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dist = resolve(here, '../../dist');
+const require = createRequire(import.meta.url);
+// The installed package's bin and preload (the temp project has no node_modules of its own).
+const pkg = require.resolve('envmux/package.json');
+const cli = join(dirname(pkg), require(pkg).bin.envmux);
+const register = require.resolve('envmux/register');
 const project = mkdtempSync(join(tmpdir(), 'envmux-example-'));
 // The user's own ENVMUX_* settings must not change what the example shows.
 const env = Object.fromEntries(
@@ -31,13 +36,12 @@ function step(title, args, input) {
   }
 }
 
-const cli = join(dist, 'cli.cjs');
 try {
   for (const file of ['.env', 'app.cjs']) copyFileSync(join(here, file), join(project, file));
   console.log(`a fresh project in ${project}:`);
   step('envmux vault init', [cli, 'vault', 'init']);
   step(
-    "printf %s 'correct-horse-battery-staple' | envmux vault set db/password -d 'primary database'",
+    'printf %s "$DB_PASSWORD" | envmux vault set db/password -d \'primary database\'',
     [cli, 'vault', 'set', 'db/password', '-d', 'primary database'],
     'correct-horse-battery-staple',
   );
@@ -60,7 +64,7 @@ try {
       (m) => `${m.slice(0, 20)}…"`,
     ),
   );
-  step('node -r envmux/register app.cjs', ['-r', join(dist, 'register.cjs'), 'app.cjs']);
+  step('node -r envmux/register app.cjs', ['-r', register, 'app.cjs']);
 } finally {
   rmSync(project, { recursive: true, force: true });
 }

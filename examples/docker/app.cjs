@@ -1,5 +1,10 @@
-// Started as `node -r envmux/register app.cjs`: process.env is complete before this line runs.
-const mask = (v) => (v ? `${v.slice(0, 2)}…(${v.length} chars)` : v);
+// Started as `node -r envmux/register app.cjs` (the image's CMD): process.env is complete before
+// this line runs. Secrets are shown by length and a hash prefix only.
+const { createHash } = require('node:crypto');
+const mask = (v) =>
+  v
+    ? `*** (${v.length} chars, sha256 ${createHash('sha256').update(v).digest('hex').slice(0, 8)})`
+    : v;
 console.log('PORT        ', process.env.PORT);
 console.log('DB_USER     ', process.env.DB_USER);
 console.log('DB_PASSWORD ', mask(process.env.DB_PASSWORD));
