@@ -6,12 +6,19 @@ import { EnvmuxAggregateError, type EnvmuxError, isEnvmuxError } from '../errors
 import { isProviderType, leftOutOfChain } from '../providers/registry.js';
 import { createResolver, type Resolver, type ResolverOptions } from './client.js';
 import { findConfigFile, readConfigFile } from './config-file.js';
+import {
+  type ConfigWatchOptions,
+  changedKeys,
+  recordingResolver,
+  type WatchedConfig,
+  watchReloads,
+} from './config-watch.js';
 import { parseDuration } from './durations.js';
 import { envFilesFor, type FileOptions, readEnvFiles } from './files.js';
 import { suggestNearNames } from './near-names.js';
 import { ownString } from './own-string.js';
 import type { EnvEntry } from './parse.js';
-import { Evaluation, type Resolution, resolveAsync } from './resolve.js';
+import { Evaluation, type Resolution, resolveAsync, type SecretRequest } from './resolve.js';
 import { SeenValues } from './scrub.js';
 import { type InferOutput, type StandardSchemaV1, validate } from './validate.js';
 
@@ -170,16 +177,11 @@ async function validateLoaded(
   }
 }
 
-/**
- * Load the env files, resolve every reference and return a frozen config: the schema's output
- * (types inferred from it), or the file keys as strings without a schema. Throws one
- * {@link EnvmuxAggregateError} listing every problem; never touches `process.env`.
- */
-export async function loadConfig<S extends StandardSchemaV1 | undefined = undefined>(
-  options: LoadOptions<S> = {},
-): Promise<Readonly<LoadedConfig<S>>> {
-  const merged = await withConfigFile(options);
-  const loaded = await loadEnvironment(merged);
+/** The frozen config of a load, or the one aggregate error listing every problem. */
+function configOf<S>(
+  loaded: LoadedEnvironment,
+  options: LoadOptions<StandardSchemaV1 | undefined>,
+): Readonly<LoadedConfig<S>> {
   if (loaded.errors.length) {
     const invalid = loaded.errors.every((e) => e.code === 'VALIDATION_FAILED');
     throw new EnvmuxAggregateError(
@@ -187,8 +189,8 @@ export async function loadConfig<S extends StandardSchemaV1 | undefined = undefi
       invalid ? 'the configuration is not valid' : undefined,
     );
   }
-  if (!merged.schema) {
-    const processEnv = merged.processEnv ?? process.env;
+  if (!options.schema) {
+    const processEnv = options.processEnv ?? process.env;
     const fileValues: Record<string, string> = {};
     for (const key of loaded.entries.keys()) {
       const value = loaded.values.get(key) ?? ownString(processEnv, key);
@@ -200,4 +202,69 @@ export async function loadConfig<S extends StandardSchemaV1 | undefined = undefi
   return (output && typeof output === 'object' ? Object.freeze(output) : output) as Readonly<
     LoadedConfig<S>
   >;
+}
+
+/**
+ * Load the env files, resolve every reference and return a frozen config: the schema's output
+ * (types inferred from it), or the file keys as strings without a schema. Throws one
+ * {@link EnvmuxAggregateError} listing every problem; never touches `process.env`.
+ *
+ * With `watch`, returns `{ config, watcher }`: the load's secrets are re-read on an interval and a
+ * real change is reloaded and re-validated; a change that fails keeps the previous config and goes
+ * to `watch.onError` (docs/architecture.md, "Resolution").
+ */
+export async function loadConfig<S extends StandardSchemaV1 | undefined = undefined>(
+  options: LoadOptions<S> & { watch: ConfigWatchOptions },
+): Promise<WatchedConfig<LoadedConfig<S>>>;
+export async function loadConfig<S extends StandardSchemaV1 | undefined = undefined>(
+  options?: LoadOptions<S> & { watch?: undefined },
+): Promise<Readonly<LoadedConfig<S>>>;
+export async function loadConfig<S extends StandardSchemaV1 | undefined = undefined>(
+  options: LoadOptions<S> & { watch?: ConfigWatchOptions } = {},
+): Promise<Readonly<LoadedConfig<S>> | WatchedConfig<LoadedConfig<S>>> {
+  const { watch, ...rest } = options;
+  const merged = await withConfigFile(rest as LoadOptions<S>);
+  if (!watch) return configOf<S>(await loadEnvironment(merged), merged);
+  return watchConfig<S>(merged, watch);
+}
+
+/** `loadConfig({ watch })`: load through a long-lived resolver, then keep the config current. */
+async function watchConfig<S>(
+  options: LoadOptions<StandardSchemaV1 | undefined>,
+  watch: ConfigWatchOptions,
+): Promise<WatchedConfig<LoadedConfig<S>>> {
+  const env = options.env ?? options.processEnv ?? process.env;
+  const own = options.resolver ? undefined : createResolver({ ...options, env });
+  const requests = new Map<string, SecretRequest>();
+  const resolver = recordingResolver(options.resolver ?? own!, requests);
+  let current: Readonly<LoadedConfig<S>>;
+  try {
+    current = configOf<S>(await loadEnvironment({ ...options, resolver }), options);
+  } catch (error) {
+    await own?.close();
+    throw error;
+  }
+  const reloads = watchReloads(resolver, [...requests.values()], watch, async (changes) => {
+    let next: Readonly<LoadedConfig<S>>;
+    try {
+      next = configOf<S>(await loadEnvironment({ ...options, resolver }), options);
+    } catch (error) {
+      if (isEnvmuxError(error)) watch.onError?.(error);
+      return;
+    }
+    const keys = changedKeys(current as object, next as object);
+    current = next;
+    watch.onChange?.({ type: 'change', changes, keys });
+  });
+  return {
+    config: current,
+    watcher: {
+      current: () => current,
+      refreshNow: () => reloads.refreshNow(),
+      async close() {
+        reloads.close();
+        await own?.close();
+      },
+    },
+  };
 }
