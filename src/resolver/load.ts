@@ -321,6 +321,9 @@ export async function loadConfig<S extends StandardSchemaV1 | undefined = undefi
   options?: LoadOptions<S> & { watch?: undefined },
 ): Promise<Readonly<LoadedConfig<S>>>;
 export async function loadConfig<S extends StandardSchemaV1 | undefined = undefined>(
+  options: LoadOptions<S> & { watch?: ConfigWatchOptions },
+): Promise<Readonly<LoadedConfig<S>> | WatchedConfig<LoadedConfig<S>>>;
+export async function loadConfig<S extends StandardSchemaV1 | undefined = undefined>(
   options: LoadOptions<S> & { watch?: ConfigWatchOptions } = {},
 ): Promise<Readonly<LoadedConfig<S>> | WatchedConfig<LoadedConfig<S>>> {
   const { watch, ...rest } = options;

@@ -9,6 +9,7 @@ import { describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import {
   type ConfigChangeEvent,
+  type ConfigWatchOptions,
   type EnvmuxError,
   loadConfig,
   type WatchedConfig,
@@ -42,6 +43,12 @@ describe('loadConfig({ watch })', () => {
     expect(watched.config.PORT).toBe(8080);
     expect(watched.watcher.current()).toBe(watched.config);
     await watched.watcher.close();
+    // Options built elsewhere, watch maybe set: either shape.
+    const maybe = (): ConfigWatchOptions | undefined => undefined;
+    const either = await loadConfig({ ...base, watch: maybe() });
+    expectTypeOf(either).toEqualTypeOf<
+      Readonly<{ PORT: number; DB: string }> | WatchedConfig<{ PORT: number; DB: string }>
+    >();
   });
 
   it('reloads and re-validates on a real change; unchanged re-reads report nothing', async () => {
