@@ -18,6 +18,7 @@ export {
 export {
   type BreakerOptions,
   type BreakerState,
+  type ChangeEvent,
   createResolver,
   type GetOptions,
   type MetricListener,
@@ -25,6 +26,12 @@ export {
   type ResolverMetric,
   type ResolverOptions,
 } from './resolver/client.js';
+export type {
+  ConfigChangeEvent,
+  ConfigWatcher,
+  ConfigWatchOptions,
+  WatchedConfig,
+} from './resolver/config-watch.js';
 export { defineConfig } from './resolver/define-config.js';
 export { parseDuration } from './resolver/durations.js';
 export { envFilesFor } from './resolver/files.js';

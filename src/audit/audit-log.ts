@@ -15,7 +15,9 @@ export type AuditAction =
   | 'rotate'
   | 'auth'
   | 'health'
-  | 'batch-fallback';
+  | 'batch-fallback'
+  /** A load used the last-known-good copy (every store unreachable), or could not. */
+  | 'last-known-good';
 
 export type AuditSource = 'register' | 'cli' | 'api' | 'sidecar';
 

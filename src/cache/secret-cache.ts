@@ -3,6 +3,7 @@
 // lru-cache is loaded by the first lookup that goes to a store (`ready()`), not on import.
 
 import type { LRUCache } from 'lru-cache';
+import { parseDuration } from '../resolver/durations.js';
 
 /** A cached answer: the value and the provider that served it. */
 export interface CachedSecret {
@@ -22,6 +23,12 @@ export interface CacheOptions {
    * in ms; default 0 (never). Serving stale is audited.
    */
   maxStale?: number;
+  /**
+   * Stale-while-revalidate window past an entry's TTL (ms or `30s`); default 0, off
+   * (`ENVMUX_CACHE_SWR`). Within it a lookup is answered from the expired entry at once while one
+   * background read refreshes it (docs/architecture.md, "Resolution").
+   */
+  staleWhileRevalidate?: number | string;
 }
 
 export interface CacheStats {
@@ -46,6 +53,9 @@ export class SecretCache {
   private loading?: Promise<void>;
   private readonly options: CacheOptions;
   private readonly maxStale: number;
+  private readonly swr: number;
+  /** Keys whose last read from the stores failed (cleared by the next {@link set}). */
+  private readonly failing = new Set<string>();
   private hits = 0;
   private misses = 0;
   private staleServed = 0;
@@ -53,6 +63,7 @@ export class SecretCache {
   constructor(options: CacheOptions = {}) {
     this.options = options;
     this.maxStale = options.maxStale ?? 0;
+    this.swr = parseDuration(options.staleWhileRevalidate, 0);
   }
 
   /**
@@ -65,8 +76,10 @@ export class SecretCache {
       this.lru = new LRUCache({
         max: this.options.max ?? 1000,
         ttl: this.options.ttl ?? 5 * 60_000,
-        // Keep expired entries until evicted, so stale-if-error has something to serve.
-        noDeleteOnStaleGet: this.maxStale > 0,
+        // Keep expired entries until evicted, so stale-if-error and SWR have something to serve.
+        noDeleteOnStaleGet: this.maxStale > 0 || this.swr > 0,
+        // Read the clock through the global at each call (fake timers in tests replace it).
+        perf: { now: () => performance.now() },
       });
     });
     return this.loading;
@@ -80,7 +93,39 @@ export class SecretCache {
   }
 
   set(key: string, value: CachedSecret, ttl?: number): void {
+    this.failing.delete(key);
     this.lru?.set(key, value, ttl === undefined ? undefined : { ttl });
+  }
+
+  /**
+   * A read of `key` from the stores failed. Transient (`retryable`): SWR serves it only within
+   * `maxStale` from now on. Otherwise (auth, access, gone) the entry is dropped: nothing stale is
+   * served after such an answer.
+   */
+  failed(key: string, retryable: boolean): void {
+    if (!retryable) {
+      this.failing.delete(key);
+      this.lru?.delete(key);
+    } else if (this.swr > 0) this.failing.add(key);
+  }
+
+  /**
+   * An expired entry within the stale-while-revalidate window, to serve while it is refreshed
+   * (counted as a stale serve instead of the miss {@link get} counted). After a failed refresh the
+   * window shrinks to `maxStale` (stale-if-error's bound).
+   */
+  revalidating(key: string): CachedSecret | undefined {
+    if (this.swr <= 0 || !this.lru) return undefined;
+    const remaining = this.lru.getRemainingTTL(key);
+    if (remaining >= 0) return undefined;
+    const window = this.failing.has(key) ? Math.min(this.swr, this.maxStale) : this.swr;
+    if (-remaining > window) return undefined;
+    const hit = this.lru.get(key, { allowStale: true });
+    if (hit) {
+      this.misses--;
+      this.staleServed++;
+    }
+    return hit;
   }
 
   /** An expired entry no older than `maxStale` past its TTL, for when the provider is down. */
@@ -97,11 +142,15 @@ export class SecretCache {
   invalidate(name: string): void {
     if (!this.lru) return;
     for (const key of this.lru.keys()) {
-      if (key.split('\0')[1] === name) this.lru.delete(key);
+      if (key.split('\0')[1] === name) {
+        this.lru.delete(key);
+        this.failing.delete(key);
+      }
     }
   }
 
   clear(): void {
+    this.failing.clear();
     this.lru?.clear();
   }
 

@@ -8,6 +8,10 @@ import type { Command } from 'commander';
 import { describeProblems, EnvmuxError } from '../errors.js';
 import { MIN_MASKED_LENGTH } from '../mask/patterns.js';
 import { createRedactStream, Masker, Redactor } from '../mask/redactor.js';
+import { createResolver, type Resolver } from '../resolver/client.js';
+import { recordingResolver, watchReloads } from '../resolver/config-watch.js';
+import { parseDuration } from '../resolver/durations.js';
+import type { SecretRequest } from '../resolver/resolve.js';
 import {
   addEnvOptions,
   asProblem,
@@ -25,6 +29,10 @@ import {
 
 interface RunFlags extends EnvFlags {
   mask: boolean;
+  watch?: boolean;
+  watchInterval?: string;
+  grace?: string;
+  signal?: string;
 }
 
 /** Signals passed on to the child (it decides how to end). */
@@ -43,6 +51,19 @@ export function register(program: Command): void {
     .option('--no-mask', 'do not mask secret values in the output (the terminal passes through)')
     .option('--override', 'let env file values replace variables already set in the environment')
     .option(
+      '--watch',
+      're-read the secrets the command was given and restart it when one really changed',
+    )
+    .option('--watch-interval <duration>', 'with --watch: time between re-reads (default 30s)')
+    .option(
+      '--grace <duration>',
+      'with --watch: how long the command has to end after the signal before SIGKILL (default 10s)',
+    )
+    .option(
+      '--signal <name>',
+      'with --watch: the signal that asks the command to end (default SIGTERM)',
+    )
+    .option(
       '--debug',
       'say on stderr which keys are masked, names only (also ENVMUX_DEBUG=1 or DEBUG=envmux)',
     )
@@ -55,6 +76,7 @@ Examples:
   envmux run --provider local node server.js   # the first word that is not an option starts the command
   envmux run -f .env.production --provider aws,env -- ./migrate.sh
   envmux run -- sh -c 'echo $DB_PASSWORD'      # prints *** (the child sees the value)
+  envmux run --watch --watch-interval 1m --grace 30s -- node server.js
 
 Options take one value each: repeat them or separate values with commas. Everything after -- or
 after the command's name goes to the command.
@@ -72,7 +94,14 @@ running with a CONFIG error naming the key.
 
 If any reference fails, every problem is listed (file:line, key, reference, code) and the command
 is not run (exit 1). Otherwise envmux exits with the command's exit code, or re-raises the signal
-that ended it; SIGINT, SIGTERM and SIGHUP are forwarded to the command.`,
+that ended it; SIGINT, SIGTERM and SIGHUP are forwarded to the command.
+
+--watch re-reads the secrets the command was given every --watch-interval (the stores, not the
+cache) and restarts the command when one really changed (its content, not only its version) and
+the new environment loads: it sends --signal (SIGTERM), then SIGKILL after --grace, and says why
+on stderr (secret names, providers and keys, never values). A change whose environment has
+problems is reported and the command keeps running. envmux exits when the command ends on its own
+or by a forwarded signal, with its status.`,
     );
   addEnvOptions(command).action(async (cmd: string, args: string[], flags: RunFlags) => {
     exitWhenFlushed(await run(cmd, args, flags));
@@ -83,33 +112,76 @@ that ended it; SIGINT, SIGTERM and SIGHUP are forwarded to the command.`,
 async function run(cmd: string, args: string[], flags: RunFlags): Promise<number> {
   let load: CommandLoad;
   let options: CommandLoadOptions;
+  let watching: WatchSetup | undefined;
   try {
     options = await commandLoadOptions(flags);
+    if (flags.watch) {
+      watching = watchSetup(options, flags);
+      options = { ...options, resolver: watching.resolver };
+    }
     load = await loadForCommand(options, { waitingLine: process.stderr });
   } catch (error) {
     process.stderr.write(`envmux: ${asProblem(error).describe()}\n`);
+    await watching?.close();
     return 1;
   }
-  const { loaded, secrets, served } = load;
   if (debugEnabled(flags)) {
-    for (const line of debugLoadLines(loaded, chainOf(options))) {
+    for (const line of debugLoadLines(load.loaded, chainOf(options))) {
       process.stderr.write(`envmux: ${line}\n`);
     }
   }
+  if (!usable(load, 'the command was not run')) {
+    await watching?.close();
+    return 1;
+  }
+  const ended = watching
+    ? await runWatching(cmd, args, flags, load, options, watching)
+    : await (await startChild(cmd, args, flags, load)).ended;
+  if (ended.signal) {
+    // Die the way the child died, so a parent (a shell, Docker) sees the signal, not a code.
+    process.kill(process.pid, ended.signal);
+    await new Promise((r) => setTimeout(r, 100));
+    return 128 + (constants.signals[ended.signal] ?? 0);
+  }
+  return ended.code ?? 1;
+}
+
+/** Whether a load may start the command; else its problems are on stderr (names, never values). */
+function usable({ loaded, secrets }: CommandLoad, outcome: string): boolean {
   const scrubber = new MessageScrubber(secrets);
   if (loaded.errors.length) {
     const n = loaded.errors.length;
-    process.stderr.write(`envmux: ${n} problem${n === 1 ? '' : 's'}; the command was not run:\n`);
+    process.stderr.write(`envmux: ${n} problem${n === 1 ? '' : 's'}; ${outcome}:\n`);
     for (const line of describeProblems(loaded.errors, (text) => scrubber.scrub(text))) {
       process.stderr.write(`  - ${line}\n`);
     }
-    return 1;
+    return false;
   }
   const tooLarge = oversized(loaded);
   if (tooLarge) {
     process.stderr.write(`envmux: ${tooLarge.describe()}\n`);
-    return 1;
+    return false;
   }
+  return true;
+}
+
+type Ended = { code: number | null; signal: NodeJS.Signals | null };
+
+/** A started command: its process, its exit, and its masked output relays. */
+interface Started {
+  child?: ChildProcess;
+  /** Resolves once the command ended and its output is written. */
+  ended: Promise<Ended>;
+}
+
+/** Start the command with a load's environment; SIGINT, SIGTERM and SIGHUP are forwarded to it. */
+async function startChild(
+  cmd: string,
+  args: string[],
+  flags: RunFlags,
+  { loaded, served }: CommandLoad,
+  forward = true,
+): Promise<Started> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(loaded.values) };
   const masker = flags.mask ? buildMasker(served, debugEnabled(flags)) : undefined;
   const mask = !!masker && !masker.empty;
@@ -123,7 +195,7 @@ async function run(cmd: string, args: string[], flags: RunFlags): Promise<number
   } catch (error) {
     // Synchronous spawn failures (E2BIG: the environment and arguments together are too large).
     process.stderr.write(`envmux: ${spawnFailure(error, loaded).describe()}\n`);
-    return 1;
+    return { ended: Promise.resolve({ code: 1, signal: null }) };
   }
   const outputs = mask
     ? [
@@ -131,28 +203,167 @@ async function run(cmd: string, args: string[], flags: RunFlags): Promise<number
         relay(child, child.stderr!, process.stderr, masker),
       ]
     : [];
-  const forward = (signal: NodeJS.Signals) => {
+  const pass = (signal: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(signal);
   };
-  for (const signal of FORWARDED) process.on(signal, forward);
-  const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
-    (resolve) => {
-      child.on('error', (error: NodeJS.ErrnoException) => {
-        process.stderr.write(`envmux: cannot run "${cmd}": ${error.code ?? error.message}\n`);
-        resolve({ code: error.code === 'ENOENT' ? 127 : 126, signal: null });
-      });
-      child.on('exit', (code, signal) => resolve({ code, signal }));
+  if (forward) for (const signal of FORWARDED) process.on(signal, pass);
+  const ended = new Promise<Ended>((resolve) => {
+    child.on('error', (error: NodeJS.ErrnoException) => {
+      process.stderr.write(`envmux: cannot run "${cmd}": ${error.code ?? error.message}\n`);
+      resolve({ code: error.code === 'ENOENT' ? 127 : 126, signal: null });
+    });
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+  }).then(async (result) => {
+    await Promise.all(outputs);
+    if (forward) for (const signal of FORWARDED) process.off(signal, pass);
+    return result;
+  });
+  return { child, ended };
+}
+
+/** The long-lived resolver of `run --watch` and what its loads fetched. */
+interface WatchSetup {
+  resolver: Resolver;
+  requests: Map<string, SecretRequest>;
+  interval: number;
+  grace: number;
+  signal: NodeJS.Signals;
+  close(): Promise<void>;
+}
+
+function watchSetup(options: CommandLoadOptions, flags: RunFlags): WatchSetup {
+  const interval = parseDuration(flags.watchInterval, 30_000);
+  const grace = parseDuration(flags.grace, 10_000);
+  const signal = (flags.signal ?? 'SIGTERM').toUpperCase();
+  const named = signal.startsWith('SIG') ? signal : `SIG${signal}`;
+  if (!(named in constants.signals) || named === 'SIGKILL') {
+    throw new EnvmuxError(
+      'CONFIG',
+      `--signal ${flags.signal} is not a signal envmux can send first`,
+      {
+        hint: 'e.g. --signal SIGTERM, SIGINT, SIGHUP or SIGUSR2 (SIGKILL follows after --grace)',
+      },
+    );
+  }
+  const env = options.env ?? options.processEnv ?? process.env;
+  const inner = createResolver({ ...options, env, audit: options.audit ?? { source: 'cli' } });
+  const requests = new Map<string, SecretRequest>();
+  return {
+    resolver: recordingResolver(inner, requests),
+    requests,
+    interval,
+    grace,
+    signal: named as NodeJS.Signals,
+    close: () => inner.close(),
+  };
+}
+
+/**
+ * `run --watch`: run the command, re-read the secrets it was given every interval, and restart it
+ * when one really changed (content digest) and the new environment loads: the graceful signal,
+ * SIGKILL after the grace period, the reason on stderr (names and providers, never values). Ends
+ * when the command ends on its own (or by a forwarded signal) with its status.
+ */
+async function runWatching(
+  cmd: string,
+  args: string[],
+  flags: RunFlags,
+  first: CommandLoad,
+  options: CommandLoadOptions,
+  watching: WatchSetup,
+): Promise<Ended> {
+  let load = first;
+  let current = await startChild(cmd, args, flags, load, false);
+  let stopping = false;
+  let restarting: Started | undefined;
+  let finish!: (ended: Ended) => void;
+  const finished = new Promise<Ended>((resolve) => {
+    finish = resolve;
+  });
+  const follow = (started: Started) => {
+    void started.ended.then((ended) => {
+      if (restarting === started && !stopping) return; // a restart ended it
+      stopping = true;
+      finish(ended);
+    });
+  };
+  follow(current);
+  const pass = (signal: NodeJS.Signals) => {
+    stopping = true;
+    const child = current.child;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  for (const signal of FORWARDED) process.on(signal, pass);
+
+  const reloads = watchReloads(
+    watching.resolver,
+    [...watching.requests.values()],
+    { interval: watching.interval },
+    async (changes) => {
+      if (stopping) return;
+      let next: CommandLoad;
+      try {
+        next = await loadForCommand({ ...options, resolver: watching.resolver });
+      } catch (error) {
+        process.stderr.write(`envmux: ${asProblem(error).describe()}\n`);
+        return;
+      }
+      const what = changes
+        .map((c) => `"${c.key}"${c.provider ? ` (${c.provider})` : ''}`)
+        .join(', ');
+      if (!usable(next, `${what} changed; the command keeps running with the environment it has`))
+        return;
+      const keys = [...new Set([...load.loaded.values.keys(), ...next.loaded.values.keys()])]
+        .filter((k) => load.loaded.values.get(k) !== next.loaded.values.get(k))
+        .sort();
+      if (!keys.length || stopping) return;
+      const grace = formatDuration(watching.grace);
+      process.stderr.write(
+        `envmux: secret${changes.length === 1 ? '' : 's'} ${what} changed (${keys.join(', ')}): restarting the command (${watching.signal}, then SIGKILL after ${grace})\n`,
+      );
+      restarting = current;
+      await stop(current, watching.signal, watching.grace);
+      if (stopping) return;
+      load = next;
+      current = await startChild(cmd, args, flags, load, false);
+      restarting = undefined;
+      follow(current);
     },
   );
-  await Promise.all(outputs);
-  for (const signal of FORWARDED) process.off(signal, forward);
-  if (ended.signal) {
-    // Die the way the child died, so a parent (a shell, Docker) sees the signal, not a code.
-    process.kill(process.pid, ended.signal);
-    await new Promise((r) => setTimeout(r, 100));
-    return 128 + (constants.signals[ended.signal] ?? 0);
+  const ended = await finished;
+  reloads.close();
+  for (const signal of FORWARDED) process.off(signal, pass);
+  await watching.close();
+  return ended;
+}
+
+/** Send `signal`, then SIGKILL when the command has not ended within `grace` ms. */
+async function stop(started: Started, signal: NodeJS.Signals, grace: number): Promise<void> {
+  const child = started.child;
+  if (!child || child.exitCode !== null || child.signalCode !== null) {
+    await started.ended;
+    return;
   }
-  return ended.code ?? 1;
+  child.kill(signal);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), grace);
+  });
+  if ((await Promise.race([started.ended, late])) === 'late') {
+    process.stderr.write(
+      `envmux: the command did not end within ${formatDuration(grace)} of ${signal}; sending SIGKILL\n`,
+    );
+    child.kill('SIGKILL');
+  }
+  clearTimeout(timer);
+  await started.ended;
+}
+
+/** `1500` → `1.5s`, `600000` → `10m`. */
+function formatDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`;
+  if (ms < 60_000 || ms % 60_000) return `${ms / 1000}s`;
+  return `${ms / 60_000}m`;
 }
 
 /** Pipe a child's stream through a redactor to ours; resolves when everything is written. */

@@ -8,7 +8,9 @@ import type { Resolution } from '../resolver/resolve.js';
 import type { WorkerReply, WorkerRequest } from './protocol.js';
 
 /** Resolve in a worker thread; this thread sleeps in Atomics.wait until it answers or the deadline. */
-export function resolveInWorker(env: NodeJS.ProcessEnv): Resolution & { files: string[] } {
+export function resolveInWorker(
+  env: NodeJS.ProcessEnv,
+): Resolution & { files: string[]; notices?: string[] } {
   const { Worker, MessageChannel, receiveMessageOnPort } = process.getBuiltinModule(
     'node:worker_threads',
   ) as typeof import('node:worker_threads');
@@ -53,5 +55,6 @@ export function resolveInWorker(env: NodeJS.ProcessEnv): Resolution & { files: s
     errors,
     sources: new Map(),
     files: message.files,
+    notices: message.notices,
   };
 }

@@ -14,9 +14,11 @@ export async function loadForRegister(cwd: string, deadline: number): Promise<Re
     // The config file's audit settings (a file, a sink) hold; entries say they came from the preload.
     const audit =
       options.audit === false ? false : { ...options.audit, source: 'register' as const };
-    const loaded = await loadEnvironment({ ...options, audit });
+    const notices: string[] = [];
+    const onNotice = (line: string) => notices.push(line);
+    const loaded = await loadEnvironment({ ...options, audit, onNotice });
     const { values, kept, errors, sources, files } = loaded;
-    return { values, kept, errors, sources, files };
+    return { values, kept, errors, sources, files, notices };
   } catch (error) {
     const e = isEnvmuxError(error)
       ? error

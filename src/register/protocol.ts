@@ -28,4 +28,6 @@ export interface WorkerReply {
   kept: string[];
   errors: SerializedError[];
   files: string[];
+  /** Lines the main thread prints on stderr (names and ages, never values). */
+  notices?: string[];
 }

@@ -98,6 +98,7 @@ function apply(
   log: (line: string) => void,
 ): void {
   const { values, errors } = resolution;
+  for (const line of resolution.notices ?? []) log(line);
   // The files and keys, names only: also when the load fails, before the app is refused.
   if (debug && errors.length && strict) debugLines(resolution, 0, started, log);
   if (errors.length && strict) {

@@ -15,7 +15,8 @@ registerLocalSyncBuilder();
 
 const FAILOVER: ErrorCode[] = ['NOT_FOUND', 'UNAVAILABLE', 'TIMEOUT', 'THROTTLED'];
 
-export type RegisterResolution = Resolution & { files: string[] };
+/** A resolution for the preload; `notices` are lines for stderr (the last-known-good line). */
+export type RegisterResolution = Resolution & { files: string[]; notices?: string[] };
 
 /** What the thin preload already read: the settings and the files. */
 export interface RegisterInput {

@@ -19,6 +19,7 @@ void loadForRegister(request.cwd, request.deadline).then((loaded) => {
     kept: loaded.kept,
     errors: loaded.errors.map(serialize),
     files: loaded.files,
+    notices: loaded.notices,
   };
   request.port.postMessage(reply);
   Atomics.store(request.signal, 0, 1);

@@ -61,7 +61,14 @@ export function createCacheTiers(
   const { chain, failover } = context;
   const defaultTtl =
     (options ? options.ttl : undefined) ?? parseDuration(environment.ENVMUX_CACHE_TTL, 5 * 60_000);
-  const memory = options === false ? undefined : new SecretCache({ ...options, ttl: defaultTtl });
+  const staleWhileRevalidate = parseDuration(
+    (options ? options.staleWhileRevalidate : undefined) ?? environment.ENVMUX_CACHE_SWR,
+    0,
+  );
+  const memory =
+    options === false
+      ? undefined
+      : new SecretCache({ ...options, ttl: defaultTtl, staleWhileRevalidate });
   const redisOptions = options ? options.redis : undefined;
   let tierPromise: Promise<SecondTier> | undefined;
   let l2Hits = 0;

@@ -121,10 +121,11 @@ export interface Resolver extends Writes, Management {
   /** Whether `word` is a scheme this resolver answers (`secret`, `env`, a provider id or type). */
   isScheme(word: string): boolean;
   /**
-   * Re-read `names` every `interval` (plus jitter; the store, not the cache) and call `onChange`
-   * when a value's content really changed (SHA-256 digest) — names and versions, never values.
+   * Re-read `names` (or requests a load made) every `interval` (plus jitter; the store, not the
+   * cache) and call `onChange` when a value's content really changed (SHA-256 digest) — names and
+   * versions, never values.
    */
-  watch(names: string[], options: WatchOptions): WatchHandle;
+  watch(names: (string | SecretRequest)[], options: WatchOptions): WatchHandle;
   close(): Promise<void>;
 }
 

@@ -2,16 +2,35 @@
 // a provider) → validation → a frozen config. Reports every problem of a load in one error.
 
 import { setMaxListeners } from 'node:events';
-import { EnvmuxAggregateError, type EnvmuxError, isEnvmuxError } from '../errors.js';
+import { type AuditInput, processAuditLog } from '../audit/audit-log.js';
+import { EnvmuxAggregateError, type EnvmuxError, isEnvmuxError, toEnvmuxError } from '../errors.js';
+import { shownPath } from '../providers/local/format.js';
 import { isProviderType, leftOutOfChain } from '../providers/registry.js';
 import { createResolver, type Resolver, type ResolverOptions } from './client.js';
 import { findConfigFile, readConfigFile } from './config-file.js';
+import {
+  type ConfigWatchOptions,
+  changedKeys,
+  recordingResolver,
+  type WatchedConfig,
+  watchReloads,
+} from './config-watch.js';
 import { parseDuration } from './durations.js';
 import { envFilesFor, type FileOptions, readEnvFiles } from './files.js';
+import {
+  everyStoreUnreachable,
+  formatAge,
+  type LastKnownGood,
+  type LastKnownGoodOptions,
+  lastKnownGoodOf,
+  type OpenedCopy,
+  readLastKnownGood,
+  saveLastKnownGood,
+} from './last-known-good.js';
 import { suggestNearNames } from './near-names.js';
 import { ownString } from './own-string.js';
 import type { EnvEntry } from './parse.js';
-import { Evaluation, type Resolution, resolveAsync } from './resolve.js';
+import { Evaluation, type Resolution, resolveAsync, type SecretRequest } from './resolve.js';
 import { SeenValues } from './scrub.js';
 import { type InferOutput, type StandardSchemaV1, validate } from './validate.js';
 
@@ -32,6 +51,14 @@ export interface LoadOptions<S extends StandardSchemaV1 | undefined = undefined>
   resolver?: Resolver;
   /** A config file to merge under these options, or `false` to read none; default: found in cwd. */
   configFile?: string | false;
+  /**
+   * Keep an encrypted last-known-good copy of the values the stores served (opt-in; also
+   * `ENVMUX_LKG_PATH` / `ENVMUX_LKG_MAX_AGE`), used only when every store is unreachable
+   * (docs/architecture.md, "Resolution"). `false` turns it off whatever the environment says.
+   */
+  lastKnownGood?: LastKnownGoodOptions | false;
+  /** Where a load's notices go (the last-known-good line); default stderr with an `envmux: ` prefix. */
+  onNotice?: (line: string) => void;
 }
 
 /** What a load produced, before validation. */
@@ -130,6 +157,7 @@ export async function loadEnvironment(
   for (const [key, source] of resolution.sources) {
     if (source.providers.length) seen.add(resolution.values.get(key));
   }
+  if (needsProviders) await keepLastKnownGood(options, env, cwd, entries, resolution, seen);
   const loaded: LoadedEnvironment = {
     ...resolution,
     errors: [...fileErrors, ...resolution.errors],
@@ -141,6 +169,86 @@ export async function loadEnvironment(
   // A store's message is untrusted: no value this load has seen may reach a problem's text.
   for (const error of loaded.errors) seen.error(error);
   return loaded;
+}
+
+/**
+ * The last-known-good copy of a load (when configured): written after a load without problems from
+ * what the stores served; read, in place of the stores, only when every store was unreachable.
+ * Anything that stops it from being used (too old, modified, wrong key) joins the load's problems.
+ */
+async function keepLastKnownGood(
+  options: LoadOptions<StandardSchemaV1 | undefined>,
+  env: Record<string, string | undefined>,
+  cwd: string,
+  entries: Map<string, EnvEntry>,
+  resolution: Resolution,
+  seen: SeenValues,
+): Promise<void> {
+  const notice = options.onNotice ?? ((line) => process.stderr.write(`envmux: ${line}\n`));
+  const log = options.audit === false ? undefined : (options.audit?.log ?? processAuditLog());
+  const source = options.audit ? options.audit.source : undefined;
+  const audit = (entry: Omit<AuditInput, 'action'>) =>
+    log?.record({ action: 'last-known-good', ...(source ? { source } : {}), ...entry });
+  let settings: LastKnownGood | undefined;
+  try {
+    settings = lastKnownGoodOf(options.lastKnownGood, env, cwd);
+  } catch (error) {
+    if (isEnvmuxError(error)) resolution.errors.push(error);
+    return;
+  }
+  if (!settings) return;
+  if (!resolution.errors.length) {
+    const served = new Map<string, string>();
+    for (const [key, value] of resolution.values) {
+      if (resolution.sources.get(key)?.providers.length) served.set(key, value);
+    }
+    if (!served.size) return;
+    try {
+      await saveLastKnownGood(settings, served);
+    } catch (error) {
+      const e = toEnvmuxError(error);
+      notice(
+        `cannot write the last-known-good copy ${shownPath(settings.path)}: ${e.code}: ${seen.text(e.message)}`,
+      );
+      audit({ outcome: 'error', code: e.code });
+    }
+    return;
+  }
+  if (!everyStoreUnreachable(resolution)) return;
+  let copy: OpenedCopy;
+  try {
+    copy = await readLastKnownGood(settings);
+  } catch (error) {
+    const e = toEnvmuxError(error);
+    audit({ outcome: 'error', code: e.code });
+    if (e.code !== 'NOT_FOUND') resolution.errors.push(e);
+    return;
+  }
+  // Every key the stores would have set comes from the copy, or nothing does (fail closed).
+  const kept = new Set(resolution.kept);
+  const missing = [...entries.keys()].filter(
+    (k) => !resolution.values.has(k) && !kept.has(k) && !copy.values.has(k),
+  );
+  if (missing.length) {
+    audit({ outcome: 'miss', code: 'NOT_FOUND' });
+    return;
+  }
+  for (const key of entries.keys()) {
+    const value = copy.values.get(key);
+    if (resolution.values.has(key) || kept.has(key) || value === undefined) continue;
+    resolution.values.set(key, value);
+    seen.add(value);
+    resolution.sources.set(key, {
+      entry: entries.get(key)!,
+      providers: ['last-known-good'],
+      served: [value],
+    });
+  }
+  resolution.errors.length = 0;
+  notice(
+    `every store unreachable; using last-known-good copy from ${formatAge(copy.ageMs)} ago (max ${formatAge(settings.maxAge)})`,
+  );
+  audit({ outcome: 'ok' });
 }
 
 /**
@@ -170,16 +278,11 @@ async function validateLoaded(
   }
 }
 
-/**
- * Load the env files, resolve every reference and return a frozen config: the schema's output
- * (types inferred from it), or the file keys as strings without a schema. Throws one
- * {@link EnvmuxAggregateError} listing every problem; never touches `process.env`.
- */
-export async function loadConfig<S extends StandardSchemaV1 | undefined = undefined>(
-  options: LoadOptions<S> = {},
-): Promise<Readonly<LoadedConfig<S>>> {
-  const merged = await withConfigFile(options);
-  const loaded = await loadEnvironment(merged);
+/** The frozen config of a load, or the one aggregate error listing every problem. */
+function configOf<S>(
+  loaded: LoadedEnvironment,
+  options: LoadOptions<StandardSchemaV1 | undefined>,
+): Readonly<LoadedConfig<S>> {
   if (loaded.errors.length) {
     const invalid = loaded.errors.every((e) => e.code === 'VALIDATION_FAILED');
     throw new EnvmuxAggregateError(
@@ -187,8 +290,8 @@ export async function loadConfig<S extends StandardSchemaV1 | undefined = undefi
       invalid ? 'the configuration is not valid' : undefined,
     );
   }
-  if (!merged.schema) {
-    const processEnv = merged.processEnv ?? process.env;
+  if (!options.schema) {
+    const processEnv = options.processEnv ?? process.env;
     const fileValues: Record<string, string> = {};
     for (const key of loaded.entries.keys()) {
       const value = loaded.values.get(key) ?? ownString(processEnv, key);
@@ -200,4 +303,72 @@ export async function loadConfig<S extends StandardSchemaV1 | undefined = undefi
   return (output && typeof output === 'object' ? Object.freeze(output) : output) as Readonly<
     LoadedConfig<S>
   >;
+}
+
+/**
+ * Load the env files, resolve every reference and return a frozen config: the schema's output
+ * (types inferred from it), or the file keys as strings without a schema. Throws one
+ * {@link EnvmuxAggregateError} listing every problem; never touches `process.env`.
+ *
+ * With `watch`, returns `{ config, watcher }`: the load's secrets are re-read on an interval and a
+ * real change is reloaded and re-validated; a change that fails keeps the previous config and goes
+ * to `watch.onError` (docs/architecture.md, "Resolution").
+ */
+export async function loadConfig<S extends StandardSchemaV1 | undefined = undefined>(
+  options: LoadOptions<S> & { watch: ConfigWatchOptions },
+): Promise<WatchedConfig<LoadedConfig<S>>>;
+export async function loadConfig<S extends StandardSchemaV1 | undefined = undefined>(
+  options?: LoadOptions<S> & { watch?: undefined },
+): Promise<Readonly<LoadedConfig<S>>>;
+export async function loadConfig<S extends StandardSchemaV1 | undefined = undefined>(
+  options: LoadOptions<S> & { watch?: ConfigWatchOptions },
+): Promise<Readonly<LoadedConfig<S>> | WatchedConfig<LoadedConfig<S>>>;
+export async function loadConfig<S extends StandardSchemaV1 | undefined = undefined>(
+  options: LoadOptions<S> & { watch?: ConfigWatchOptions } = {},
+): Promise<Readonly<LoadedConfig<S>> | WatchedConfig<LoadedConfig<S>>> {
+  const { watch, ...rest } = options;
+  const merged = await withConfigFile(rest as LoadOptions<S>);
+  if (!watch) return configOf<S>(await loadEnvironment(merged), merged);
+  return watchConfig<S>(merged, watch);
+}
+
+/** `loadConfig({ watch })`: load through a long-lived resolver, then keep the config current. */
+async function watchConfig<S>(
+  options: LoadOptions<StandardSchemaV1 | undefined>,
+  watch: ConfigWatchOptions,
+): Promise<WatchedConfig<LoadedConfig<S>>> {
+  const env = options.env ?? options.processEnv ?? process.env;
+  const own = options.resolver ? undefined : createResolver({ ...options, env });
+  const requests = new Map<string, SecretRequest>();
+  const resolver = recordingResolver(options.resolver ?? own!, requests);
+  let current: Readonly<LoadedConfig<S>>;
+  try {
+    current = configOf<S>(await loadEnvironment({ ...options, resolver }), options);
+  } catch (error) {
+    await own?.close();
+    throw error;
+  }
+  const reloads = watchReloads(resolver, [...requests.values()], watch, async (changes) => {
+    let next: Readonly<LoadedConfig<S>>;
+    try {
+      next = configOf<S>(await loadEnvironment({ ...options, resolver }), options);
+    } catch (error) {
+      if (isEnvmuxError(error)) watch.onError?.(error);
+      return;
+    }
+    const keys = changedKeys(current as object, next as object);
+    current = next;
+    watch.onChange?.({ type: 'change', changes, keys });
+  });
+  return {
+    config: current,
+    watcher: {
+      current: () => current,
+      refreshNow: () => reloads.refreshNow(),
+      async close() {
+        reloads.close();
+        await own?.close();
+      },
+    },
+  };
 }

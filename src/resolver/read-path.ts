@@ -104,21 +104,13 @@ export function createReadPath(options: ReadPathOptions): Answer {
     return fetchThroughChain(request, signal);
   };
 
-  return (request, signal, useCache = true) => {
-    const key = requestKey(request);
-    if (cache && useCache) {
-      const hit = cache.get(key);
-      if (hit) {
-        record({
-          action: 'get',
-          key: shownName(request),
-          provider: hit.provider,
-          outcome: 'ok',
-          cache: 'hit',
-        });
-        return Promise.resolve(hit);
-      }
-    }
+  /** Read through the tiers and the chain, shared by every caller of the same request key. */
+  const load = (
+    request: SecretRequest,
+    key: string,
+    signal: AbortSignal | undefined,
+    useCache: boolean,
+  ): Promise<SecretAnswer> => {
     const shared = inflight.get(key);
     if (shared) return shared;
     const started = performance.now();
@@ -141,6 +133,7 @@ export function createReadPath(options: ReadPathOptions): Answer {
         const durationMs = performance.now() - started;
         const cacheState = !cache ? undefined : useCache ? 'miss' : 'bypass';
         if (result.value === undefined) {
+          cache?.failed(key, false);
           record({
             action: 'get',
             key: shownName(request),
@@ -168,6 +161,7 @@ export function createReadPath(options: ReadPathOptions): Answer {
       })
       .catch((error): SecretAnswer => {
         const e = toEnvmuxError(error);
+        cache?.failed(key, e.retryable);
         const stale = cache?.stale(key);
         if (stale && e.retryable) {
           record({
@@ -193,5 +187,36 @@ export function createReadPath(options: ReadPathOptions): Answer {
       .finally(() => inflight.delete(key));
     inflight.set(key, promise);
     return promise;
+  };
+
+  return (request, signal, useCache = true) => {
+    const key = requestKey(request);
+    if (cache && useCache) {
+      const hit = cache.get(key);
+      if (hit) {
+        record({
+          action: 'get',
+          key: shownName(request),
+          provider: hit.provider,
+          outcome: 'ok',
+          cache: 'hit',
+        });
+        return Promise.resolve(hit);
+      }
+      // Stale-while-revalidate: the expired entry now, one background refresh (single-flight).
+      const stale = cache.revalidating(key);
+      if (stale) {
+        record({
+          action: 'get',
+          key: shownName(request),
+          provider: stale.provider,
+          outcome: 'ok',
+          cache: 'stale',
+        });
+        if (!inflight.has(key)) void load(request, key, undefined, true);
+        return Promise.resolve(stale);
+      }
+    }
+    return load(request, key, signal, useCache);
   };
 }

@@ -6,12 +6,12 @@ import { createHash } from 'node:crypto';
 import type { EnvmuxError } from '../errors.js';
 import type { Provider } from '../providers/provider.js';
 import { parseDuration } from './durations.js';
-import type { SecretAnswer, SecretRequest } from './resolve.js';
+import { requestKey, type SecretAnswer, type SecretRequest, shownName } from './resolve.js';
 
 /** A watched secret's content changed. */
 export interface ChangeEvent {
   type: 'change';
-  /** The secret's name. */
+  /** The secret's name (as the reference shows it). */
   key: string;
   /** The provider that answered the new value. */
   provider?: string;
@@ -61,9 +61,13 @@ export function digestOf(value: string | undefined): string | undefined {
   return value === undefined ? undefined : createHash('sha256').update(value).digest('hex');
 }
 
-/** Start watching `names` through `read` (a cache-bypassing read of the resolver). */
+/**
+ * Start watching `targets` through `read` (a cache-bypassing read of the resolver): secret names
+ * (read through the chain, or `options.provider`), or requests as a load made them (pinned
+ * provider, version).
+ */
 export function startWatch(
-  names: string[],
+  targets: (string | SecretRequest)[],
   options: WatchOptions,
   read: (request: SecretRequest) => Promise<SecretAnswer>,
   providerById: (id: string) => Promise<Provider | undefined>,
@@ -71,7 +75,13 @@ export function startWatch(
   const interval = Math.max(10, parseDuration(options.interval ?? undefined, 30_000));
   const jitter = parseDuration(options.jitter ?? undefined, Math.round(interval / 10));
   const debounce = parseDuration(options.debounce ?? undefined, 0);
-  const known = new Map<string, Known>(names.map((n) => [n, {}]));
+  const requests = new Map<string, SecretRequest>();
+  for (const target of targets) {
+    const request =
+      typeof target === 'string' ? { scheme: options.provider ?? 'secret', name: target } : target;
+    requests.set(requestKey(request), request);
+  }
+  const known = new Map<string, Known>([...requests.keys()].map((k) => [k, {}]));
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let first = true;
@@ -101,15 +111,17 @@ export function startWatch(
     }
   };
 
-  const check = async (name: string) => {
-    const state = known.get(name)!;
-    const answer = await read({ scheme: options.provider ?? 'secret', name });
+  const check = async (id: string) => {
+    const state = known.get(id)!;
+    const request = requests.get(id)!;
+    const name = shownName(request);
+    const answer = await read(request);
     if ('error' in answer) {
       options.onError?.(answer.error, name);
       return;
     }
     const digest = digestOf(answer.value);
-    const version = await versionOf(answer.provider, name);
+    const version = request.shown ? undefined : await versionOf(answer.provider, request.name);
     if (first) {
       state.digest = digest;
       state.version = version;
@@ -139,7 +151,7 @@ export function startWatch(
 
   let running: Promise<void> | undefined;
   const poll = () => {
-    running ??= Promise.all(names.map((n) => check(n).catch(() => {})))
+    running ??= Promise.all([...known.keys()].map((id) => check(id).catch(() => {})))
       .then(() => {
         first = false;
       })

@@ -253,6 +253,29 @@ function tryRaw(
 }
 
 /**
+ * The first raw key this configuration offers (the key option, ENVMUX_VAULT_KEY, the key file),
+ * unverified: for files sealed with the vault's envelope that have no vault header to check it
+ * against yet (the last-known-good copy). `undefined` when none is configured.
+ */
+export function rawKeyFromSources(settings: KeySettings): OpenedKey | undefined {
+  const probe: VaultHeader = {
+    envmux: 'vault',
+    format: 1,
+    id: '',
+    kdf: { name: 'none' },
+    check: '',
+  };
+  for (const candidate of candidates({ ...settings, session: false }, probe)) {
+    if (candidate.kind !== 'raw') continue;
+    const key =
+      candidate.load() ??
+      (candidate.fallback?.kind === 'raw' ? candidate.fallback.load() : undefined);
+    if (key) return { key, source: candidate.source };
+  }
+  return undefined;
+}
+
+/**
  * The key, synchronously: `null` when only an Argon2id derivation this runtime cannot run
  * synchronously would give it (then use {@link openKey}). Throws `DECRYPTION_FAILED` for a wrong
  * key, `LOCKED`/`CONFIG` when there is none.
