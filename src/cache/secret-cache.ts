@@ -8,8 +8,8 @@ import type { LRUCache } from 'lru-cache';
 export interface CachedSecret {
   value: string;
   provider: string;
-  /** The provider answered a map entry (`Provider.isEntry`). */
-  entry?: boolean;
+  /** The provider answered a map entry (`Provider.isEntry`): the field rule to read it with. */
+  entry?: boolean | 'lines';
 }
 
 export interface CacheOptions {
