@@ -95,6 +95,8 @@ if (command === 'config' && object === 'server') {
       fail(
         `More than one result was found. Try getting a specific object by \`id\` instead. The following objects were found:\n${found.map((i) => i.id).join('\n')}`,
       );
+    // A misbehaving CLI (fault ECHO): the item it read, on stderr, and a failure.
+    if (state.fault === 'ECHO') fail(`unexpected: ${JSON.stringify(found[0])}`);
     process.stdout.write(JSON.stringify(found[0]));
   }
 } else if (command === 'list' && object === 'items') {

@@ -209,6 +209,9 @@ if (command === 'vault' && args[1] === 'list') {
   if (session()) {
     const r = resolve(ref);
     if (r.error) fail(r.error);
+    // A misbehaving CLI (fault ECHO): the value it read, on stderr, and a failure.
+    if (state.fault === 'ECHO')
+      fail(`unexpected response: ${JSON.stringify(r.value)} (${r.value})`);
     process.stdout.write(noNewline ? r.value : `${r.value}\n`);
   }
 } else if (command === 'inject') {
@@ -224,6 +227,7 @@ if (command === 'vault' && args[1] === 'list') {
       return r.value ?? '';
     });
     if (error) fail(error);
+    if (state.fault === 'ECHO') fail(`unexpected response: ${out}`);
     process.stdout.write(out);
   });
 } else {
