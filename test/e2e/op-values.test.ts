@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { installFakeCli } from '../providers/fake-cli.js';
-import { makeCase, runCli, runNode, runNodeAsync } from './consumer.js';
+import { makeCase, runCli, runNode } from './consumer.js';
 
 const script = fileURLToPath(new URL('../providers/op/fake-op.cjs', import.meta.url));
 const PASSWORD = 'op-e2e-pass-9d1c';
@@ -26,6 +26,7 @@ const env = (extra: Record<string, string> = {}) => ({
   ENVMUX_PROVIDERS: 'op,env',
   // The stand-in op is a Node script (~1 s a process on a loaded machine; the real op is Go).
   ENVMUX_TIMEOUT: '60000',
+  ENVMUX_DEADLINE: '120000',
   ...extra,
 });
 
@@ -49,10 +50,10 @@ const expected = {
   F: 'plain',
 };
 
-describe('op:// values (packed package, stand-in op CLI)', () => {
+describe('op:// values (packed package, stand-in op CLI)', { timeout: 400_000 }, () => {
   it('node -r envmux/register resolves a whole op:// value; quoted literal and substrings stay text', () => {
     const dir = makeCase({ '.env': dotenv, 'app.cjs': app });
-    const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir, env(), { timeout: 60_000 });
+    const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir, env(), { timeout: 150_000 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(expected);
@@ -60,13 +61,13 @@ describe('op:// values (packed package, stand-in op CLI)', () => {
 
   it('node --import envmux/register resolves them the same way', () => {
     const dir = makeCase({ '.env': dotenv, 'app.mjs': app });
-    const r = runNode(['--import', 'envmux/register', 'app.mjs'], dir, env(), { timeout: 60_000 });
+    const r = runNode(['--import', 'envmux/register', 'app.mjs'], dir, env(), { timeout: 150_000 });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(expected);
   });
 
-  it('loadConfig resolves them', async () => {
+  it('loadConfig resolves them', () => {
     const dir = makeCase({
       '.env': dotenv,
       'load.mjs': `import { loadConfig } from 'envmux';
@@ -74,7 +75,7 @@ const config = await loadConfig();
 console.log(JSON.stringify({ A: config.A, B: config.B, C: config.C, E: config.E }));
 `,
     });
-    const r = await runNodeAsync(['load.mjs'], dir, env());
+    const r = runNode(['load.mjs'], dir, env(), { timeout: 150_000 });
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({
       A: PASSWORD,
@@ -88,32 +89,32 @@ console.log(JSON.stringify({ A: config.A, B: config.B, C: config.C, E: config.E 
     const dir = makeCase({ '.env': dotenv, 'app.cjs': app });
     // --no-mask: the child prints the values to show it has them (run masks them by default).
     const r = runCli(['run', '--no-mask', '--', process.execPath, 'app.cjs'], dir, env(), {
-      timeout: 60_000,
+      timeout: 150_000,
     });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(expected);
     const masked = runCli(['run', '--', process.execPath, 'app.cjs'], dir, env(), {
-      timeout: 60_000,
+      timeout: 150_000,
     });
     expect(masked.stdout).not.toContain(PASSWORD);
   });
 
   it('envmux check and check --json count an op:// value as a reference and name its problems, no value', () => {
     const good = makeCase({ '.env': dotenv });
-    const ok = runCli(['check'], good, env(), { timeout: 60_000 });
+    const ok = runCli(['check'], good, env(), { timeout: 150_000 });
     expect(ok.stderr).toContain('envmux check: ok');
     expect(ok.stderr).toContain('3 references resolved');
     expect(ok.status).toBe(0);
     const bad = makeCase({
       '.env': 'A=op://prod/missing/password\nB=op://prod/dup/password\nC=op://prod/db/password\n',
     });
-    const r = runCli(['check'], bad, env(), { timeout: 60_000 });
+    const r = runCli(['check'], bad, env(), { timeout: 150_000 });
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('.env:1 A op://prod/missing/password: NOT_FOUND');
     expect(r.stderr).toContain('.env:2 B op://prod/dup/password: INVALID_REFERENCE');
     expect(r.stderr).not.toContain(PASSWORD);
-    const json = runCli(['check', '--json'], bad, env(), { timeout: 60_000 });
+    const json = runCli(['check', '--json'], bad, env(), { timeout: 150_000 });
     expect(json.status).toBe(1);
     const report = JSON.parse(json.stdout);
     expect(report.problems.map((p: { key: string; code: string }) => [p.key, p.code])).toEqual([
@@ -129,7 +130,7 @@ console.log(JSON.stringify({ A: config.A, B: config.B, C: config.C, E: config.E 
       ['-r', 'envmux/register', 'app.cjs'],
       dir,
       env({ ENVMUX_PROVIDERS: 'env' }),
-      { timeout: 60_000 },
+      { timeout: 150_000 },
     );
     expect(fromType.status).toBe(0);
     expect(JSON.parse(fromType.stdout).A).toBe(PASSWORD);
@@ -137,7 +138,7 @@ console.log(JSON.stringify({ A: config.A, B: config.B, C: config.C, E: config.E 
       ['-r', 'envmux/register', 'app.cjs'],
       dir,
       env({ ENVMUX_PROVIDERS: 'env', PATH: '/nonexistent-bin' }),
-      { timeout: 60_000 },
+      { timeout: 150_000 },
     );
     expect(noCli.status).toBe(1);
     expect(noCli.stdout).toBe('');
@@ -147,7 +148,7 @@ console.log(JSON.stringify({ A: config.A, B: config.B, C: config.C, E: config.E 
 
   it('an op:// value that also holds $ is INVALID_REFERENCE, not a half-resolved string', () => {
     const dir = makeCase({ '.env': 'A=op://prod/$<env:HOME>/password\n', 'app.cjs': app });
-    const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir, env(), { timeout: 60_000 });
+    const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir, env(), { timeout: 150_000 });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('INVALID_REFERENCE');

@@ -83,7 +83,7 @@ async function scan(project: Project, c: Case, values: string[]): Promise<void> 
     'app.cjs': 'process.stdout.write("ran\\n");\n',
     'load.mjs': LOAD,
   });
-  const env = { ENVMUX_TIMEOUT: '90000', ...c.env };
+  const env = { ENVMUX_TIMEOUT: '90000', ENVMUX_DEADLINE: '150000', ...c.env };
   const [preload, load, check, checkJson, runCmd] = await Promise.all([
     run(['-r', 'envmux/register', 'app.cjs'], dir, { ...env, ENVMUX_DEBUG: '1' }),
     run(['load.mjs'], dir, env),
