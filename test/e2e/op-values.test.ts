@@ -71,7 +71,7 @@ describe('op:// values (packed package, stand-in op CLI)', { timeout: 400_000 },
     const dir = makeCase({
       '.env': dotenv,
       'load.mjs': `import { loadConfig } from 'envmux';
-const config = await loadConfig();
+const config = await loadConfig({ deadline: '150s' });
 console.log(JSON.stringify({ A: config.A, B: config.B, C: config.C, E: config.E }));
 `,
     });

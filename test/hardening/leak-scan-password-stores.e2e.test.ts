@@ -64,7 +64,8 @@ import { inspect } from 'node:util';
 const dump = (e) => [e.message, e.stack, String(e.cause), e.cause?.stack, JSON.stringify(e),
   inspect(e, { depth: 20, showHidden: true }),
   ...(e.errors ?? []).map((x) => inspect(x, { depth: 20, showHidden: true }) + JSON.stringify(x) + String(x.cause?.stack))].join('\\n');
-try { await loadConfig({ audit: { file: 'audit.jsonl' } }); console.log('loaded'); }
+// loadConfig reads its deadline from the option only (the stand-in CLIs are slow on a loaded machine).
+try { await loadConfig({ deadline: '150s', audit: { file: 'audit.jsonl' } }); console.log('loaded'); }
 catch (e) { console.log(dump(e)); }
 `;
 
@@ -79,6 +80,8 @@ interface Case {
 /** Every entry point on one case; each output scanned for `values`. */
 async function scan(project: Project, c: Case, values: string[]): Promise<void> {
   const dir = project.caseDir({
+    // check and run take the load deadline from the config (default 15 s; the stand-ins are slow).
+    'envmux.config.json': '{ "deadline": "150s" }\n',
     '.env': c.dotenv,
     'app.cjs': 'process.stdout.write("ran\\n");\n',
     'load.mjs': LOAD,
