@@ -9,8 +9,8 @@ import { parseDuration } from '../resolver/durations.js';
 export interface CachedSecret {
   value: string;
   provider: string;
-  /** The provider answered a map entry (`Provider.isEntry`). */
-  entry?: boolean;
+  /** The provider answered a map entry (`Provider.isEntry`): the field rule to read it with. */
+  entry?: boolean | 'lines';
 }
 
 export interface CacheOptions {

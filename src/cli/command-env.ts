@@ -17,7 +17,7 @@ import {
 } from '../resolver/load.js';
 import type { EnvEntry } from '../resolver/parse.js';
 import type { SecretAnswer, SecretRequest } from '../resolver/resolve.js';
-import { ScanError, scan } from '../resolver/scan.js';
+import { mayHoldReference, ScanError, scan } from '../resolver/scan.js';
 import type { StandardSchemaV1 } from '../resolver/validate.js';
 import { type LineStream, showsWaitingLine, startWaitingLine } from './waiting-line.js';
 
@@ -195,7 +195,7 @@ export function hasReference(
   isScheme: (word: string) => boolean,
   expand?: boolean,
 ): boolean {
-  if (entry.quote === "'" || !entry.value.includes('$')) return false;
+  if (entry.quote === "'" || !mayHoldReference(entry.value)) return false;
   try {
     return scan(entry.value, { isScheme, expand }).some((part) => typeof part !== 'string');
   } catch (error) {

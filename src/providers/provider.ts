@@ -2,6 +2,7 @@
 // A provider answers for names; it never logs, and never puts a value in an error.
 
 import { EnvmuxError, toEnvmuxError } from '../errors.js';
+import type { EntryRule } from '../resolver/fields.js';
 
 /** Passed to every read. `signal` aborts on the call timeout or the load deadline. */
 export interface ReadContext {
@@ -109,9 +110,11 @@ export interface Provider {
    * Whether `get(name)` answers a map entry (a Vault KV entry, a whole Kubernetes Secret) as the
    * JSON object of its keys. References to it then follow the entry rule: `#key` picks a key;
    * without `#field`, an entry with exactly one key answers that key's value, and one with several
-   * is an error listing the key names (src/resolver/fields.ts `pickEntryField`).
+   * is an error listing the key names (src/resolver/fields.ts `pickEntryField`). `'lines'` is the
+   * password-store rule instead: first line by default, `#key` a `key: value` line, `#*` the whole
+   * entry (`pickLineField`).
    */
-  isEntry?(name: string): boolean;
+  isEntry?(name: string): EntryRule;
   /** (Re)establish a session; called again, and the operation retried once, after SESSION_EXPIRED. */
   authenticate?(ctx: { signal?: AbortSignal }): Promise<void>;
   health?(ctx: { signal?: AbortSignal }): Promise<HealthResult>;

@@ -8,6 +8,7 @@ import { findConfigFile, readJsonConfig } from '../resolver/config-file.js';
 import { parseDuration } from '../resolver/durations.js';
 import { parseBoolean } from '../resolver/env-flags.js';
 import { displayPath, envFilesFor, readEnvFiles } from '../resolver/files.js';
+import { isOpValue } from '../resolver/op-value.js';
 import { ownString } from '../resolver/own-string.js';
 import { resolveInWorker } from './bridge.js';
 import type { RegisterResolution, RegisterSettings } from './resolve-in-thread.js';
@@ -149,7 +150,9 @@ function resolve(
   const settings = (found ? readJsonConfig(found) : {}) as RegisterSettings;
   const { entries, errors, read } = readEnvFiles(envFilesFor({ files: settings.files }, env), cwd);
   let needsResolution = false;
-  for (const entry of entries.values()) needsResolution ||= entry.value.includes('$');
+  for (const entry of entries.values())
+    needsResolution ||=
+      entry.value.includes('$') || (entry.quote !== "'" && isOpValue(entry.value));
   if (needsResolution) {
     const { resolveForRegister } =
       require('./register-resolve.cjs') as typeof import('./resolve-in-thread.js');

@@ -21,7 +21,7 @@ import { createCacheTiers } from './cache-tiers.js';
 import { createCaller, type RetryOptions } from './call.js';
 import { createChain, type ProviderInput } from './chain.js';
 import { parseDuration } from './durations.js';
-import { pickEntryField, pickField } from './fields.js';
+import { pickField, pickOfEntry } from './fields.js';
 import { createManagement, type Management } from './management.js';
 import { cacheMetricOf, type MetricListener, meteredCaller, safeListener } from './metrics.js';
 import { createReadPath } from './read-path.js';
@@ -200,7 +200,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       if ('error' in result) throw result.error;
       let value = result.value;
       if (value !== undefined && 'entry' in result && result.entry) {
-        value = pickEntryField(value, getOptions.field, name);
+        value = pickOfEntry(value, getOptions.field, name, result.entry);
       } else if (value !== undefined && getOptions.field !== undefined) {
         value = pickField(value, getOptions.field, name);
       }

@@ -77,3 +77,61 @@ export function pickEntryField(
     { hint: keys.length ? `e.g. ${name}#${keys[0]}` : 'write a key to it first' },
   );
 }
+
+/**
+ * How `#field` reads a provider's answers (`Provider.isEntry`): `true` the map-entry rule
+ * ({@link pickEntryField}); `'lines'` the password-store rule ({@link pickLineField}).
+ */
+export type EntryRule = boolean | 'lines';
+
+/** The field rule of an entry answer (see {@link EntryRule}). */
+export function pickOfEntry(
+  value: string,
+  field: string | undefined,
+  name: string,
+  rule: EntryRule,
+): string | undefined {
+  return rule === 'lines' ? pickLineField(value, field, name) : pickEntryField(value, field, name);
+}
+
+/** The `#field` that reads a whole `'lines'` entry. */
+export const WHOLE_ENTRY_FIELD = '*';
+
+const FIELD_LINE = /^([A-Za-z0-9_][\w -]{0,63}?)[ \t]*:[ \t]*(.*)$/;
+
+/**
+ * The password-store rule (`pass`: first line the password, then free text and `key: value` lines):
+ * - without `#field`: the first line (as `pass show -c` and every pass client read it);
+ * - `#*`: the whole entry;
+ * - an entry that is a JSON object is a document: the whole text without `#field`, else its JSON path;
+ * - `#key`: the value of the first `key: value` line after the first line (`#password` the first
+ *   line itself), `undefined` when no line has that key; an entry without any `key: value` line has
+ *   no fields: `INVALID_REFERENCE` (key names only in messages, never a value).
+ */
+export function pickLineField(
+  value: string,
+  field: string | undefined,
+  name: string,
+): string | undefined {
+  if (field === WHOLE_ENTRY_FIELD) return value;
+  if (isObjectText(value)) return field === undefined ? value : pickField(value, field, name);
+  const [first = '', ...rest] = value.split('\n');
+  const password = first.replace(/\r$/, '');
+  if (field === undefined) return password;
+  const map = new Map<string, string>();
+  for (const raw of rest) {
+    const match = FIELD_LINE.exec(raw.replace(/\r$/, ''));
+    if (match && !map.has(match[1]!.trim())) map.set(match[1]!.trim(), match[2]!);
+  }
+  if (map.size === 0) {
+    throw new EnvmuxError(
+      'INVALID_REFERENCE',
+      `"${name}" has no key: value lines, so no field "${field}"`,
+      {
+        hint: `drop the #${field} (the first line), or #* for the whole entry`,
+      },
+    );
+  }
+  if (field === 'password') return password;
+  return map.get(field);
+}

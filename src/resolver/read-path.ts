@@ -146,7 +146,8 @@ export function createReadPath(options: ReadPathOptions): Answer {
         }
         const provider = result.provider!;
         const entry: CachedSecret = { value: result.value, provider: provider.id };
-        if (provider.isEntry?.(request.name)) entry.entry = true;
+        const rule = provider.isEntry?.(request.name);
+        if (rule) entry.entry = rule;
         cache?.set(key, entry, provider.ttl);
         tiers.writeSecond(request, key, entry, provider);
         record({

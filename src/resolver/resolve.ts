@@ -3,7 +3,7 @@
 // and runs the next wave. Cycles and depth are checked per key; a provider's value is never rescanned.
 
 import { EnvmuxError } from '../errors.js';
-import { pickEntryField, pickField } from './fields.js';
+import { type EntryRule, pickField, pickOfEntry } from './fields.js';
 import { LIMITS } from './limits.js';
 import { ownString } from './own-string.js';
 import { type EnvEntry, earlierEntry } from './parse.js';
@@ -29,7 +29,7 @@ export function shownName(request: SecretRequest): string {
 /** The answer to a request: a value, `undefined` for "does not exist", or an error. */
 export type SecretAnswer =
   /** `entry`: the provider answered a map entry (see `Provider.isEntry`), picked by the entry rule. */
-  { value: string | undefined; provider?: string; entry?: boolean } | { error: EnvmuxError };
+  { value: string | undefined; provider?: string; entry?: EntryRule } | { error: EnvmuxError };
 
 /** Answers a request now, or returns `undefined` when it must be fetched first. */
 export type Lookup = (request: SecretRequest) => SecretAnswer | undefined;
@@ -337,7 +337,7 @@ export class Evaluation {
     let value = found;
     try {
       if (value !== undefined && answer.entry)
-        value = pickEntryField(value, fieldText, name.shown ?? nameText);
+        value = pickOfEntry(value, fieldText, name.shown ?? nameText, answer.entry);
       else if (value !== undefined && fieldText) value = pickField(value, fieldText, ref.raw);
     } catch (error) {
       if (!(error instanceof EnvmuxError)) throw error;
@@ -443,7 +443,7 @@ export class Evaluation {
     version: string | undefined,
     lookup: Lookup,
     shown: { shown?: string; hidden: Hidden },
-  ): { value: string | undefined; entry?: boolean } | Blocked {
+  ): { value: string | undefined; entry?: EntryRule } | Blocked {
     if (ref.scheme === 'env') {
       // `KEY=$<env:KEY:-default>` reads the environment the process started with, not itself.
       const self = this.inProgress[this.inProgress.length - 1] === name;

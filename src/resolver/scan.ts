@@ -2,6 +2,7 @@
 // Pure: no I/O, no provider knowledge beyond "is this word a scheme"; never resolves anything.
 
 import { LIMITS } from './limits.js';
+import { isOpValue, opValueReference } from './op-value.js';
 
 /** A value split into literal text and references, in order. */
 export type Template = Array<string | Reference>;
@@ -54,11 +55,16 @@ const EXPAND_BARE = /^\$([A-Za-z_]\w*)/;
 
 /** True when `value` may hold something `scan` would turn into a reference. */
 export function mayHoldReference(value: string): boolean {
-  return value.includes('$');
+  return value.includes('$') || isOpValue(value);
 }
 
 /** Split `value` into text and references. Throws {@link ScanError} on malformed input. */
 export function scan(value: string, options: ScanOptions): Template {
+  if (isOpValue(value)) {
+    const op = opValueReference(value);
+    if ('scheme' in op) return [op];
+    throw new ScanError(op.message, 0, op.hint);
+  }
   if (!value.includes('$')) return value ? [value] : [];
   // The common case, a value that is one plain reference, without the general scanner.
   const simple = SIMPLE.exec(value);

@@ -47,17 +47,30 @@ describe.skipIf(!!missing)('pass through node -r envmux/register (packed package
     });
   });
 
-  it('a missing entry and a structured entry without #field fail the start, no value printed', () => {
+  it('without #field an entry gives its first line, #* the whole entry', () => {
     const dir = makeCase({
-      '.env': 'A=$<pass:web/missing>\nB=$<pass:web/github>\n',
+      '.env': 'A=$<pass:web/github>\nB="$<pass:web/github#*>"\nC=$<pass:web/github#url>\n',
+      'app.cjs': app,
+    });
+    const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir, envOf(), { timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      A: 'gh-e2e-password',
+      B: 'gh-e2e-password\nlogin: octo\nurl: https://github.com',
+      C: 'https://github.com',
+    });
+  });
+
+  it('a missing entry and a missing #field fail the start, no value printed', () => {
+    const dir = makeCase({
+      '.env': 'A=$<pass:web/missing>\nB=$<pass:web/github#nope>\n',
       'app.cjs': app,
     });
     const r = runNode(['-r', 'envmux/register', 'app.cjs'], dir, envOf(), { timeout: 60_000 });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe('');
     expect(r.stderr).toContain('.env:1 A $<pass:web/missing>: NOT_FOUND');
-    expect(r.stderr).toContain('.env:2 B $<pass:web/github>: INVALID_REFERENCE');
-    expect(r.stderr).toContain('password, login, url');
+    expect(r.stderr).toContain('.env:2 B $<pass:web/github#nope>: NOT_FOUND');
     expect(r.stderr).not.toContain('gh-e2e-password');
     expect(r.stderr).not.toContain('octo');
   });

@@ -5,7 +5,7 @@ import { EnvmuxError } from '../../errors.js';
 import { parseBoolean } from '../../resolver/env-flags.js';
 import { type CliRequest, cliFailure, runCli, type StderrRule } from '../cli-process.js';
 import type { HealthResult, Provider } from '../provider.js';
-import { answerOfItem, type BwItem } from './item.js';
+import { answerOfItem, type BwItem, newNote, withValue } from './item.js';
 
 export interface BwProviderOptions {
   /** Chain id; default `bw`. */
@@ -78,11 +78,12 @@ export function bw(options: BwProviderOptions = {}): Provider {
     BW_NOINTERACTION: 'true',
   };
 
-  const run = async (args: string[], signal?: AbortSignal) => {
+  const run = async (args: string[], signal?: AbortSignal, input?: string) => {
     const request: CliRequest = {
       provider: id,
       command,
       args: [...args, '--nointeraction'],
+      input,
       env: childEnv,
       timeoutMs: options.timeout ?? 20_000,
       maxOutputBytes: options.maxOutputBytes ?? 4 * 1024 * 1024,
@@ -142,6 +143,51 @@ export function bw(options: BwProviderOptions = {}): Provider {
     );
   };
 
+  const checkName = (name: string) => {
+    if (name.trim() === '' || name.startsWith('-') || /[\u0000-\u001f]/.test(name)) {
+      throw new EnvmuxError('INVALID_REFERENCE', `"${name}" is not a Bitwarden item name or id`, {
+        provider: id,
+        hint: 'the item name as bw list items shows it, or its id',
+      });
+    }
+  };
+
+  /** Items not in the trash whose name starts with `prefix` (bw's search, then exact filtering). */
+  const listItems = async (prefix: string, signal?: AbortSignal): Promise<BwItem[]> => {
+    const args = prefix ? ['list', 'items', '--search', prefix] : ['list', 'items'];
+    const { request, result } = await run(args, signal);
+    if (result.code !== 0) throw cliFailure(request, result, RULES);
+    const items = parse(result.stdout);
+    if (!Array.isArray(items)) throw cliFailure(request, { ...result, code: 1 }, []);
+    return (items as BwItem[]).filter(
+      (i) => typeof i?.name === 'string' && i.name.startsWith(prefix) && !i.deletedDate,
+    );
+  };
+
+  /** The one item a write names: by id, else the item of exactly that name; `undefined` if none. */
+  const itemToWrite = async (name: string, signal?: AbortSignal): Promise<BwItem | undefined> => {
+    checkName(name);
+    await prepare(signal);
+    const items = GUID.test(name)
+      ? (await listItems('', signal)).filter((i) => i.id === name)
+      : (await listItems(name, signal)).filter((i) => i.name === name);
+    if (items.length > 1) {
+      throw new EnvmuxError(
+        'INVALID_REFERENCE',
+        `${items.length} Bitwarden items are named "${name}": name one by its id`,
+        { provider: id, hint: 'bw list items --search NAME shows the ids' },
+      );
+    }
+    return items[0];
+  };
+
+  /** `bw create item` / `bw edit item <id>` with the item JSON, base64-encoded, on stdin. */
+  const save = async (args: string[], item: BwItem, signal?: AbortSignal) => {
+    const encoded = Buffer.from(JSON.stringify(item), 'utf8').toString('base64');
+    const { request, result } = await run(args, signal, encoded);
+    if (result.code !== 0) throw cliFailure(request, result, RULES);
+  };
+
   return {
     id,
     type: 'bw',
@@ -149,12 +195,7 @@ export function bw(options: BwProviderOptions = {}): Provider {
     isEntry: () => true,
     async get(name, ctx) {
       if (ctx.version && ctx.version !== 'latest' && ctx.version !== 'current') return undefined;
-      if (name.trim() === '' || name.startsWith('-') || /[\u0000-\u001f]/.test(name)) {
-        throw new EnvmuxError('INVALID_REFERENCE', `"${name}" is not a Bitwarden item name or id`, {
-          provider: id,
-          hint: 'the item name as bw list items shows it, or its id',
-        });
-      }
+      checkName(name);
       await prepare(ctx.signal);
       const { request, result } = await run(['get', 'item', name], ctx.signal);
       let item: BwItem;
@@ -165,7 +206,39 @@ export function bw(options: BwProviderOptions = {}): Provider {
         if (error.code !== 'INVALID_REFERENCE' || GUID.test(name)) throw error;
         item = await exactMatch(name, ctx.signal);
       }
+      // An id still finds an item in the trash; a deleted item is not there.
+      if (item?.deletedDate) return undefined;
       return answerOfItem(item);
+    },
+    /**
+     * A new name becomes a secure note holding the value; an existing secure note gets it as its
+     * notes, a login as its password. The item JSON reaches `bw` base64-encoded on stdin, never argv.
+     */
+    async set(name, value, ctx) {
+      const existing = await itemToWrite(name, ctx.signal);
+      if (!existing) {
+        await save(['create', 'item'], newNote(name, value), ctx.signal);
+        return undefined;
+      }
+      await save(['edit', 'item', existing.id!], withValue(id, existing, value), ctx.signal);
+      return undefined;
+    },
+    /** To the trash (Bitwarden keeps it 30 days); `force` deletes it for good (`--permanent`). */
+    async delete(name, ctx) {
+      const existing = await itemToWrite(name, ctx.signal);
+      if (!existing) return;
+      const args = ['delete', 'item', existing.id!];
+      if (ctx.force) args.push('--permanent');
+      const { request, result } = await run(args, ctx.signal);
+      if (result.code === 0) return;
+      const error = cliFailure(request, result, RULES);
+      if (error.code !== 'NOT_FOUND') throw error;
+    },
+    /** Item names starting with `prefix` (one `bw list items`), never a value. */
+    async list(prefix, ctx) {
+      await prepare(ctx.signal);
+      const names = new Set((await listItems(prefix, ctx.signal)).map((i) => i.name!));
+      return [...names].sort().map((n) => ({ name: n }));
     },
     async health({ signal }): Promise<HealthResult> {
       const started = performance.now();

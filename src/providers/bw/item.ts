@@ -1,11 +1,16 @@
 // How a Bitwarden item (the JSON of `bw get item`) becomes the answer `get` gives: a map of its
-// fields for `#field` (the entry rule), or a secure note's text. Pure; never puts a value in an error.
+// fields for `#field` (the entry rule), or a secure note's text; and the item a write saves. Pure;
+// never puts a value in an error.
+
+import { EnvmuxError } from '../../errors.js';
 
 /** The parts of a `bw get item` answer envmux reads (Bitwarden CLI, "get" and item JSON). */
 export interface BwItem {
   id?: string;
   name?: string;
   type?: number;
+  /** Set while the item is in the trash. */
+  deletedDate?: string | null;
   notes?: string | null;
   login?: {
     username?: string | null;
@@ -53,4 +58,34 @@ export function answerOfItem(item: BwItem): string {
   const keys = Object.keys(map);
   if (keys.length === 1 && keys[0] === 'notes') return map.notes!;
   return JSON.stringify(map);
+}
+
+/** The item `bw create item` makes for a new name: a secure note holding the value (`bw get template item`). */
+export function newNote(name: string, value: string): BwItem & Record<string, unknown> {
+  return {
+    organizationId: null,
+    collectionIds: null,
+    folderId: null,
+    type: 2,
+    name,
+    notes: value,
+    favorite: false,
+    fields: [],
+    secureNote: { type: 0 },
+    reprompt: 0,
+  };
+}
+
+/**
+ * `item` with `value` written where envmux reads a plain value back: a secure note's notes, a
+ * login's password. Other item types (cards, identities) are refused rather than guessed at.
+ */
+export function withValue(provider: string, item: BwItem, value: string): BwItem {
+  if (item.type === 2) return { ...item, notes: value };
+  if (item.type === 1) return { ...item, login: { ...(item.login ?? {}), password: value } };
+  throw new EnvmuxError(
+    'INVALID_REFERENCE',
+    `"${item.name}" is a Bitwarden item envmux does not write (only secure notes and logins)`,
+    { provider, hint: 'edit it in Bitwarden, or write a new name (a secure note)' },
+  );
 }

@@ -1,9 +1,20 @@
-// `op` provider: 1Password through its CLI (`op read`, many references in one `op inject`), with a
-// service-account token or the desktop app's session. Spawns without a shell; never logs a value.
+// `op` provider: 1Password through its CLI (`op read`, many references in one `op inject`, writes as
+// item JSON on stdin), with a service-account token or the desktop app's session. Spawns without a
+// shell; never logs a value.
 
-import { toEnvmuxError } from '../../errors.js';
+import { EnvmuxError, toEnvmuxError } from '../../errors.js';
 import { type CliRequest, cliFailure, runCli, type StderrRule } from '../cli-process.js';
 import type { HealthResult, Provider } from '../provider.js';
+import {
+  fieldNames,
+  hasField,
+  newItem,
+  type OpItem,
+  type OpTarget,
+  targetOf,
+  withField,
+  withoutField,
+} from './item.js';
 import { injectable, injectTemplate, referenceOf } from './references.js';
 
 export interface OpProviderOptions {
@@ -104,6 +115,53 @@ export function op(options: OpProviderOptions = {}): Provider {
     throw error;
   };
 
+  /** The item a target names (`op item get --format json`); `undefined` when the vault has none. */
+  const getItem = async (target: OpTarget, signal?: AbortSignal): Promise<OpItem | undefined> => {
+    const { request, result } = await run(
+      ['item', 'get', target.item, '--vault', target.vault, '--format', 'json'],
+      signal,
+    );
+    if (result.code === 0) return parseJson(result.stdout) as OpItem;
+    if (/isn't a vault/i.test(result.stderr)) {
+      throw new EnvmuxError('NOT_FOUND', `op: there is no vault "${target.vault}"`, {
+        provider: id,
+        hint: 'create the vault in 1Password first (envmux writes items, not vaults)',
+      });
+    }
+    const error = cliFailure(request, result, RULES);
+    if (error.code === 'NOT_FOUND') return undefined;
+    throw error;
+  };
+
+  /** `op item create` / `op item edit` with the item JSON on stdin (never a field value in argv). */
+  const save = async (args: string[], item: OpItem, signal?: AbortSignal) => {
+    const { request, result } = await run(args, signal, JSON.stringify(item));
+    if (result.code !== 0) throw cliFailure(request, result, RULES);
+  };
+
+  const parseJson = (stdout: string): unknown => {
+    try {
+      return JSON.parse(stdout);
+    } catch {
+      throw new EnvmuxError('UNAVAILABLE', 'op printed something that is not JSON', {
+        provider: id,
+        hint: 'check the installed 1Password CLI version (op --version; 2.23 or later)',
+      });
+    }
+  };
+
+  /** `op ... list --format json` as an array (`[]` when the CLI says there is nothing). */
+  const listJson = async (args: string[], signal?: AbortSignal): Promise<OpItem[]> => {
+    const { request, result } = await run([...args, '--format', 'json'], signal);
+    if (result.code !== 0) {
+      const error = cliFailure(request, result, RULES);
+      if (error.code === 'NOT_FOUND') return [];
+      throw error;
+    }
+    const parsed = parseJson(result.stdout || '[]');
+    return Array.isArray(parsed) ? (parsed as OpItem[]) : [];
+  };
+
   const provider: Provider = {
     id,
     type: 'op',
@@ -112,6 +170,89 @@ export function op(options: OpProviderOptions = {}): Provider {
     async get(name, ctx) {
       if (ctx.version && ctx.version !== 'latest' && ctx.version !== 'current') return undefined;
       return read(name, ctx.signal);
+    },
+    /**
+     * Set one field: the item's JSON from `op item get`, changed, back through `op item edit` on
+     * stdin; a new item (a Password item) through `op item create -` on stdin.
+     */
+    async set(name, value, ctx) {
+      const target = targetOf(id, name);
+      const found = await getItem(target, ctx.signal);
+      if (!found) {
+        const args = ['item', 'create', '--vault', target.vault, '--format', 'json', '-'];
+        await save(args, newItem(target, value), ctx.signal);
+      } else {
+        const args = ['item', 'edit', found.id ?? target.item, '--vault', target.vault];
+        await save([...args, '--format', 'json'], withField(found, target, value), ctx.signal);
+      }
+      return undefined;
+    },
+    /**
+     * Remove one field (`op item edit`); the item itself when no field is left holding a value
+     * (`op item delete --archive`, recoverable; `force` deletes it for good).
+     */
+    async delete(name, ctx) {
+      const target = targetOf(id, name);
+      let found: OpItem | undefined;
+      try {
+        found = await getItem(target, ctx.signal);
+      } catch (error) {
+        if (toEnvmuxError(error).code === 'NOT_FOUND') return;
+        throw error;
+      }
+      if (!found || !hasField(found, target)) return;
+      const { item, empty } = withoutField(found, target);
+      const ref = found.id ?? target.item;
+      if (!empty) {
+        await save(
+          ['item', 'edit', ref, '--vault', target.vault, '--format', 'json'],
+          item,
+          ctx.signal,
+        );
+        return;
+      }
+      const args = ['item', 'delete', ref, '--vault', target.vault];
+      if (!ctx.force) args.push('--archive');
+      const { request, result } = await run(args, ctx.signal);
+      if (result.code === 0) return;
+      const error = cliFailure(request, result, RULES);
+      if (error.code !== 'NOT_FOUND') throw error;
+    },
+    /**
+     * Field names under `prefix` (`vault/item/[section/]field`): the vaults (`op vault list`) or the
+     * prefix's vault, its items (`op item list`), then one `op item get` per item the prefix can
+     * match. Names only, never a value.
+     */
+    async list(prefix, ctx) {
+      const slash = prefix.indexOf('/');
+      const vaults =
+        slash < 0
+          ? (await listJson(['vault', 'list'], ctx.signal))
+              .map((v) => (v as { name?: string }).name ?? '')
+              .filter((n) => n !== '' && n.startsWith(prefix))
+          : [prefix.slice(0, slash)];
+      const names: string[] = [];
+      for (const vault of vaults) {
+        const rest = slash < 0 ? '' : prefix.slice(slash + 1);
+        const itemPart = rest.split('/')[0]!;
+        const exact = rest.includes('/');
+        const items = (await listJson(['item', 'list', '--vault', vault], ctx.signal)).filter(
+          (i) =>
+            typeof i.title === 'string' &&
+            (exact ? i.title === itemPart : i.title.startsWith(itemPart)),
+        );
+        for (const listed of items) {
+          const item = await getItem(
+            { vault, item: listed.id ?? listed.title!, field: '' },
+            ctx.signal,
+          );
+          if (item) names.push(...fieldNames(vault, { ...item, title: listed.title }));
+        }
+      }
+      return [...new Set(names)]
+        .filter((n) => n.startsWith(prefix))
+        .sort()
+        .map((n) => ({ name: n }));
     },
     async health({ signal }): Promise<HealthResult> {
       const started = performance.now();

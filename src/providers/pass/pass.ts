@@ -50,7 +50,7 @@ const INSTALL = 'install pass and gnupg (apt-get install pass gnupg, brew instal
 
 /**
  * Secrets from a password store. A name is an entry path (`web/github`); `get` answers the entry's
- * text, or, for an entry in the `password` + `key: value` convention, a map for `#field` (see
+ * text; a reference reads its first line, `#key` a `key: value` line, `#*` all of it (see
  * ./entry.ts). Writes go through `pass insert -m -f` with the value on stdin.
  */
 export function pass(options: PassProviderOptions = {}): Provider {
@@ -100,7 +100,7 @@ export function pass(options: PassProviderOptions = {}): Provider {
     id,
     type: 'pass',
     ttl: options.ttl,
-    isEntry: () => true,
+    isEntry: () => 'lines',
     async get(name, ctx) {
       if (ctx.version && ctx.version !== 'latest' && ctx.version !== 'current') return undefined;
       const { full, file } = pathOf(name);

@@ -201,6 +201,55 @@ describe('bw provider', () => {
     expect(fake.runs().some((r) => r[0] === 'config' && r.length > 3)).toBe(false);
   });
 
+  it('writes: a new name is a secure note, a login gets its password, the value only on stdin', async () => {
+    const { fake, make, reload } = fakeBw();
+    const p = make();
+    const value = 'bw-write-canary-3e7a\nsecond line';
+    await p.set!('new-note', value, {});
+    expect(await p.get('new-note', {})).toBe(value);
+    await p.set!('github', 'gh-rotated-canary', {});
+    const resolver = createResolver({ providers: [p], cache: false, env: {} });
+    expect(await resolver.get('github', { field: 'password' })).toBe('gh-rotated-canary');
+    expect(await resolver.get('github', { field: 'username' })).toBe('octo');
+    await resolver.close();
+    const runs = JSON.stringify(fake.runs());
+    expect(runs).not.toContain('canary');
+    expect(fake.runs().filter((r) => r[0] === 'create' || r[0] === 'edit')).toEqual([
+      ['create', 'item', '--nointeraction'],
+      ['edit', 'item', expect.any(String), '--nointeraction'],
+    ]);
+    // Two items of one name: which one to write is not guessed.
+    reload();
+    const noteId = fake.state.items.find((i) => i.name === 'new-note')!.id;
+    fake.state.items.push(login('github', 'other'));
+    fake.save();
+    expect((await errorOf(p.set!('github', 'x', {})))?.code).toBe('INVALID_REFERENCE');
+    // A card is not written to.
+    fake.state.items.push({ id: randomUUID(), name: 'visa', type: 3, card: { number: '4111' } });
+    fake.save();
+    expect((await errorOf(p.set!('visa', 'x', {})))?.code).toBe('INVALID_REFERENCE');
+    // delete: to the trash (an id no longer reads it), --permanent with force.
+    await p.delete!('new-note', {});
+    expect(await p.get('new-note', {})).toBeUndefined();
+    expect(await p.get(noteId, {})).toBeUndefined();
+    reload();
+    expect(fake.state.items.find((i) => i.id === noteId)?.deletedDate).toBeTruthy();
+    await p.set!('gone', 'x', {});
+    await p.delete!('gone', { force: true });
+    reload();
+    expect(fake.state.items.some((i) => i.name === 'gone')).toBe(false);
+    expect(fake.runs().some((r) => r[0] === 'delete' && r.includes('--permanent'))).toBe(true);
+  }, 120_000);
+
+  it('lists item names by prefix without values, trash left out', async () => {
+    const { make } = fakeBw();
+    const p = make();
+    expect((await p.list!('github', {})).map((s) => s.name)).toEqual(['github', 'github-work']);
+    expect(JSON.stringify(await p.list!('', {}))).not.toContain('gh-pass');
+    await p.delete!('github-work', {});
+    expect((await p.list!('github', {})).map((s) => s.name)).toEqual(['github']);
+  }, 60_000);
+
   it('a missing bw binary is CONFIG naming what to install', async () => {
     const error = await errorOf(bw({ env: { PATH: '/nonexistent' } }).get('x', {}));
     expect(error?.code).toBe('CONFIG');

@@ -13,7 +13,15 @@
 //   `item 'v/i' does not have a field 'f'`, `More than one item matches "x". ...`,
 //   `You are not currently signed in. Please run \`op signin --help\` for instructions`,
 //   `error initializing client: authorization prompt dismissed, please try again` (app locked).
+// - writes as 1Password's own Terraform provider drives them (op ≥ 2.23) and the "Item JSON template"
+//   page describes: `op item get <item> --vault V --format json` (the item JSON), `op item create
+//   --vault V --format json -` and `op item edit <id> --vault V --format json` with the item JSON on
+//   stdin (the whole item: fields left out are removed), `op item delete <id> --vault V [--archive]`,
+//   `op item list --vault V --format json`, `op vault list --format json`. Creating a title that
+//   exists makes a second item of that title, as 1Password does.
+// The state keeps each item as { label: value }; its JSON gets a stable id and CONCEALED fields.
 const fs = require('node:fs');
+const { createHash } = require('node:crypto');
 
 const state = JSON.parse(fs.readFileSync(process.env.FAKE_OP_STATE, 'utf8'));
 const argv = process.argv.slice(2);
@@ -78,7 +86,121 @@ for (let i = 0; i < argv.length; i++) {
   else if (argv[i] !== '--') args.push(argv[i]);
 }
 const command = args[0];
-if (command === 'whoami') {
+const flag = (name) => {
+  const at = args.indexOf(`--${name}`);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const positional = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
+const idOf = (vault, title) =>
+  createHash('sha256').update(`${vault}/${title}`).digest('hex').slice(0, 26);
+const save = () => {
+  const { log, ...rest } = state;
+  fs.writeFileSync(process.env.FAKE_OP_STATE, JSON.stringify({ ...rest, log }));
+};
+function vaultOf(name) {
+  const v = state.vaults[name];
+  if (!v) fail(`"${name}" isn't a vault in this account. Specify the vault with its ID or name.`);
+  return v;
+}
+function titleOf(vault, v, ref) {
+  const title = Object.keys(v).find((t) => t === ref || idOf(vault, t) === ref);
+  if (title === undefined)
+    fail(
+      `"${ref}" isn't an item in the "${vault}" vault. Specify the item with its UUID, name, or domain.`,
+    );
+  if (v[title].__duplicates)
+    fail(`More than one item matches "${ref}". Try again and specify the item by its ID.`);
+  return title;
+}
+function itemJson(vault, title) {
+  const it = state.vaults[vault][title];
+  return {
+    id: idOf(vault, title),
+    title,
+    category: 'PASSWORD',
+    vault: { id: idOf('vault', vault), name: vault },
+    fields: Object.entries(it)
+      .filter(([k]) => !k.startsWith('__'))
+      .map(([label, value]) => ({ id: label, type: 'CONCEALED', label, value })),
+  };
+}
+function withStdin(then) {
+  let text = '';
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (c) => (text += c));
+  process.stdin.on('end', () => {
+    let item;
+    try {
+      item = JSON.parse(text);
+    } catch {
+      fail('invalid JSON in piped input');
+    }
+    then(item);
+  });
+}
+const flatten = (item) => {
+  const out = {};
+  for (const f of item.fields ?? []) {
+    const label = f.label || f.id;
+    if (label && typeof f.value === 'string' && !Object.hasOwn(out, label)) out[label] = f.value;
+  }
+  return out;
+};
+if (command === 'vault' && args[1] === 'list') {
+  if (session())
+    process.stdout.write(
+      JSON.stringify(Object.keys(state.vaults).map((name) => ({ id: idOf('vault', name), name }))),
+    );
+} else if (command === 'item' && args[1] === 'list') {
+  if (session()) {
+    const vault = flag('vault');
+    const v = vaultOf(vault);
+    process.stdout.write(
+      JSON.stringify(Object.keys(v).map((title) => ({ id: idOf(vault, title), title }))),
+    );
+  }
+} else if (command === 'item' && args[1] === 'get') {
+  if (session()) {
+    const vault = flag('vault');
+    const title = titleOf(vault, vaultOf(vault), positional[2]);
+    process.stdout.write(JSON.stringify(itemJson(vault, title)));
+  }
+} else if (command === 'item' && args[1] === 'create') {
+  if (session()) {
+    const vault = flag('vault');
+    const v = vaultOf(vault);
+    withStdin((item) => {
+      if (typeof item.title !== 'string' || item.title === '') fail('an item needs a title');
+      if (v[item.title]) v[item.title] = { __duplicates: true };
+      else v[item.title] = flatten(item);
+      save();
+      process.stdout.write(JSON.stringify(itemJson(vault, item.title)));
+    });
+  }
+} else if (command === 'item' && args[1] === 'edit') {
+  if (session()) {
+    const vault = flag('vault');
+    const v = vaultOf(vault);
+    const title = titleOf(vault, v, positional[2]);
+    withStdin((item) => {
+      v[title] = flatten(item);
+      save();
+      process.stdout.write(JSON.stringify(itemJson(vault, title)));
+    });
+  }
+} else if (command === 'item' && args[1] === 'delete') {
+  if (session()) {
+    const vault = flag('vault');
+    const v = vaultOf(vault);
+    const title = titleOf(vault, v, positional[2]);
+    if (args.includes('--archive')) {
+      state.archive = state.archive ?? [];
+      state.archive.push({ vault, title, item: v[title] });
+    }
+    delete v[title];
+    save();
+  }
+} else if (command === 'whoami') {
   if (session())
     process.stdout.write('URL:        https://my.1password.com\nUser Type:  SERVICE_ACCOUNT\n');
 } else if (command === 'read') {
@@ -87,6 +209,9 @@ if (command === 'whoami') {
   if (session()) {
     const r = resolve(ref);
     if (r.error) fail(r.error);
+    // A misbehaving CLI (fault ECHO): the value it read, on stderr, and a failure.
+    if (state.fault === 'ECHO')
+      fail(`unexpected response: ${JSON.stringify(r.value)} (${r.value})`);
     process.stdout.write(noNewline ? r.value : `${r.value}\n`);
   }
 } else if (command === 'inject') {
@@ -102,6 +227,7 @@ if (command === 'whoami') {
       return r.value ?? '';
     });
     if (error) fail(error);
+    if (state.fault === 'ECHO') fail(`unexpected response: ${out}`);
     process.stdout.write(out);
   });
 } else {

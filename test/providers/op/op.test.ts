@@ -195,6 +195,53 @@ describe('op provider', () => {
     expect(fake.runs()).toHaveLength(1);
   });
 
+  it('writes one field through item JSON on stdin, never a value in argv; delete keeps the other fields', async () => {
+    const { fake, make } = fakeOp();
+    const p = make({ inject: false });
+    const value = 'op-write-canary-8b2d\nline two';
+    await p.set!('Private/github/password', value, {});
+    expect(await p.get('Private/github/password', {})).toBe(value);
+    expect(await p.get('Private/github/username', {})).toBe('octo');
+    await p.set!('op://Private/new-item/api key', 'second-canary', {});
+    expect(await p.get('Private/new-item/api key', {})).toBe('second-canary');
+    expect(JSON.stringify(fake.runs())).not.toContain('canary');
+    const writes = fake.runs().filter((r) => r[1] === 'create' || r[1] === 'edit');
+    expect(writes).toEqual([
+      ['item', 'edit', expect.any(String), '--vault', 'Private', '--format', 'json'],
+      ['item', 'create', '--vault', 'Private', '--format', 'json', '-'],
+    ]);
+    // Deleting one field keeps the item and its other fields; the last field takes the item.
+    await p.delete!('Private/github/password', {});
+    expect(await p.get('Private/github/password', {})).toBeUndefined();
+    expect(await p.get('Private/github/username', {})).toBe('octo');
+    await p.delete!('Private/new-item/api key', {});
+    expect(fake.runs().at(-1)).toEqual([
+      'item',
+      'delete',
+      expect.any(String),
+      '--vault',
+      'Private',
+      '--archive',
+    ]);
+    expect((await p.list!('Private/', {})).map((s) => s.name)).toEqual(['Private/github/username']);
+    expect(JSON.stringify(await p.list!('', {}))).not.toContain('octo');
+  }, 120_000);
+
+  it('refuses writes it cannot do exactly: an attribute, a missing vault, several items of one title', async () => {
+    const { fake, make } = fakeOp();
+    const p = make();
+    expect(await codeOf(p.set!('Private/github/password?attribute=otp', 'x', {}))).toBe(
+      'INVALID_REFERENCE',
+    );
+    expect(await codeOf(p.set!('Nope/github/password', 'x', {}))).toBe('NOT_FOUND');
+    fake.state.vaults.Private!.dup = { __duplicates: true };
+    fake.save();
+    expect(await codeOf(p.set!('Private/dup/password', 'x', {}))).toBe('INVALID_REFERENCE');
+    fake.state.locked = true;
+    fake.save();
+    expect(await codeOf(p.set!('Private/github/password', 'x', {}))).toBe('LOCKED');
+  }, 60_000);
+
   it('a missing op binary is CONFIG naming what to install', async () => {
     const error = await errorOf(op({ env: { PATH: '/nonexistent' } }).get('a/b/c', {}));
     expect(error?.code).toBe('CONFIG');

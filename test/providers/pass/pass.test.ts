@@ -68,35 +68,53 @@ describe.skipIf(!!missing)('pass (real pass + gpg)', () => {
     },
   );
 
-  it('reads the first line of a structured entry by #password, and key: value lines by #key', async () => {
+  it('reads the first line by default, key: value lines by #key, the whole entry by #*', async () => {
     store.insert('web/github', 'hunter2-line-one\nlogin: octo\nurl: https://github.com\n');
     const resolver = resolverFor(make());
+    // As `pass show -c` and every pass tool: the first line is the password.
+    expect(await resolver.get('web/github')).toBe('hunter2-line-one');
     expect(await resolver.get('web/github', { field: 'password' })).toBe('hunter2-line-one');
     expect(await resolver.get('web/github', { field: 'login' })).toBe('octo');
     expect(await resolver.get('web/github', { field: 'url' })).toBe('https://github.com');
-    expect(await codeOf(resolver.get('web/github', { field: 'nope' }))).toBe('NOT_FOUND');
-    // Without #field: an error naming the keys, never a value.
+    expect(await resolver.get('web/github', { field: '*' })).toBe(
+      'hunter2-line-one\nlogin: octo\nurl: https://github.com',
+    );
     let caught: unknown;
     try {
-      await resolver.get('web/github');
+      await resolver.get('web/github', { field: 'nope' });
     } catch (error) {
       caught = error;
     }
-    expect(toEnvmuxError(caught).code).toBe('INVALID_REFERENCE');
-    expect(String(toEnvmuxError(caught).message)).toContain('password, login, url');
+    expect(toEnvmuxError(caught).code).toBe('NOT_FOUND');
     expect(JSON.stringify(toEnvmuxError(caught))).not.toContain('hunter2');
     await resolver.close();
   }, 30_000);
 
-  it('answers a one-line entry, a free-form entry and a JSON entry as stored', async () => {
+  it('every entry: first line by default, #* whole; free-form lines are not fields; JSON is a document', async () => {
     store.insert('plain/one', 'only-line\n');
-    store.insert('plain/notes', 'first\nsecond line without a colon\n');
+    store.insert('plain/notes', 'first\nsecond line without a colon\nuser: me\n');
+    store.insert('plain/pem', '-----BEGIN KEY-----\nAAAA\nBBBB\n-----END KEY-----\n');
     store.insert('plain/json', '{"user":"u","pw":"p"}\n');
     const p = make();
+    // The provider answers the entry as `pass show` prints it (one trailing newline removed).
     expect(await p.get('plain/one', {})).toBe('only-line');
-    expect(await p.get('plain/notes', {})).toBe('first\nsecond line without a colon');
+    expect(await p.get('plain/notes', {})).toBe('first\nsecond line without a colon\nuser: me');
     const resolver = resolverFor(p);
+    expect(await resolver.get('plain/one')).toBe('only-line');
+    expect(await resolver.get('plain/one', { field: '*' })).toBe('only-line');
+    expect(await resolver.get('plain/notes')).toBe('first');
+    expect(await resolver.get('plain/notes', { field: 'user' })).toBe('me');
+    expect(await resolver.get('plain/pem')).toBe('-----BEGIN KEY-----');
+    expect(await resolver.get('plain/pem', { field: '*' })).toBe(
+      '-----BEGIN KEY-----\nAAAA\nBBBB\n-----END KEY-----',
+    );
+    // An entry with no key: value line has no fields: a clear error, not the first line.
+    expect(await codeOf(resolver.get('plain/one', { field: 'password' }))).toBe(
+      'INVALID_REFERENCE',
+    );
+    expect(await codeOf(resolver.get('plain/pem', { field: 'user' }))).toBe('INVALID_REFERENCE');
     expect(await resolver.get('plain/json', { field: 'pw' })).toBe('p');
+    expect(await resolver.get('plain/json')).toBe('{"user":"u","pw":"p"}');
     await resolver.close();
   }, 30_000);
 
