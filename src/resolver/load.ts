@@ -45,7 +45,7 @@ export interface LoadOptions<S extends StandardSchemaV1 | undefined = undefined>
   override?: boolean;
   /** Expand `${NAME}` / `$NAME` from other keys (dotenv-expand semantics); default false. */
   expand?: boolean;
-  /** The whole load's deadline (ms or `15s`); default 15 s. */
+  /** The whole load's deadline (ms or `15s`); default `ENVMUX_DEADLINE`, else 15 s. */
   deadline?: number | string;
   /** Reuse a resolver client (its chain, cache and audit) instead of creating one. */
   resolver?: Resolver;
@@ -126,7 +126,9 @@ export async function loadEnvironment(
     resolution = await resolveAsync(evaluation, async () => new Map());
   } else {
     const resolver = options.resolver ?? createResolver({ ...options, env });
-    const deadline = AbortSignal.timeout(parseDuration(options.deadline ?? undefined, 15_000));
+    const deadline = AbortSignal.timeout(
+      parseDuration(options.deadline ?? env.ENVMUX_DEADLINE, 15_000),
+    );
     // Every in-flight call listens to the deadline; hundreds at once are expected, not a leak.
     setMaxListeners(0, deadline);
     try {

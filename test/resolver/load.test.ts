@@ -550,3 +550,18 @@ describe('one cause, one line', () => {
     expect(error.message).toContain('.env:3 C $<env:UNSET_C>: NOT_FOUND');
   });
 });
+
+describe('the load deadline', () => {
+  it('ENVMUX_DEADLINE bounds loadConfig as the TIMEOUT hint says', async () => {
+    const hangs = defineProvider({ id: 'hangs', get: () => new Promise<undefined>(() => {}) });
+    const started = Date.now();
+    const error = await loadError('A=$<hangs:a>', {
+      providers: [hangs],
+      processEnv: { ENVMUX_DEADLINE: '300ms', ENVMUX_TIMEOUT: '60s' },
+    });
+    expect(error.errors[0]?.code).toBe('TIMEOUT');
+    expect(error.message).toContain('ENVMUX_DEADLINE');
+    // The call timeout is 60 s: only the environment's deadline can have ended the load this soon.
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+});
