@@ -5,9 +5,18 @@ import { describe, expect, it } from 'vitest';
 import { parseRate, planLoad } from '../../src/manage/plan.js';
 import { STORE_PRICES } from '../../src/manage/prices.js';
 import { memory } from '../../src/providers/memory.js';
+import { createResolver, type Resolver } from '../../src/resolver/client.js';
 import { parseEnvSource } from '../../src/resolver/parse.js';
+import { Evaluation, resolveAsync } from '../../src/resolver/resolve.js';
 
 const entries = (text: string) => parseEnvSource(text, '.env');
+
+/** Resolve `text` through `resolver` as a load does (waves of batched fetches). */
+const resolveAll = (text: string, resolver: Resolver) =>
+  resolveAsync(
+    new Evaluation(entries(text), { processEnv: {}, isScheme: resolver.isScheme }),
+    (requests) => resolver.fetch(requests),
+  );
 
 /** `n` keys, each a `secret:` reference to its own name. */
 const secrets = (n: number, scheme = 'secret') =>
@@ -74,10 +83,35 @@ describe('planLoad', () => {
   });
 
   it('reads a configured instance’s own batch capability without calling it', () => {
-    const store = memory({ id: 'mem', secrets: {}, batchSize: 7 });
+    const store = memory({ id: 'mem', batchSize: 7 });
     const plan = planLoad({ entries: entries(secrets(15)), providers: [store] });
     expect(plan.stores[0]).toMatchObject({ provider: 'mem', type: 'memory', batchSize: 7 });
     expect(plan.stores[0]!.calls).toEqual({ min: 3, max: 3 });
+    expect(store.calls).toMatchObject({ get: 0, getMany: 0 });
+  });
+
+  it('matches the calls a real load makes, at both ends of the bounds', async () => {
+    const text = `${secrets(45)}\nF1=$<secret:s1#a>\nOLD=$<secret:s2?version=1>`;
+    const values = Object.fromEntries(
+      Array.from({ length: 45 }, (_, i) => [`s${i}`, i === 1 ? '{"a":"x"}' : `v${i}`]),
+    );
+    // Every name in the first store: the low bound.
+    const first = memory({ id: 'first', batchSize: 20, values });
+    const second = memory({ id: 'second', batchSize: 20 });
+    const low = planLoad({ entries: entries(text), providers: [first, second] });
+    const resolver = createResolver({ providers: [first, second], cache: false, audit: false });
+    const evaluation = await resolveAll(text, resolver);
+    expect(evaluation.errors).toEqual([]);
+    expect(first.calls.getMany + first.calls.get).toBe(low.stores[0]!.calls.min);
+    expect(second.calls.getMany + second.calls.get).toBe(low.stores[1]!.calls.min);
+    // Every name in the second store: the high bound.
+    const empty = memory({ id: 'first', batchSize: 20 });
+    const full = memory({ id: 'second', batchSize: 20, values });
+    const high = planLoad({ entries: entries(text), providers: [empty, full] });
+    const r2 = createResolver({ providers: [empty, full], cache: false, audit: false });
+    expect((await resolveAll(text, r2)).errors).toEqual([]);
+    expect(empty.calls.getMany + empty.calls.get).toBe(high.stores[0]!.calls.max);
+    expect(full.calls.getMany + full.calls.get).toBe(high.stores[1]!.calls.max);
   });
 
   it('counts reads whose names come from a secret, and skips keys the environment sets', () => {
