@@ -2,7 +2,10 @@
 // loopback), each answering after 20 ms: median wall time of BENCH_RUNS runs of the built CLI, the
 // concurrency used, and the requests each server answered. Target: ≤ 5 s.
 //
-//   npm run build && node bench/copy.bench.mjs   # BENCH_RUNS=5 COPY_SECRETS=1000 COPY_LATENCY=20
+//   npm run build && node bench/copy.bench.mjs   # COPY_RUNS=5 COPY_SECRETS=1000 COPY_LATENCY=20
+//   COPY_TO=aws (a second AWS wire server), COPY_CONCURRENCY=N, BENCH_CPU_PROF=DIR (--cpu-prof)
+// ENVMUX_TIMEOUT defaults to 30 s here: listing 1,000 AWS secrets is 10 pages under one call
+// timeout (5 s by default), which a loaded machine exceeds.
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { rolldown } from 'rolldown';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const RUNS = Number(process.env.COPY_RUNS ?? 5);
 const SECRETS = Number(process.env.COPY_SECRETS ?? 1000);
 const LATENCY = Number(process.env.COPY_LATENCY ?? 20);
 const CONCURRENCY = process.env.COPY_CONCURRENCY;
@@ -98,7 +101,7 @@ export default {
     AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     METADATA_SERVER_DETECTION: 'none',
-    ...(process.env.ENVMUX_TIMEOUT ? { ENVMUX_TIMEOUT: process.env.ENVMUX_TIMEOUT } : {}),
+    ENVMUX_TIMEOUT: process.env.ENVMUX_TIMEOUT ?? '30000',
   };
   const cli = join(root, 'dist/cli.cjs');
   const prof = process.env.BENCH_CPU_PROF
