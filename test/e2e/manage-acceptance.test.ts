@@ -131,6 +131,24 @@ describe('issue 15 acceptance from the packed package', { timeout: 120_000 }, ()
     });
   });
 
+  it('plan: the migrated file is 120 reads, 2 batched calls to the vault, 0–120 to GCP', async () => {
+    const r = await cli(['plan', '--json', '--rate', '100/day']);
+    expectQuiet('plan', r);
+    expect(r.status, r.stderr).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan).toMatchObject({ keys: 200, reads: 120, chainReads: 120, dependentReads: 0 });
+    expect(
+      plan.stores.map((s: { provider: string; calls: unknown }) => [s.provider, s.calls]),
+    ).toEqual([
+      ['local', { min: 2, max: 2 }],
+      ['gcp', { min: 0, max: 120 }],
+    ]);
+    // 0–120 GCP calls a start at $0.03 per 10,000, 3,041.67 starts a month.
+    expect(plan.monthly.callCost.max).toBeCloseTo((120 * 3041.67 * 0.03) / 10_000, 2);
+    const text = await cli(['plan', '--rate', '100/day']);
+    expect(text.stdout).toMatch(/^local\s+local\s+120\s+100\s+2\s/m);
+  });
+
   it('copies to the memory store with --verify (in the copying process: memory lives there)', async () => {
     const r = await cli(['copy', '--from', 'local', '--to', 'memory', '--verify', '--json']);
     expectQuiet('copy to memory', r);
