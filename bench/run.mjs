@@ -26,3 +26,10 @@ console.log(
     encoding: 'utf8',
   }),
 );
+console.log('\n### `envmux copy` of 1,000 secrets between wire servers (20 ms latency)\n');
+console.log(
+  execFileSync(process.execPath, [new URL('./copy.bench.mjs', import.meta.url).pathname], {
+    encoding: 'utf8',
+    env: { ...process.env, COPY_RUNS: process.env.COPY_RUNS ?? '3' },
+  }),
+);

@@ -13,6 +13,7 @@ import { register as generate } from './generate.js';
 import { register as get } from './get.js';
 import { register as list } from './list.js';
 import { register as migrate } from './migrate.js';
+import { register as plan } from './plan.js';
 import { reportUnexpected } from './report-error.js';
 import { register as rm } from './rm.js';
 import { register as rotate } from './rotate.js';
@@ -42,6 +43,7 @@ const COMMANDS: Array<(program: Command) => void> = [
   exportCommand,
   doctor,
   explain,
+  plan,
   audit,
   serve,
 ];

@@ -9,6 +9,7 @@ import type { CacheTiers } from './cache-tiers.js';
 import type { ProviderCaller } from './call.js';
 import type { Chain } from './chain.js';
 import { parseDuration } from './durations.js';
+import { SeenValues } from './scrub.js';
 
 /** What one provider did with a write. */
 export interface WriteOutcome {
@@ -112,6 +113,8 @@ export function createWrites(options: {
     action: WriteAction,
     providers: Provider[],
     fn: (p: Provider, signal: AbortSignal) => Promise<{ version?: string } | undefined>,
+    /** Values the errors must not hold (the value being written). */
+    scrub?: SeenValues,
   ): Promise<WriteOutcome[]> => {
     const outcomes = await Promise.all(
       providers.map(async (p): Promise<WriteOutcome> => {
@@ -129,6 +132,7 @@ export function createWrites(options: {
           return { provider: p.id, ...(result?.version ? { version: result.version } : {}) };
         } catch (error) {
           const e = toEnvmuxError(error, { provider: p.id });
+          scrub?.error(e);
           record({ action, key: name, provider: p.id, outcome: 'error', code: e.code });
           return { provider: p.id, error: e };
         } finally {
@@ -306,8 +310,15 @@ export function createWrites(options: {
   return {
     async set(name, value, writeOptions = {}) {
       const { provider, ...ctx } = writeOptions;
-      return writeEach(name, 'set', await targets(provider, 'set'), (p, signal) =>
-        p.set!(name, value, { ...ctx, signal }),
+      // A store that refuses a write may quote the request (the value) in its error.
+      const written = new SeenValues();
+      written.add(value);
+      return writeEach(
+        name,
+        'set',
+        await targets(provider, 'set'),
+        (p, signal) => p.set!(name, value, { ...ctx, signal }),
+        written,
       );
     },
     async delete(name, deleteOptions = {}) {

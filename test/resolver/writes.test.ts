@@ -185,3 +185,41 @@ describe('rotate with a grace period (local vault)', () => {
     expect((await resolver.versions('db')).map((x) => x.version)).toEqual(['1']);
   });
 });
+
+describe('a refused write never quotes the value written', () => {
+  it('scrubs the value (raw, URL-encoded, base64) from the error a store threw', async () => {
+    const value = 'WriteCanary/Value+With=Symbols&?';
+    const quote = `${value} ${encodeURIComponent(value)} ${Buffer.from(value).toString('base64')}`;
+    const resolver = createResolver({
+      providers: [
+        {
+          id: 'echo',
+          type: 'echo',
+          async get() {
+            return undefined;
+          },
+          async set() {
+            throw Object.assign(new Error(`refused write of ${quote}`), { status: 403 });
+          },
+        },
+      ],
+      audit: false,
+    });
+    const error = await resolver.set('db', value).then(
+      () => undefined,
+      (e: unknown) => e as EnvmuxError,
+    );
+    expect(error?.code).toBe('ACCESS_DENIED');
+    const text = [
+      error!.message,
+      error!.stack,
+      String((error as { cause?: Error }).cause?.message),
+      String((error as { cause?: Error }).cause?.stack),
+      JSON.stringify(error),
+    ].join('\n');
+    for (const form of [value, encodeURIComponent(value), Buffer.from(value).toString('base64')]) {
+      expect(text).not.toContain(form.replace(/=+$/, ''));
+    }
+    expect(error!.message).toMatch(/^provider "echo" failed \(Error: refused write of \*\*\*/);
+  });
+});

@@ -124,9 +124,10 @@ export function sendPage(
 
 /**
  * Injected failures that each answer `times` requests (default `defaultTimes`), first added first
- * used; `Infinity` lasts until {@link FailureQueue.clear}.
+ * used; `Infinity` lasts until {@link FailureQueue.clear}. A failure with `after: N` lets the first
+ * N matching requests through (e.g. the 100th write of a copy fails).
  */
-export class FailureQueue<F extends { times?: number }> {
+export class FailureQueue<F extends { times?: number; after?: number }> {
   private queued: F[] = [];
 
   constructor(private readonly defaultTimes = 1) {}
@@ -140,6 +141,10 @@ export class FailureQueue<F extends { times?: number }> {
   take(matches: (failure: F) => boolean = () => true): F | undefined {
     const failure = this.queued.find(matches);
     if (!failure) return undefined;
+    if (failure.after) {
+      failure.after--;
+      return undefined;
+    }
     failure.times = (failure.times ?? this.defaultTimes) - 1;
     if (failure.times <= 0) this.queued = this.queued.filter((f) => f !== failure);
     return failure;

@@ -76,6 +76,8 @@ export interface Fault {
   kind: FaultKind;
   /** How many matching requests fail; default all, until cleared. */
   times?: number;
+  /** Matching requests answered normally before the fault applies (default 0). */
+  after?: number;
 }
 
 export interface WireRequest {
@@ -179,6 +181,7 @@ export class AwsWire {
   private readonly secretFaults = new Map<string, Exclude<FaultKind, 'hang' | RawFault>>();
   private loopback!: Loopback;
   private hanging: ServerResponse[] = [];
+  private latency = 0;
   url = '';
 
   /** Start on 127.0.0.1 and a free port. */
@@ -225,6 +228,11 @@ export class AwsWire {
   failSecret(name: string, kind: Exclude<FaultKind, 'hang' | RawFault> | undefined): void {
     if (kind) this.secretFaults.set(name, kind);
     else this.secretFaults.delete(name);
+  }
+
+  /** Delay every answer by `ms` (a network round trip; 0 turns it off). */
+  setLatency(ms: number): void {
+    this.latency = ms;
   }
 
   clearFaults(): void {
@@ -301,6 +309,7 @@ export class AwsWire {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = (await readBody(req)).toString('utf8');
+    if (this.latency) await new Promise((r) => setTimeout(r, this.latency));
     const amzTarget = req.headers['x-amz-target'];
     const isSts = !amzTarget && String(req.headers['content-type']).includes('form-urlencoded');
     let target: string;

@@ -56,6 +56,8 @@ export interface InjectedFailure {
   grpc: string;
   /** How many requests fail (default 1); `Infinity` until `heal()`. */
   times?: number;
+  /** Matching requests answered normally before the failure applies (default 0). */
+  after?: number;
   /** Only requests whose RPC is this (`access`, `list`, `addVersion`, ...); default every RPC. */
   rpc?: string;
   /** Answer with an HTML page (a proxy or load balancer in the way) instead of Google's JSON. */
