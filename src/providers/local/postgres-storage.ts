@@ -6,6 +6,7 @@
 import type { AuditEntry } from '../../audit/audit-log.js';
 import { EnvmuxError, type ErrorCode, isEnvmuxError } from '../../errors.js';
 import { importLibOnce } from '../import-lib.js';
+import { tlsFailureCode } from '../tls-failure.js';
 import {
   compareRecords,
   isValidName,
@@ -120,6 +121,23 @@ function pgProblem(error: unknown, location: string, provider?: string): EnvmuxE
   if (isEnvmuxError(error)) return error;
   const e = error as { code?: string; message?: string };
   const code = String(e?.code ?? '');
+  const tls = tlsFailureCode(error);
+  if (tls || /server does not support SSL/i.test(String(e?.message))) {
+    return new EnvmuxError(
+      'CONFIG',
+      tls
+        ? `vault ${location}: the server's TLS certificate was not trusted (${tls})`
+        : `vault ${location}: the server does not accept TLS, and the URL asks for it`,
+      {
+        provider,
+        hint: tls
+          ? "give the CA that signed the server's certificate: ?sslmode=verify-full&sslrootcert=/path/ca.pem in the URL, or local({ url, ssl: { ca } })"
+          : 'turn ssl on in the server (ssl_cert_file, ssl_key_file), or drop sslmode from the URL on a trusted network only',
+        cause: error,
+        retryable: false,
+      },
+    );
+  }
   const known = PG_CODES[code];
   if (known) {
     return new EnvmuxError(known[0], `vault ${location}: ${known[1]}`, {
