@@ -340,8 +340,8 @@ async function applyChange(send: Send, current: VaultDocument, next: VaultDocume
 }
 
 /**
- * A set's write in one statement (its own transaction): take the vault's shared lock and the name's
- * lock, then the header row FOR SHARE — re-read at its newest version, so a key rotation that
+ * A set's write in one statement (its own transaction): bound its lock waits (`lock_timeout`, local
+ * to the statement), take the vault's shared lock and the name's lock, then the header row FOR SHARE — re-read at its newest version, so a key rotation that
  * committed meanwhile makes the check differ and nothing is inserted — then insert the version
  * unless another writer already holds it. Returns a row when the version was written.
  */
@@ -350,7 +350,8 @@ const APPEND: { name: string; text: string } = {
   text: `INSERT INTO envmux_secrets (${COLUMNS})
     SELECT $1, $2::int, $3, $4, $5, $6::jsonb, $7::bytea, $8::bytea FROM (
       SELECT 1 FROM envmux_vault h,
-        (SELECT pg_advisory_xact_lock_shared($9, 0), pg_advisory_xact_lock($10, hashtext($1))) l
+        (SELECT set_config('lock_timeout', $12, true),
+                pg_advisory_xact_lock_shared($9, 0), pg_advisory_xact_lock($10, hashtext($1))) l
       WHERE h."check" = $11 FOR SHARE OF h) ok
     ON CONFLICT (name, version) DO NOTHING
     RETURNING version`,
@@ -390,8 +391,6 @@ export function postgresStorage(
         max: options.poolSize ?? 1,
         idleTimeoutMillis: 5_000,
         connectionTimeoutMillis: 5_000,
-        // A set's statement waits this long for its locks (a transaction sets its own).
-        lock_timeout: lockTimeout,
         // A preload's or CLI's process exits when its work is done, not when the pool times out.
         allowExitOnIdle: true,
       });
@@ -507,6 +506,8 @@ export function postgresStorage(
         VAULT_LOCK,
         NAME_LOCK,
         current.doc.header.check,
+        // Its locks wait at most the rest of the deadline (no startup parameter: poolers refuse them).
+        String(Math.max(1, deadline - Date.now())),
       ]);
       if (rows.length) {
         out.after?.();

@@ -154,4 +154,23 @@ describe.skipIf(!!skip)('PostgreSQL vault round trips', () => {
     expect(rows.map((r) => r.version)).toEqual([1]);
     await p.close();
   });
+
+  it('a set whose name another writer holds is LOCKED after lockTimeout, then goes through', async () => {
+    const url = await newVault();
+    const p = local({ url, key: KEY, env: {}, audit: false, lockTimeout: 300 });
+    await p.set('busy', 'one');
+    const pg = await pgModule();
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    await holder.query('BEGIN');
+    await holder.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [0x656e7601, 'busy']);
+    const started = Date.now();
+    await expect(p.set('busy', 'two')).rejects.toMatchObject({ code: 'LOCKED' });
+    // Bounded by the lock timeout (generous margin for a loaded machine), not by the holder.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    await holder.query('COMMIT');
+    await holder.end();
+    expect(await p.set('busy', 'two')).toEqual({ version: '2' });
+    await p.close();
+  });
 });
