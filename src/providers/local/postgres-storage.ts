@@ -184,12 +184,14 @@ const COLUMNS = 'name, version, created, expires, description, metadata, nonce, 
 /** The same columns without the sealed value: what list and versions need. */
 const META_COLUMNS =
   'name, version, created, expires, description, metadata, NULL::bytea AS nonce, NULL::bytea AS data';
-// kdf as text: parsed once per load, not once per row.
-const HEADER = 'h.format, h.id, h.kdf::text AS kdf, h."check"';
+/** The header row: its own columns, the records' as NULL (typed, for the UNION). */
+const HEADER_ROW = `SELECT format, id, kdf::text AS kdf, "check", NULL::text AS name, NULL::int AS version,
+  NULL::text AS created, NULL::text AS expires, NULL::text AS description, NULL::jsonb AS metadata,
+  NULL::bytea AS nonce, NULL::bytea AS data FROM envmux_vault`;
 
 /**
- * The one query of a load: the header joined to the records in scope, as a named prepared statement
- * (parsed and planned once per connection).
+ * The one query of a load: the header row and the records in scope (the header once, not once per
+ * record), as a named prepared statement (parsed and planned once per connection).
  */
 function loadQuery(scope: VaultScope | undefined): {
   name: string;
@@ -205,7 +207,7 @@ function loadQuery(scope: VaultScope | undefined): {
     : `SELECT ${columns} FROM envmux_secrets${where}`;
   return {
     name: `envmux_load_${names ? 'names' : 'all'}${scope?.latest ? '_latest' : ''}${meta ? '_meta' : ''}`,
-    text: `SELECT ${HEADER}, s.* FROM envmux_vault h LEFT JOIN LATERAL (${inner}) s ON true`,
+    text: `${HEADER_ROW} UNION ALL SELECT NULL, NULL, NULL, NULL, s.* FROM (${inner}) s`,
     values: names ? [names] : [],
   };
 }
@@ -225,7 +227,7 @@ function toLoaded(
   provider?: string,
   valuesOmitted = false,
 ): LoadedVault {
-  const first = rows[0];
+  const first = rows.find((row) => row.format !== null && row.format !== undefined);
   if (!first) throw missingVault(location, provider);
   const header: VaultHeader = {
     envmux: 'vault',
