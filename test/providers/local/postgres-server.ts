@@ -16,6 +16,7 @@ import {
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { makeLoopbackCertificate } from '../../servers/certificate.js';
 
 /** The newest installed PostgreSQL's bin folder, if any. */
 function binDir(): string | undefined {
@@ -79,65 +80,26 @@ export interface PostgresServer {
   stop(): Promise<void>;
 }
 
-/** Run openssl in `dir`; throws with its output when it fails. */
-function openssl(dir: string, args: string[]): void {
-  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
-}
-
 /**
- * A throwaway CA, a server certificate it signs for 127.0.0.1 and localhost (`server.crt` and
- * `server.key` in `data`), and an unrelated CA, all in `dir`.
+ * The server's certificate and key (`server.crt`, `server.key` 0600 in `data`): a self-signed one
+ * for 127.0.0.1, its own CA (`ca.crt` in `dir`), and an unrelated one (`wrong-ca.crt`).
  */
 function makeCertificates(dir: string, data: string): void {
-  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-  for (const ca of ['ca', 'wrong-ca']) {
-    openssl(dir, [
-      'req',
-      '-x509',
-      ...ec,
-      '-days',
-      '2',
-      '-subj',
-      `/CN=envmux test ${ca}`,
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign',
-      '-keyout',
-      `${ca}.key`,
-      '-out',
-      `${ca}.crt`,
-    ]);
-  }
-  const key = join(data, 'server.key');
-  openssl(dir, ['req', ...ec, '-subj', '/CN=127.0.0.1', '-keyout', key, '-out', 'server.csr']);
-  writeFileSync(join(dir, 'server.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
-  openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    'server.csr',
-    '-CA',
-    'ca.crt',
-    '-CAkey',
-    'ca.key',
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    'server.ext',
-    '-out',
-    join(data, 'server.crt'),
-  ]);
-  chmodSync(key, 0o600);
+  const server = makeLoopbackCertificate();
+  const wrong = makeLoopbackCertificate();
+  if ('missing' in server) throw new Error(server.missing);
+  if ('missing' in wrong) throw new Error(wrong.missing);
+  writeFileSync(join(data, 'server.crt'), server.cert);
+  writeFileSync(join(data, 'server.key'), server.key, { mode: 0o600 });
+  writeFileSync(join(dir, 'ca.crt'), server.cert);
+  writeFileSync(join(dir, 'wrong-ca.crt'), wrong.cert);
 }
 
 let counter = 0;
 
 /**
  * initdb + pg_ctl start on 127.0.0.1 (socket in the temp dir); waits until it accepts connections.
- * With `tls`, the server has ssl=on with a certificate from a throwaway CA (see `tls`).
+ * With `tls`, the server has ssl=on with a throwaway certificate for 127.0.0.1 (see `tls`).
  */
 export async function startPostgres(options: { tls?: boolean } = {}): Promise<PostgresServer> {
   const dir = mkdtempSync(join(tmpdir(), 'envmux-pg-'));
