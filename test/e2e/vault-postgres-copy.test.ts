@@ -3,7 +3,7 @@
 // back; values, descriptions, expiry and metadata are equal after the round trip; a re-run writes
 // nothing; no value and no URL password in any output.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type PostgresServer,

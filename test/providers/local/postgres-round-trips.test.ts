@@ -169,4 +169,14 @@ describe.skipIf(!!skip)('PostgreSQL vault round trips', () => {
     expect(await p.set('busy', 'two')).toEqual({ version: '2' });
     await p.close();
   });
+
+  it('a URL asking for TLS from a server without it is CONFIG, not a retryable outage', async () => {
+    const url = await newVault();
+    const p = local({ url: `${url}?sslmode=require`, key: KEY, env: {}, audit: false });
+    await expect(p.get('a')).rejects.toMatchObject({
+      code: 'CONFIG',
+      message: expect.stringContaining('does not accept TLS'),
+    });
+    await p.close();
+  });
 });
