@@ -95,14 +95,39 @@ const { local, initVault, postgresStorage } = await import(
 );
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Median wall time, and this process's median CPU time (less sensitive to a loaded machine). */
 async function timeIt(n, fn) {
   const times = [];
+  const cpu = [];
   for (let i = 0; i < n; i++) {
     const t = performance.now();
+    const c = process.cpuUsage();
     await fn(i);
+    const used = process.cpuUsage(c);
     times.push(performance.now() - t);
+    cpu.push((used.user + used.system) / 1000);
   }
-  return median(times);
+  return `${median(times).toFixed(2)} (client CPU ${median(cpu).toFixed(2)})`;
+}
+
+// `pg` whose clients count the statements they send: each is one round trip.
+const pg = (await import('pg')).default;
+let sent = 0;
+class CountingClient extends pg.Client {
+  query(...args) {
+    sent++;
+    return super.query(...args);
+  }
+}
+class CountingPool extends pg.Pool {
+  constructor(config) {
+    super({ ...config, Client: CountingClient });
+  }
+}
+async function trips(fn) {
+  const before = sent;
+  await fn();
+  return sent - before;
 }
 
 const server = process.env.ENVMUX_BENCH_PG_URL ? undefined : await startServer();
@@ -111,16 +136,19 @@ const key = Buffer.alloc(32, 1);
 const results = {};
 try {
   await initVault({ path: '', url, key, force: true });
-  const p = local({ url, key, env: {}, audit: false });
+  const p = local({ url, key, env: {}, audit: false, lib: { Pool: CountingPool } });
   await p.set('warm', 'x');
+  const roundTrips = [await trips(() => p.set('warm', 'y')), await trips(() => p.get('warm'))];
   results['set (new version of one name), ms'] = await timeIt(RUNS, (i) =>
     p.set('bench/one', `value-${i}`),
   );
   results['get (latest), ms'] = await timeIt(RUNS, () => p.get('bench/one'));
   for (let i = 0; i < 1000; i++) await p.set(`list/s${String(i).padStart(4, '0')}`, `v${i}`);
-  results['list of 1,000 (metadata, all rows verified), ms'] = await timeIt(20, () => p.list(''));
+  results['list of 1,000 (metadata), ms'] = await timeIt(20, () => p.list(''));
   const names = Array.from({ length: 100 }, (_, i) => `list/s${String(i * 7).padStart(4, '0')}`);
   results['getMany of 100 references, ms'] = await timeIt(50, () => p.getMany(names));
+  roundTrips.push(await trips(() => p.list('')), await trips(() => p.getMany(names)));
+  results['round trips: set / get / list / getMany(100)'] = roundTrips.join(' / ');
   const storage = postgresStorage(url);
   await storage.load({ names: [] });
   const q0 = storage.queries;

@@ -17,6 +17,7 @@ import {
   usageError,
   withUsageExit,
 } from './store-command.js';
+import { namedStore } from './vault-store.js';
 
 interface CopyFlags {
   from: string;
@@ -36,8 +37,14 @@ export function register(program: Command): void {
     program
       .command('copy [pattern]')
       .description('copy secrets from one store to another (resumable; values compared by digest)')
-      .requiredOption('--from <id>', 'source: a provider id of the config file, or a type')
-      .requiredOption('--to <id>', 'destination: a provider id of the config file, or a type')
+      .requiredOption(
+        '--from <id>',
+        'source: a provider id of the config file, a type, or local:<postgres URL | vault file>',
+      )
+      .requiredOption(
+        '--to <id>',
+        'destination: a provider id of the config file, a type, or local:<postgres URL | vault file>',
+      )
       .option('--prefix <prefix>', 'only names starting with this')
       .option(
         '--rename <old=new>',
@@ -57,12 +64,16 @@ PATTERN (optional) is a prefix or a glob, as for envmux list.
 Equal values are never written again, so a copy that failed part-way is resumed by running it
 again: only what is missing (or, with --overwrite, different) is written, with no duplicate
 versions. Description, expiry and metadata are copied where both stores keep them.
+local:<where> names a local vault by where it is kept, beside the configured stores: a database
+(local:postgres://user@host/db) or a vault file (local:other/vault.json); its key comes from
+ENVMUX_VAULT_KEY / ENVMUX_VAULT_KEY_FILE / ENVMUX_VAULT_PASSPHRASE, or a file's vault.key beside it.
 ${EXIT_HELP}
 A copy with a failed secret copies the rest, then exits 1.
 
 Examples:
   envmux copy --from local --to aws --prefix prod/ --dry-run
-  envmux copy --from aws --to gcp --rename 'prod/*=app/prod/*' --verify --json`,
+  envmux copy --from aws --to gcp --rename 'prod/*=app/prod/*' --verify --json
+  envmux copy --from local --to local:postgres://app@db.internal/secrets --verify`,
       ),
   ).action(
     storeAction(async (pattern: string | undefined, flags: CopyFlags) => {
@@ -84,16 +95,17 @@ Examples:
         throw usageError(error as EnvmuxError);
       }
       const { prefix, matches } = listPattern(pattern);
-      if (flags.from === flags.to) {
+      const [from, to] = [await namedStore(flags.from), await namedStore(flags.to)];
+      if (from.id === to.id) {
         throw usageError(new EnvmuxError('CONFIG', '--from and --to name the same store'));
       }
-      const resolver = await openResolver([flags.from, flags.to]);
+      const resolver = await openResolver([from.provider ?? from.id, to.provider ?? to.id]);
       const progress = process.stderr.isTTY && !flags.json;
       try {
         const report = await copySecrets({
           resolver,
-          from: flags.from,
-          to: flags.to,
+          from: from.id,
+          to: to.id,
           prefix: flags.prefix ?? prefix,
           filter: pattern ? matches : undefined,
           rename,

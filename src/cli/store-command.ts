@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { type EnvmuxError, isEnvmuxError, toEnvmuxError } from '../errors.js';
 import { redact } from '../mask/redactor.js';
+import type { Provider } from '../providers/provider.js';
 import { createResolver, type Resolver } from '../resolver/client.js';
 import { asProblem, commandLoadOptions, exitWhenFlushed } from './command-env.js';
 
@@ -26,10 +27,18 @@ export function usageError(error: EnvmuxError): EnvmuxError {
 
 /**
  * A resolver on the configured chain, or on `ids` (provider ids of the config file, else types such
- * as `local`, `aws`). No cache: management reads the stores' current state.
+ * as `local`, `aws`, or providers built for the command, e.g. `local:<where>`). No cache:
+ * management reads the stores' current state.
  */
-export async function openResolver(ids?: string[]): Promise<Resolver> {
-  const options = await commandLoadOptions({ provider: ids?.length ? ids : undefined });
+export async function openResolver(ids?: Array<string | Provider>): Promise<Resolver> {
+  const names = ids?.map((id) => (typeof id === 'string' ? id : id.id));
+  const options = await commandLoadOptions({ provider: names?.length ? names : undefined });
+  if (ids?.length && options.providers) {
+    options.providers = options.providers.map((p, i) => {
+      const given = ids[i];
+      return typeof given === 'string' || given === undefined ? p : given;
+    });
+  }
   return createResolver({ ...options, cache: false, audit: { source: 'cli' } });
 }
 

@@ -75,7 +75,11 @@ export interface LocalProviderOptions {
   url?: string;
   /** The `pg` module to use instead of importing it (bundlers, tests). */
   lib?: unknown;
-  /** TLS options handed to `pg` as `ssl` (an `sslmode` in the URL is honoured by `pg` itself). */
+  /**
+   * TLS options handed to `pg` as `ssl` (Node's `tls.connect` options: `{ ca }` to trust a private
+   * CA; the certificate and host name are verified). When given they replace the URL's `ssl*`
+   * parameters; without them the URL's `sslmode=verify-full&sslrootcert=ca.pem` is honoured.
+   */
   ssl?: unknown;
   /** Most connections the pool opens; default 1 (enough for a load; raise it for servers). */
   poolSize?: number;
@@ -299,6 +303,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
         lib: options.lib,
         ssl: options.ssl,
         poolSize: options.poolSize,
+        lockTimeout: parseDuration(options.lockTimeout, 4000),
       })
     : fileStorage(path, id);
   const settings: KeySettings = {
@@ -479,7 +484,8 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
     if (locked) throw lockedError();
     const loaded = await storage.load(scope);
     const key = await keyFor(loaded);
-    verifyAll(loaded, key);
+    // Metadata only (a database's list or versions): no value is served, so none is decrypted.
+    if (!loaded.valuesOmitted) verifyAll(loaded, key);
     scheduleAutoLock();
     return { loaded, key };
   };
@@ -490,6 +496,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
     signal?: AbortSignal,
     names?: string[],
     latest?: boolean,
+    append?: boolean,
   ) =>
     storage.update(
       async (loaded) => {
@@ -501,7 +508,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
         if (out.doc) endTurn();
         return out;
       },
-      { timeout: lockTimeout, signal, ...(names ? { names, latest } : {}) },
+      { timeout: lockTimeout, signal, ...(names ? { names, latest, append } : {}) },
     );
 
   const checkName = (name: string) => {
@@ -618,6 +625,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
         ctx.signal,
         [name],
         true,
+        true,
       );
     },
     async delete(name, ctx = {}) {
@@ -662,7 +670,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
       audit('delete', name, 'ok');
     },
     async list(prefix = '') {
-      const { loaded } = await open();
+      const { loaded } = await open({ values: false });
       const out: SecretInfo[] = [];
       for (const [name, list] of loaded.byName) {
         if (!name.startsWith(prefix)) continue;
@@ -680,7 +688,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
       return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     },
     async versions(name) {
-      const { loaded } = await open({ names: [name] });
+      const { loaded } = await open({ names: [name], values: false });
       const list = loaded.byName.get(name) ?? [];
       const t = now();
       return list.map((r, i): LocalVersionInfo => {
@@ -878,7 +886,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
       return at;
     },
     async info() {
-      const loaded = await storage.load();
+      const loaded = await storage.load({ values: false });
       const { kdf } = loaded.doc.header;
       return {
         path,

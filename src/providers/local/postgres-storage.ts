@@ -6,6 +6,7 @@
 import type { AuditEntry } from '../../audit/audit-log.js';
 import { EnvmuxError, type ErrorCode, isEnvmuxError } from '../../errors.js';
 import { importLibOnce } from '../import-lib.js';
+import { tlsFailureCode } from '../tls-failure.js';
 import {
   compareRecords,
   isValidName,
@@ -21,12 +22,15 @@ import { type LoadedVault, missingVault, type VaultChange } from './vault-file.j
 interface PgQueryResult {
   rows: Record<string, unknown>[];
 }
-interface PgClient {
-  query(text: string, values?: unknown[]): Promise<PgQueryResult>;
+/** A statement: text, or a named prepared statement (parsed and planned once per connection). */
+type PgStatement = string | { name: string; text: string; values?: unknown[] };
+interface PgQueryable {
+  query(statement: PgStatement, values?: unknown[]): Promise<PgQueryResult>;
+}
+interface PgClient extends PgQueryable {
   release(error?: Error | boolean): void;
 }
-interface PgPool {
-  query(text: string, values?: unknown[]): Promise<PgQueryResult>;
+interface PgPool extends PgQueryable {
   connect(): Promise<PgClient>;
   end(): Promise<void>;
   on?(event: 'error', listener: (error: Error) => void): void;
@@ -43,6 +47,8 @@ export interface PostgresStorageOptions {
   ssl?: unknown;
   /** Most pooled connections; default 1. */
   poolSize?: number;
+  /** How long a statement waits for a lock (ms) before the server cancels it; default 4000. */
+  lockTimeout?: number;
 }
 
 /** Advisory lock keys: (class, object) pairs in envmux's own class numbers. */
@@ -115,6 +121,23 @@ function pgProblem(error: unknown, location: string, provider?: string): EnvmuxE
   if (isEnvmuxError(error)) return error;
   const e = error as { code?: string; message?: string };
   const code = String(e?.code ?? '');
+  const tls = tlsFailureCode(error);
+  if (tls || /server does not support SSL/i.test(String(e?.message))) {
+    return new EnvmuxError(
+      'CONFIG',
+      tls
+        ? `vault ${location}: the server's TLS certificate was not trusted (${tls})`
+        : `vault ${location}: the server does not accept TLS, and the URL asks for it`,
+      {
+        provider,
+        hint: tls
+          ? "give the CA that signed the server's certificate: ?sslmode=verify-full&sslrootcert=/path/ca.pem in the URL, or local({ url, ssl: { ca } })"
+          : 'turn ssl on in the server (ssl_cert_file, ssl_key_file), or drop sslmode from the URL on a trusted network only',
+        cause: error,
+        retryable: false,
+      },
+    );
+  }
   const known = PG_CODES[code];
   if (known) {
     return new EnvmuxError(known[0], `vault ${location}: ${known[1]}`, {
@@ -144,31 +167,49 @@ function pgProblem(error: unknown, location: string, provider?: string): EnvmuxE
   });
 }
 
-const COLUMNS = 'name, version, created, expires, description, metadata, nonce, data';
-const HEADER = 'h.format, h.id, h.kdf, h."check"';
+/**
+ * `pg`'s connection settings for `url`. Explicit TLS options (`ssl`) replace the URL's `ssl*`
+ * parameters (`pg` lets a URL's `sslmode` drop explicit options, e.g. a `ca`); they verify the
+ * server's certificate and name unless they say otherwise (Node's defaults).
+ */
+function connectionConfig(url: string, ssl: unknown): Record<string, unknown> {
+  if (ssl === undefined) return { connectionString: url };
+  const parsed = new URL(url);
+  for (const key of [...parsed.searchParams.keys()])
+    if (/^ssl/i.test(key)) parsed.searchParams.delete(key);
+  return { connectionString: parsed.toString(), ssl };
+}
 
-function loadQuery(scope: VaultScope | undefined): [string, unknown[]] {
+const COLUMNS = 'name, version, created, expires, description, metadata, nonce, data';
+/** The same columns without the sealed value: what list and versions need. */
+const META_COLUMNS =
+  'name, version, created, expires, description, metadata, NULL::bytea AS nonce, NULL::bytea AS data';
+/** The header row: its own columns, the records' as NULL (typed, for the UNION). */
+const HEADER_ROW = `SELECT format, id, kdf::text AS kdf, "check", NULL::text AS name, NULL::int AS version,
+  NULL::text AS created, NULL::text AS expires, NULL::text AS description, NULL::jsonb AS metadata,
+  NULL::bytea AS nonce, NULL::bytea AS data FROM envmux_vault`;
+
+/**
+ * The one query of a load: the header row and the records in scope (the header once, not once per
+ * record), as a named prepared statement (parsed and planned once per connection).
+ */
+function loadQuery(scope: VaultScope | undefined): {
+  name: string;
+  text: string;
+  values: unknown[];
+} {
   const names = scope?.names;
-  if (names && scope?.latest) {
-    return [
-      `SELECT ${HEADER}, s.* FROM envmux_vault h LEFT JOIN LATERAL (
-         SELECT DISTINCT ON (name) ${COLUMNS} FROM envmux_secrets
-         WHERE name = ANY($1::text[]) ORDER BY name, version DESC) s ON true`,
-      [names],
-    ];
-  }
-  if (names) {
-    return [
-      `SELECT ${HEADER}, s.* FROM envmux_vault h LEFT JOIN LATERAL (
-         SELECT ${COLUMNS} FROM envmux_secrets WHERE name = ANY($1::text[])) s ON true`,
-      [names],
-    ];
-  }
-  return [
-    `SELECT ${HEADER}, s.* FROM envmux_vault h LEFT JOIN LATERAL (
-       SELECT ${COLUMNS} FROM envmux_secrets) s ON true`,
-    [],
-  ];
+  const meta = scope?.values === false;
+  const columns = meta ? META_COLUMNS : COLUMNS;
+  const where = names ? ' WHERE name = ANY($1::text[])' : '';
+  const inner = scope?.latest
+    ? `SELECT DISTINCT ON (name) ${columns} FROM envmux_secrets${where} ORDER BY name, version DESC`
+    : `SELECT ${columns} FROM envmux_secrets${where}`;
+  return {
+    name: `envmux_load_${names ? 'names' : 'all'}${scope?.latest ? '_latest' : ''}${meta ? '_meta' : ''}`,
+    text: `${HEADER_ROW} UNION ALL SELECT NULL, NULL, NULL, NULL, s.* FROM (${inner}) s`,
+    values: names ? [names] : [],
+  };
 }
 
 function damagedRow(location: string, detail: string, provider?: string): EnvmuxError {
@@ -184,22 +225,23 @@ function toLoaded(
   rows: Record<string, unknown>[],
   location: string,
   provider?: string,
+  valuesOmitted = false,
 ): LoadedVault {
-  const first = rows[0];
+  const first = rows.find((row) => row.format !== null && row.format !== undefined);
   if (!first) throw missingVault(location, provider);
   const header: VaultHeader = {
     envmux: 'vault',
     format: Number(first.format),
     id: String(first.id),
-    kdf: first.kdf as KdfSpec,
+    kdf: (typeof first.kdf === 'string' ? JSON.parse(first.kdf) : first.kdf) as KdfSpec,
     check: String(first.check),
   };
   const records: VaultRecord[] = [];
   for (const row of rows) {
     if (row.name === null || row.name === undefined) continue;
     const name = String(row.name);
-    const nonce = row.nonce as Buffer;
-    if (!isValidName(name) || !Buffer.isBuffer(nonce) || nonce.length !== 12)
+    const nonce = row.nonce as Buffer | null;
+    if (!isValidName(name) || (!valuesOmitted && (!Buffer.isBuffer(nonce) || nonce.length !== 12)))
       throw damagedRow(location, `${name} version ${String(row.version)}`, provider);
     const record: VaultRecord = {
       name,
@@ -209,8 +251,8 @@ function toLoaded(
     if (row.expires !== null) record.expires = String(row.expires);
     if (row.description !== null) record.description = String(row.description);
     if (row.metadata !== null) record.metadata = row.metadata as Record<string, string>;
-    record.nonce = nonce.toString('base64');
-    record.data = (row.data as Buffer).toString('base64');
+    record.nonce = nonce ? nonce.toString('base64') : '';
+    record.data = row.data ? (row.data as Buffer).toString('base64') : '';
     records.push(record);
   }
   records.sort(compareRecords);
@@ -221,8 +263,11 @@ function toLoaded(
     if (list) list.push(record);
     else byName.set(record.name, [record]);
   }
-  return { doc, byName, signature: '' };
+  return { doc, byName, signature: '', ...(valuesOmitted ? { valuesOmitted } : {}) };
 }
+
+/** What `append` returns for a change that is more than one new version: the transaction does it. */
+const NOT_APPENDABLE = Symbol('not appendable');
 
 const idOf = (r: Pick<VaultRecord, 'name' | 'version'>) => `${r.name}\0${r.version}`;
 
@@ -243,12 +288,11 @@ function columns(records: VaultRecord[]): unknown[] {
 const UNNEST =
   'unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::bytea[], $8::bytea[])';
 
-/** Write what `next` changes against `current` (same scope): inserts, re-seals, deletions, header. */
-async function applyChange(
-  client: PgClient,
-  current: VaultDocument,
-  next: VaultDocument,
-): Promise<void> {
+/** Sends one statement: one round trip. */
+type Send = (statement: PgStatement, values?: unknown[]) => Promise<PgQueryResult>;
+
+/** What `next` changes against `current` (same scope). */
+function diff(current: VaultDocument, next: VaultDocument) {
   const before = new Map(current.records.map((r) => [idOf(r), r]));
   const after = new Set(next.records.map(idOf));
   const inserts: VaultRecord[] = [];
@@ -260,20 +304,30 @@ async function applyChange(
   }
   const deletes = current.records.filter((r) => !after.has(idOf(r)));
   const h = next.header;
-  if (h.check !== current.header.check || h.id !== current.header.id) {
-    await client.query(
-      'UPDATE envmux_vault SET format = $1, id = $2, kdf = $3::jsonb, "check" = $4',
-      [h.format, h.id, JSON.stringify(h.kdf), h.check],
-    );
+  const header = h.check !== current.header.check || h.id !== current.header.id;
+  return { inserts, updates, deletes, header };
+}
+
+/** Write what `next` changes against `current` (same scope): inserts, re-seals, deletions, header. */
+async function applyChange(send: Send, current: VaultDocument, next: VaultDocument): Promise<void> {
+  const { inserts, updates, deletes, header } = diff(current, next);
+  const h = next.header;
+  if (header) {
+    await send('UPDATE envmux_vault SET format = $1, id = $2, kdf = $3::jsonb, "check" = $4', [
+      h.format,
+      h.id,
+      JSON.stringify(h.kdf),
+      h.check,
+    ]);
   }
   if (deletes.length) {
-    await client.query(
+    await send(
       'DELETE FROM envmux_secrets s USING unnest($1::text[], $2::int[]) d(name, version) WHERE s.name = d.name AND s.version = d.version',
       [deletes.map((r) => r.name), deletes.map((r) => r.version)],
     );
   }
   if (updates.length) {
-    await client.query(
+    await send(
       `UPDATE envmux_secrets s SET created = u.created, expires = u.expires, description = u.description,
          metadata = u.metadata, nonce = u.nonce, data = u.data
        FROM ${UNNEST} u(name, version, created, expires, description, metadata, nonce, data)
@@ -283,12 +337,27 @@ async function applyChange(
   }
   if (inserts.length) {
     // A primary-key conflict here would be a lost write: it fails the transaction instead.
-    await client.query(
-      `INSERT INTO envmux_secrets (${COLUMNS}) SELECT * FROM ${UNNEST}`,
-      columns(inserts),
-    );
+    await send(`INSERT INTO envmux_secrets (${COLUMNS}) SELECT * FROM ${UNNEST}`, columns(inserts));
   }
 }
+
+/**
+ * A set's write in one statement (its own transaction): bound its lock waits (`lock_timeout`, local
+ * to the statement), take the vault's shared lock and the name's lock, then the header row FOR SHARE — re-read at its newest version, so a key rotation that
+ * committed meanwhile makes the check differ and nothing is inserted — then insert the version
+ * unless another writer already holds it. Returns a row when the version was written.
+ */
+const APPEND: { name: string; text: string } = {
+  name: 'envmux_append',
+  text: `INSERT INTO envmux_secrets (${COLUMNS})
+    SELECT $1, $2::int, $3, $4, $5, $6::jsonb, $7::bytea, $8::bytea FROM (
+      SELECT 1 FROM envmux_vault h,
+        (SELECT set_config('lock_timeout', $12, true),
+                pg_advisory_xact_lock_shared($9, 0), pg_advisory_xact_lock($10, hashtext($1))) l
+      WHERE h."check" = $11 FOR SHARE OF h) ok
+    ON CONFLICT (name, version) DO NOTHING
+    RETURNING version`,
+};
 
 /** A vault in a PostgreSQL database. Connects on first use. */
 export function postgresStorage(
@@ -297,7 +366,7 @@ export function postgresStorage(
 ): VaultStorage & {
   /** Create the schema (migrations) and, when absent, the vault's header row; false if it existed. */
   create(header: VaultHeader, force?: boolean): Promise<boolean>;
-  /** Queries sent so far (for tests and the benchmark). */
+  /** Round trips so far: every statement sent to the server (for tests and the benchmark). */
   readonly queries: number;
 } {
   const location = redactUrl(url);
@@ -312,6 +381,7 @@ export function postgresStorage(
       return mod.Pool ? mod : (mod.default as PgModule);
     },
   );
+  const lockTimeout = Math.max(1, Math.round(options.lockTimeout ?? 4000));
   let pool: PgPool | undefined;
   let pooling: Promise<PgPool> | undefined;
   let queries = 0;
@@ -319,9 +389,8 @@ export function postgresStorage(
   const getPool = () => {
     pooling ??= loadPg().then((pg) => {
       pool = new pg.Pool({
-        connectionString: url,
+        ...connectionConfig(url, options.ssl),
         max: options.poolSize ?? 1,
-        ...(options.ssl !== undefined ? { ssl: options.ssl } : {}),
         idleTimeoutMillis: 5_000,
         connectionTimeoutMillis: 5_000,
         // A preload's or CLI's process exits when its work is done, not when the pool times out.
@@ -333,23 +402,30 @@ export function postgresStorage(
     });
     return pooling;
   };
+  /** Every statement goes through here: one round trip each. */
+  const via =
+    (target: PgQueryable): Send =>
+    (statement, values) => {
+      queries++;
+      return target.query(statement, values);
+    };
+  const send: Send = async (statement, values) => via(await getPool())(statement, values);
 
   const transaction = async <T>(
-    fn: (client: PgClient) => Promise<T>,
-    lockTimeout = 4000,
+    fn: (send: Send) => Promise<T>,
+    timeout = lockTimeout,
   ): Promise<T> => {
     const client = await (await getPool()).connect();
+    const sendIn = via(client);
     let failed: unknown;
     try {
-      await client.query(`BEGIN; SET LOCAL lock_timeout = ${lockTimeout}`);
-      queries++;
-      const out = await fn(client);
-      await client.query('COMMIT');
-      queries++;
+      await sendIn(`BEGIN; SET LOCAL lock_timeout = ${Math.max(1, Math.round(timeout))}`);
+      const out = await fn(sendIn);
+      await sendIn('COMMIT');
       return out;
     } catch (error) {
       failed = error;
-      await client.query('ROLLBACK').catch(() => {});
+      await sendIn('ROLLBACK').catch(() => {});
       throw error;
     } finally {
       client.release(failed instanceof Error && !isEnvmuxError(failed) ? failed : undefined);
@@ -361,8 +437,7 @@ export function postgresStorage(
     if (migrated) return;
     // Up to date (the usual case): no lock and no DDL, so a role without CREATE can write.
     try {
-      queries++;
-      const { rows } = await (await getPool()).query(
+      const { rows } = await send(
         'SELECT coalesce(max(version), 0) AS v FROM envmux_schema_version',
       );
       if (Number(rows[0]?.v) === MIGRATIONS.length) {
@@ -372,12 +447,12 @@ export function postgresStorage(
     } catch (error) {
       if ((error as { code?: string }).code !== '42P01') throw error;
     }
-    await transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1, 0)', [SCHEMA_LOCK]);
-      await client.query(
+    await transaction(async (sendIn) => {
+      await sendIn('SELECT pg_advisory_xact_lock($1, 0)', [SCHEMA_LOCK]);
+      await sendIn(
         'CREATE TABLE IF NOT EXISTS envmux_schema_version (version integer PRIMARY KEY, applied timestamptz NOT NULL DEFAULT now())',
       );
-      const { rows } = await client.query(
+      const { rows } = await sendIn(
         'SELECT coalesce(max(version), 0) AS v FROM envmux_schema_version',
       );
       const have = Number(rows[0]?.v ?? 0);
@@ -389,11 +464,9 @@ export function postgresStorage(
         );
       }
       for (let v = have + 1; v <= MIGRATIONS.length; v++) {
-        await client.query(MIGRATIONS[v - 1]!);
-        await client.query('INSERT INTO envmux_schema_version (version) VALUES ($1)', [v]);
-        queries += 2;
+        await sendIn(MIGRATIONS[v - 1]!);
+        await sendIn('INSERT INTO envmux_schema_version (version) VALUES ($1)', [v]);
       }
-      queries += 3;
     });
     migrated = true;
   };
@@ -406,6 +479,56 @@ export function postgresStorage(
     }
   };
 
+  const load = async (sender: Send, scope: VaultScope | undefined) => {
+    const { rows } = await sender(loadQuery(scope));
+    return toLoaded(rows, location, provider, scope?.values === false);
+  };
+
+  /**
+   * A set: one read of the name's latest version, then one statement (see APPEND). When another
+   * writer took the version first, or the key was rotated, read again and redo the change.
+   */
+  const append = async <T>(
+    change: (current: LoadedVault) => Promise<VaultChange<T>> | VaultChange<T>,
+    names: string[],
+    opts: VaultUpdateOptions,
+  ): Promise<T | typeof NOT_APPENDABLE> => {
+    const deadline = Date.now() + (opts.timeout ?? lockTimeout);
+    for (;;) {
+      const current = await load(send, { names, latest: true });
+      const out = await change(current);
+      opts.signal?.throwIfAborted();
+      if (!out.doc) return out.result;
+      const { inserts, updates, deletes, header } = diff(current.doc, out.doc);
+      const record = inserts[0];
+      if (!record || inserts.length !== 1 || updates.length || deletes.length || header)
+        return NOT_APPENDABLE;
+      const { rows } = await send(APPEND, [
+        ...columns([record]).map((column) => (column as unknown[])[0]),
+        VAULT_LOCK,
+        NAME_LOCK,
+        current.doc.header.check,
+        // Its locks wait at most the rest of the deadline (no startup parameter: poolers refuse them).
+        String(Math.max(1, deadline - Date.now())),
+      ]);
+      if (rows.length) {
+        out.after?.();
+        return out.result;
+      }
+      if (Date.now() >= deadline) {
+        throw new EnvmuxError(
+          'LOCKED',
+          `vault ${location}: other writers kept "${record.name}" busy`,
+          {
+            provider,
+            hint: 'try again; raise lockTimeout if writers queue for long',
+            retryable: true,
+          },
+        );
+      }
+    }
+  };
+
   let pendingAudit: AuditEntry[] = [];
   let flushing: Promise<void> | undefined;
   const flushAudit = async () => {
@@ -413,8 +536,7 @@ export function postgresStorage(
     pendingAudit = [];
     if (!batch.length) return;
     try {
-      queries++;
-      await (await getPool()).query(
+      await send(
         `INSERT INTO envmux_audit (time, actor, source, action, name, outcome, code)
          SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
         [
@@ -441,21 +563,14 @@ export function postgresStorage(
     exists: () =>
       guarded(async () => {
         try {
-          queries++;
-          const { rows } = await (await getPool()).query('SELECT 1 FROM envmux_vault');
+          const { rows } = await send('SELECT 1 FROM envmux_vault');
           return rows.length > 0;
         } catch (error) {
           if ((error as { code?: string }).code === '42P01') return false;
           throw error;
         }
       }),
-    load: (scope) =>
-      guarded(async () => {
-        const [text, values] = loadQuery(scope);
-        queries++;
-        const { rows } = await (await getPool()).query(text, values);
-        return toLoaded(rows, location, provider);
-      }),
+    load: (scope) => guarded(() => load(send, scope)),
     update: <T>(
       change: (current: LoadedVault) => Promise<VaultChange<T>> | VaultChange<T>,
       opts: VaultUpdateOptions = {},
@@ -463,29 +578,27 @@ export function postgresStorage(
       guarded(async () => {
         await migrate();
         const names = opts.names ? [...new Set(opts.names)].sort() : undefined;
-        const timeout = Math.max(1, Math.round(opts.timeout ?? 4000));
-        const { result, after } = await transaction(async (client) => {
+        if (names && opts.append) {
+          const appended = await append(change, names, opts);
+          if (appended !== NOT_APPENDABLE) return appended;
+        }
+        const timeout = Math.max(1, Math.round(opts.timeout ?? lockTimeout));
+        const { result, after } = await transaction(async (sendIn) => {
           if (names) {
             // Name writers share the vault (a rotation excludes them all), then queue per name
             // (names sorted, so two multi-name writers never wait on each other in a cycle).
-            await client.query(
+            await sendIn(
               'SELECT pg_advisory_xact_lock_shared($1, 0), (SELECT count(pg_advisory_xact_lock($2, hashtext(n))) FROM (SELECT unnest($3::text[]) AS n ORDER BY 1) o)',
               [VAULT_LOCK, NAME_LOCK, names],
             );
           } else {
-            await client.query('SELECT pg_advisory_xact_lock($1, 0)', [VAULT_LOCK]);
+            await sendIn('SELECT pg_advisory_xact_lock($1, 0)', [VAULT_LOCK]);
           }
-          const [text, values] = loadQuery(names ? { names, latest: opts.latest } : undefined);
-          const { rows } = await client.query(text, values);
-          queries += 2;
-          const current = toLoaded(rows, location, provider);
+          const current = await load(sendIn, names ? { names, latest: opts.latest } : undefined);
           const out = await change(current);
           // A caller that gave up (timeout, deadline) must not have its write land afterwards.
           opts.signal?.throwIfAborted();
-          if (out.doc) {
-            await applyChange(client, current.doc, out.doc);
-            queries++;
-          }
+          if (out.doc) await applyChange(sendIn, current.doc, out.doc);
           return out;
         }, timeout);
         after?.();
@@ -501,16 +614,15 @@ export function postgresStorage(
     create: (header, force = false) =>
       guarded(async () => {
         await migrate();
-        return transaction(async (client) => {
-          await client.query('SELECT pg_advisory_xact_lock($1, 0)', [VAULT_LOCK]);
-          const { rows } = await client.query('SELECT 1 FROM envmux_vault');
-          queries += 2;
+        return transaction(async (sendIn) => {
+          await sendIn('SELECT pg_advisory_xact_lock($1, 0)', [VAULT_LOCK]);
+          const { rows } = await sendIn('SELECT 1 FROM envmux_vault');
           if (rows.length && !force) return false;
           if (rows.length) {
-            await client.query('DELETE FROM envmux_secrets');
-            await client.query('DELETE FROM envmux_vault');
+            await sendIn('DELETE FROM envmux_secrets');
+            await sendIn('DELETE FROM envmux_vault');
           }
-          await client.query(
+          await sendIn(
             'INSERT INTO envmux_vault (format, id, kdf, "check") VALUES ($1, $2, $3::jsonb, $4)',
             [header.format, header.id, JSON.stringify(header.kdf), header.check],
           );

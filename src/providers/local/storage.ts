@@ -12,6 +12,11 @@ export interface VaultScope {
   names?: string[];
   /** Only the latest version of each name (reads of the latest value). */
   latest?: boolean;
+  /**
+   * `false`: the records without their sealed values (no nonce, no data; nothing to decrypt), for
+   * list and versions. The result then has `valuesOmitted`. A file storage ignores it (read whole).
+   */
+  values?: boolean;
 }
 
 /** Options of {@link VaultStorage.update}. */
@@ -23,6 +28,12 @@ export interface VaultUpdateOptions extends LockOptions {
   names?: string[];
   /** With `names`: the change needs only their latest versions (a set). */
   latest?: boolean;
+  /**
+   * The change only appends one new version of one name (a set). The database storage then applies
+   * it without a transaction: one read, then one statement that inserts under the locks and fails
+   * over to a fresh read when another writer or a key rotation got there first.
+   */
+  append?: boolean;
 }
 
 /** A vault's storage: load sealed records, apply a read-modify-write step atomically. */
@@ -60,7 +71,7 @@ export function fileStorage(path: string, provider?: string): VaultStorage {
     load: async () => file.load(),
     loadSync: () => file.load(),
     update: (change, options = {}) => {
-      const { names: _names, ...lock } = options;
+      const { names: _names, latest: _latest, append: _append, ...lock } = options;
       return file.update(change, lock);
     },
   };

@@ -18,6 +18,8 @@ export interface LoadedVault {
   byName: Map<string, VaultDocument['records']>;
   /** Identifies the file's content version (inode, size, mtime). */
   signature: string;
+  /** The records carry no sealed values (a `values: false` load): metadata only. */
+  valuesOmitted?: boolean;
 }
 
 function index(doc: VaultDocument): Map<string, VaultDocument['records']> {

@@ -3,10 +3,20 @@
 // Missing binaries: the caller skips loudly, or fails when ENVMUX_REQUIRE_SERVERS=1 (CI).
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { makeLoopbackCertificate } from '../../servers/certificate.js';
 
 /** The newest installed PostgreSQL's bin folder, if any. */
 function binDir(): string | undefined {
@@ -65,22 +75,51 @@ export interface PostgresServer {
   createDatabase(name?: string): string;
   /** `pg_dump` of a database (plain SQL), run as the server's account. */
   dump(database: string): string;
+  /** With `tls`: the CA that signed the server's certificate, and an unrelated CA (files + PEM). */
+  tls?: { caFile: string; ca: string; wrongCaFile: string; wrongCa: string };
   stop(): Promise<void>;
+}
+
+/**
+ * The server's certificate and key (`server.crt`, `server.key` 0600 in `data`): a self-signed one
+ * for 127.0.0.1, its own CA (`ca.crt` in `dir`), and an unrelated one (`wrong-ca.crt`).
+ */
+function makeCertificates(dir: string, data: string): void {
+  const server = makeLoopbackCertificate();
+  const wrong = makeLoopbackCertificate();
+  if ('missing' in server) throw new Error(server.missing);
+  if ('missing' in wrong) throw new Error(wrong.missing);
+  writeFileSync(join(data, 'server.crt'), server.cert);
+  writeFileSync(join(data, 'server.key'), server.key, { mode: 0o600 });
+  writeFileSync(join(dir, 'ca.crt'), server.cert);
+  writeFileSync(join(dir, 'wrong-ca.crt'), wrong.cert);
 }
 
 let counter = 0;
 
-/** initdb + pg_ctl start on 127.0.0.1 (socket in the temp dir); waits until it accepts connections. */
-export async function startPostgres(): Promise<PostgresServer> {
+/**
+ * initdb + pg_ctl start on 127.0.0.1 (socket in the temp dir); waits until it accepts connections.
+ * With `tls`, the server has ssl=on with a throwaway certificate for 127.0.0.1 (see `tls`).
+ */
+export async function startPostgres(options: { tls?: boolean } = {}): Promise<PostgresServer> {
   const dir = mkdtempSync(join(tmpdir(), 'envmux-pg-'));
-  if (ROOT) {
-    const uid = Number(spawnSync('id', ['-u', OS_USER], { encoding: 'utf8' }).stdout.trim());
-    const gid = Number(spawnSync('id', ['-g', OS_USER], { encoding: 'utf8' }).stdout.trim());
-    chownSync(dir, uid, gid);
-  }
+  const owner = ROOT
+    ? {
+        uid: Number(spawnSync('id', ['-u', OS_USER], { encoding: 'utf8' }).stdout.trim()),
+        gid: Number(spawnSync('id', ['-g', OS_USER], { encoding: 'utf8' }).stdout.trim()),
+      }
+    : undefined;
+  if (owner) chownSync(dir, owner.uid, owner.gid);
   chmodSync(dir, 0o700);
   const data = join(dir, 'data');
   asPostgres('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '-N', '-E', 'UTF8']);
+  let tlsOptions = '';
+  if (options.tls) {
+    makeCertificates(dir, data);
+    for (const file of ['server.crt', 'server.key'])
+      if (owner) chownSync(join(data, file), owner.uid, owner.gid);
+    tlsOptions = ' -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key';
+  }
   const port = await freePort();
   asPostgres('pg_ctl', [
     '-D',
@@ -91,13 +130,24 @@ export async function startPostgres(): Promise<PostgresServer> {
     '-t',
     '60',
     '-o',
-    `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c max_connections=60`,
+    `-c listen_addresses=127.0.0.1 -p ${port} -k ${dir} -c fsync=off -c max_connections=60${tlsOptions}`,
     'start',
   ]);
   const url = (database: string) => `postgres://postgres@127.0.0.1:${port}/${database}`;
+  const pem = (file: string) => readFileSync(join(dir, file), 'utf8');
   return {
     port,
     url,
+    ...(options.tls
+      ? {
+          tls: {
+            caFile: join(dir, 'ca.crt'),
+            ca: pem('ca.crt'),
+            wrongCaFile: join(dir, 'wrong-ca.crt'),
+            wrongCa: pem('wrong-ca.crt'),
+          },
+        }
+      : {}),
     createDatabase(name = `envmux_${process.pid}_${++counter}`) {
       asPostgres('psql', [
         '-h',
