@@ -229,18 +229,36 @@ export class EnvmuxAggregateError extends EnvmuxError {
   }
 }
 
-/** A plain, value-free summary of an underlying error. */
+/**
+ * A plain, value-free summary of an underlying error: its name, code and HTTP status. A foreign
+ * error's own text is dropped: a store may quote what it holds, and on a failed read there is no
+ * known value to scrub it of (docs/architecture.md, "Error codes").
+ */
 function summarizeCause(cause: unknown): unknown {
   if (isEnvmuxError(cause)) return cause;
   if (cause instanceof Error) {
-    const summary = new Error(cause.message);
+    const summary = new Error(foreignDetail(cause));
     summary.name = cause.name;
     const code = (cause as { code?: unknown }).code;
     if (typeof code === 'string' || typeof code === 'number') (summary as any).code = code;
     summary.stack = `${summary.name}: ${summary.message}`;
     return summary;
   }
-  return typeof cause === 'string' ? cause : undefined;
+  return undefined;
+}
+
+/** What may be said of a foreign error: its name, code and HTTP status, never its text. */
+function foreignDetail(error: unknown): string {
+  if (!(error instanceof Error)) return `a thrown ${error === null ? 'null' : typeof error}`;
+  const code = (error as { code?: unknown }).code;
+  const status = httpStatusOf(error);
+  return [
+    error.name,
+    typeof code === 'string' || typeof code === 'number' ? String(code).slice(0, 40) : undefined,
+    status ? `HTTP ${status}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** True for errors from either copy (ESM or CJS) of envmux. */
@@ -252,8 +270,8 @@ export function isEnvmuxError(error: unknown): error is EnvmuxError {
 
 /**
  * Map anything a provider threw to an EnvmuxError, keeping its code when it has a known one,
- * classifying common network and HTTP failures otherwise. The message of a foreign error is
- * kept only as `cause`; the error's own message says what failed in our words.
+ * classifying common network and HTTP failures otherwise. A foreign error's own text is never
+ * repeated: the message says what failed in our words, with the error's name, code and status.
  */
 export function toEnvmuxError(error: unknown, context: ErrorContext = {}): EnvmuxError {
   if (isEnvmuxError(error)) {
@@ -265,15 +283,10 @@ export function toEnvmuxError(error: unknown, context: ErrorContext = {}): Envmu
   }
   const code = classify(error);
   const what = context.provider ? `provider "${context.provider}"` : 'the provider';
-  const detail = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return new EnvmuxError(code, `${what} failed (${truncate(detail, 200)})`, {
+  return new EnvmuxError(code, `${what} failed (${foreignDetail(error)})`, {
     ...context,
     cause: error,
   });
-}
-
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 const NETWORK_CODES: Record<string, ErrorCode> = {

@@ -220,6 +220,7 @@ describe('a refused write never quotes the value written', () => {
     for (const form of [value, encodeURIComponent(value), Buffer.from(value).toString('base64')]) {
       expect(text).not.toContain(form.replace(/=+$/, ''));
     }
-    expect(error!.message).toMatch(/^provider "echo" failed \(Error: refused write of \*\*\*/);
+    // A foreign error's own text is never repeated: its name and status say what failed.
+    expect(error!.message).toBe('provider "echo" failed (Error, HTTP 403)');
   });
 });
