@@ -58,3 +58,35 @@ describe('warm resolver.get', () => {
     await expect(pending).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });
+
+describe('the audit clock', () => {
+  it('an audited warm get reads the wall clock at most once per timer tick', async () => {
+    const resolver = createResolver({ providers: [memory({ values: { db: 'v' } })] });
+    await resolver.get('db');
+    await new Promise((r) => setTimeout(r, 5));
+    const now = Date.now;
+    let reads = 0;
+    Date.now = () => {
+      reads++;
+      return now();
+    };
+    try {
+      for (let i = 0; i < 1000; i++) await resolver.get('db');
+    } finally {
+      Date.now = now;
+    }
+    expect(reads).toBeLessThanOrEqual(1);
+  });
+
+  it('entries of later ticks carry later times', async () => {
+    const resolver = createResolver({ providers: [memory({ values: { db: 'v' } })] });
+    resolver.clearAudit();
+    const before = Date.now();
+    await resolver.get('db');
+    await new Promise((r) => setTimeout(r, 20));
+    await resolver.get('db');
+    const [first, second] = resolver.audit({ key: 'db' });
+    expect(first!.time).toBeGreaterThanOrEqual(before - 2);
+    expect(second!.time - first!.time).toBeGreaterThanOrEqual(15);
+  });
+});
