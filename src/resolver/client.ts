@@ -131,7 +131,7 @@ export interface Resolver extends Writes, Management {
 const DEFAULT_FAILOVER: ErrorCode[] = ['NOT_FOUND', 'UNAVAILABLE', 'TIMEOUT', 'THROTTLED'];
 
 /** What `get` returns for an answer: the value (its field picked), or throws its error. */
-function valueOf(result: SecretAnswer, name: string, getOptions: GetOptions): string {
+function gotValue(result: SecretAnswer, name: string, getOptions: GetOptions): string {
   if ('error' in result) throw result.error;
   let value = result.value;
   if (value !== undefined && 'entry' in result && result.entry) {
@@ -216,8 +216,8 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
         };
         const result = answer(request, getOptions.signal, getOptions.cache !== false);
         // A warm hit answers in one resolved promise, as an awaited no-op async function does.
-        if (result instanceof Promise) return result.then((r) => valueOf(r, name, getOptions));
-        return Promise.resolve(valueOf(result, name, getOptions));
+        if (result instanceof Promise) return result.then((r) => gotValue(r, name, getOptions));
+        return Promise.resolve(gotValue(result, name, getOptions));
       } catch (error) {
         return Promise.reject(error);
       }
