@@ -3,7 +3,7 @@
 // files go through both `dotenv.parse` + `dotenv-expand` and `loadConfig({ expand: true })`; plain
 // variables must come out identical. Deliberate differences: docs/architecture.md, "Reference grammar".
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dotenv from 'dotenv';
@@ -37,7 +37,7 @@ async function envmux(
     configFile: false,
     audit: false,
     providers: [],
-  });
+  }).finally(() => rmSync(cwd, { recursive: true, force: true }));
   const keys = Object.keys(dotenv.parse(text));
   return Object.fromEntries(keys.map((k) => [k, config[k] as string]));
 }
