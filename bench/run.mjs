@@ -1,11 +1,13 @@
 // `npm run bench`: builds nothing (run `npm run build` first, or use `npm run bench` which does),
-// runs every benchmark and prints one Markdown report with the machine, Node version and date.
+// runs every benchmark and prints one Markdown report with the machine, Node version and date,
+// ending with every target row of the performance issue beside its target (ratios within one run).
 
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { coldBench, getBench, scanBench, tables } from './inproc.mjs';
 import { moduleGraphTable } from './module-graph.mjs';
 import { runStartup, startupTable } from './startup.mjs';
+import { targetsTable } from './targets.mjs';
 
 const header = [
   `Measured ${new Date().toISOString().slice(0, 10)} on ${cpus().length}× ${cpus()[0]?.model?.trim()}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, NODE_EXTRA_CA_CERTS unset for start-up runs.`,
@@ -15,17 +17,19 @@ console.log(header.join('\n'));
 console.log('### Module graphs (files each path loads)\n');
 console.log(moduleGraphTable());
 console.log('\n### Start-up (whole process, median)\n');
-console.log(startupTable(runStartup()));
+const startupRows = runStartup();
+console.log(startupTable(startupRows));
 console.log('\n### In-process (mitata, median)\n');
-console.log(
-  tables({ scanRows: await scanBench(), getRows: await getBench(), coldRows: await coldBench() }),
-);
+const scanRows = await scanBench();
+const getRows = await getBench();
+console.log(tables({ scanRows, getRows, coldRows: await coldBench() }));
 console.log('\n### Local vault\n');
-console.log(
-  execFileSync(process.execPath, [new URL('./vault.bench.mjs', import.meta.url).pathname], {
-    encoding: 'utf8',
-  }),
+const vaultReport = execFileSync(
+  process.execPath,
+  [new URL('./vault.bench.mjs', import.meta.url).pathname],
+  { encoding: 'utf8' },
 );
+console.log(vaultReport);
 console.log('\n### `envmux copy` of 1,000 secrets between wire servers (20 ms latency)\n');
 console.log(
   execFileSync(process.execPath, [new URL('./copy.bench.mjs', import.meta.url).pathname], {
@@ -33,3 +37,5 @@ console.log(
     env: { ...process.env, COPY_RUNS: process.env.COPY_RUNS ?? '3' },
   }),
 );
+console.log('\n### Targets\n');
+console.log(targetsTable({ startupRows, scanRows, getRows, vaultReport }));

@@ -69,6 +69,9 @@ function quote(s) {
   return /[^\w@%+=:,./-]/.test(s) ? `'${s.replaceAll("'", "'\\''")}'` : s;
 }
 
+/** The smallest `.env.schema` varlock loads: its header only (items optional, untyped). */
+const VARLOCK_SCHEMA = '# @defaultRequired=false\n# ---\n';
+
 const memoryConfig = (latency) => `import { memory } from 'envmux/testing';
 const values = Object.fromEntries(Array.from({ length: 20 }, (_, i) => ['app/secret_' + i, 'value-' + i]));
 export default { providers: [memory({ values, latency: ${latency} })] };
@@ -92,11 +95,19 @@ function localVaultFixture(n) {
 
 export function runStartup() {
   const cases = [
-    ['50-line .env', fixture('plain50', { '.env': plainEnv(50) }), {}],
-    ['1,000-line .env', fixture('plain1000', { '.env': plainEnv(1000) }), {}],
+    ['50-line .env', 'plain50', plainEnv(50)],
+    ['1,000-line .env', 'plain1000', plainEnv(1000)],
   ];
   const rows = [];
-  for (const [label, cwd] of cases) {
+  for (const [label, name, source] of cases) {
+    const cwd = fixture(name, { '.env': source });
+    // varlock's preload (`varlock/auto-load`, ESM: `--import`) reads the same .env beside the
+    // `.env.schema` it requires (an empty one: no item required, no types), in a folder of its own
+    // so that no other tool sees the schema.
+    const varlockCwd = fixture(`${name}-varlock`, {
+      '.env': source,
+      '.env.schema': VARLOCK_SCHEMA,
+    });
     const base = time(['-e', '0'], cwd);
     const dotenv = time(['-r', 'dotenv/config', '-e', '0'], cwd);
     const measured = [
@@ -104,18 +115,24 @@ export function runStartup() {
       ['node --env-file=.env', ['--env-file=.env', '-e', '0']],
       ['node -r dotenv/config', ['-r', 'dotenv/config', '-e', '0'], dotenv],
       ['node -r @dotenvx/dotenvx/config (2.x)', ['-r', '@dotenvx/dotenvx/config', '-e', '0']],
+      [
+        'node --import varlock/auto-load (1.x, + .env.schema)',
+        ['--import', 'varlock/auto-load', '-e', '0'],
+        undefined,
+        varlockCwd,
+      ],
       ['node -r envmux/register', ['-r', 'envmux/register', '-e', '0']],
       ['node --import envmux/register', ['--import', 'envmux/register', '-e', '0']],
     ];
-    for (const [name, args, known] of measured) {
-      const ms = known ?? time(args, cwd);
+    for (const [command, args, known, at = cwd] of measured) {
+      const ms = known ?? time(args, at);
       rows.push({
         file: label,
-        command: name,
+        command,
         ms,
         vsBare: ms / base,
         vsDotenv: ms / dotenv,
-        rss: rss(args, cwd),
+        rss: rss(args, at),
       });
     }
   }

@@ -66,6 +66,23 @@ function currentActor(): string {
   return actor;
 }
 
+let stamp = 0;
+/**
+ * The wall clock for entries, read at most once per timer tick: a clock read costs 0.2 µs on some
+ * virtual machines (more than the rest of a warm `get`), and reads within one millisecond-timer tick
+ * would give the same millisecond anyway. A synchronous stretch that blocks the event loop stamps
+ * its entries with the time it began (lru-cache's TTL clock works the same way).
+ */
+function auditClock(): number {
+  if (stamp === 0) {
+    stamp = Date.now();
+    setTimeout(() => {
+      stamp = 0;
+    }, 1).unref();
+  }
+  return stamp;
+}
+
 /** A fixed-size ring buffer of audit entries. */
 export class AuditLog {
   private readonly entries: (AuditEntry | undefined)[];
@@ -81,7 +98,7 @@ export class AuditLog {
 
   record(input: AuditInput): void {
     const entry = input as AuditEntry;
-    entry.time = Date.now();
+    entry.time = auditClock();
     entry.actor = currentActor();
     entry.pid = process.pid;
     entry.source ??= this.source;

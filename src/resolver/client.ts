@@ -24,7 +24,7 @@ import { parseDuration } from './durations.js';
 import { pickField, pickOfEntry } from './fields.js';
 import { createManagement, type Management } from './management.js';
 import { cacheMetricOf, type MetricListener, meteredCaller, safeListener } from './metrics.js';
-import { createReadPath } from './read-path.js';
+import { answerAsync, createReadPath } from './read-path.js';
 import { requestKey, type SecretAnswer, type SecretRequest } from './resolve.js';
 import { startWatch, type WatchHandle, type WatchOptions } from './watch.js';
 import { createWrites, type Writes } from './writes.js';
@@ -131,6 +131,24 @@ export interface Resolver extends Writes, Management {
 
 const DEFAULT_FAILOVER: ErrorCode[] = ['NOT_FOUND', 'UNAVAILABLE', 'TIMEOUT', 'THROTTLED'];
 
+/** What `get` returns for an answer: the value (its field picked), or throws its error. */
+function gotValue(result: SecretAnswer, name: string, getOptions: GetOptions): string {
+  if ('error' in result) throw result.error;
+  let value = result.value;
+  if (value !== undefined && 'entry' in result && result.entry) {
+    value = pickOfEntry(value, getOptions.field, name, result.entry);
+  } else if (value !== undefined && getOptions.field !== undefined) {
+    value = pickField(value, getOptions.field, name);
+  }
+  if (value === undefined) {
+    const field = getOptions.field ? ` (field "${getOptions.field}")` : '';
+    throw new EnvmuxError('NOT_FOUND', `secret "${name}"${field} was not found`, {
+      provider: getOptions.provider,
+    });
+  }
+  return value;
+}
+
 /** Create a resolver client. */
 export function createResolver(options: ResolverOptions = {}): Resolver {
   const environment = options.env ?? process.env;
@@ -190,32 +208,26 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
   return {
     ...createWrites({ chain, call, tiers, record, writeTo: options.writeTo }),
     ...createManagement({ chain, call, record, cacheHealth: tiers.health }),
-    async get(name, getOptions = {}) {
-      const request: SecretRequest = {
-        scheme: getOptions.provider ?? 'secret',
-        name,
-        version: getOptions.version,
-      };
-      const result = await answer(request, getOptions.signal, getOptions.cache !== false);
-      if ('error' in result) throw result.error;
-      let value = result.value;
-      if (value !== undefined && 'entry' in result && result.entry) {
-        value = pickOfEntry(value, getOptions.field, name, result.entry);
-      } else if (value !== undefined && getOptions.field !== undefined) {
-        value = pickField(value, getOptions.field, name);
+    get(name, getOptions = {}) {
+      try {
+        const request: SecretRequest = {
+          scheme: getOptions.provider ?? 'secret',
+          name,
+          version: getOptions.version,
+        };
+        const result = answer(request, getOptions.signal, getOptions.cache !== false);
+        // A warm hit answers in one resolved promise, as an awaited no-op async function does.
+        if (result instanceof Promise) return result.then((r) => gotValue(r, name, getOptions));
+        return Promise.resolve(gotValue(result, name, getOptions));
+      } catch (error) {
+        return Promise.reject(error);
       }
-      if (value === undefined) {
-        const field = getOptions.field ? ` (field "${getOptions.field}")` : '';
-        throw new EnvmuxError('NOT_FOUND', `secret "${name}"${field} was not found`, {
-          provider: getOptions.provider,
-        });
-      }
-      return value;
     },
     async getMany(names, getOptions = {}) {
       const answers = await Promise.all(
         names.map((name) =>
-          answer(
+          answerAsync(
+            answer,
             { scheme: getOptions.provider ?? 'secret', name, version: getOptions.version },
             getOptions.signal,
             getOptions.cache !== false,
@@ -257,7 +269,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       return startWatch(
         names,
         watchOptions,
-        (request) => answer(request, undefined, false),
+        (request) => answerAsync(answer, request, undefined, false),
         async (id) => (await chain.built()).find((p) => p.id === id),
       );
     },

@@ -21,12 +21,25 @@ export interface ReadPathOptions {
   record: AuditLog['record'];
 }
 
-/** Answer one request (see the header). */
+/**
+ * Answer one request (see the header): a first-tier hit synchronously (no promise, no microtask:
+ * the warm read path), anything else as a promise. {@link answerAsync} makes it a promise always.
+ */
 export type Answer = (
   request: SecretRequest,
   signal?: AbortSignal,
   useCache?: boolean,
-) => Promise<SecretAnswer>;
+) => SecretAnswer | Promise<SecretAnswer>;
+
+/** An {@link Answer} as a promise. */
+export async function answerAsync(
+  answer: Answer,
+  request: SecretRequest,
+  signal?: AbortSignal,
+  useCache?: boolean,
+): Promise<SecretAnswer> {
+  return answer(request, signal, useCache);
+}
 
 type ChainResult = { value: string | undefined; provider?: Provider };
 
@@ -202,7 +215,7 @@ export function createReadPath(options: ReadPathOptions): Answer {
           outcome: 'ok',
           cache: 'hit',
         });
-        return Promise.resolve(hit);
+        return hit;
       }
       // Stale-while-revalidate: the expired entry now, one background refresh (single-flight).
       const stale = cache.revalidating(key);
@@ -215,7 +228,7 @@ export function createReadPath(options: ReadPathOptions): Answer {
           cache: 'stale',
         });
         if (!inflight.has(key)) void load(request, key, undefined, true);
-        return Promise.resolve(stale);
+        return stale;
       }
     }
     return load(request, key, signal, useCache);

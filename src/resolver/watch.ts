@@ -2,7 +2,7 @@
 // typed change events — key, provider, versions when known, never a value — only when the content's
 // SHA-256 digest really changed, debounced. See docs/architecture.md, "Resolution".
 
-import { createHash } from 'node:crypto';
+import { nodeCrypto } from '../crypto/lazy-crypto.js';
 import type { EnvmuxError } from '../errors.js';
 import type { Provider } from '../providers/provider.js';
 import { parseDuration } from './durations.js';
@@ -58,7 +58,9 @@ interface Known {
 
 /** SHA-256 of a value (never stored beside the value's name in anything exported). */
 export function digestOf(value: string | undefined): string | undefined {
-  return value === undefined ? undefined : createHash('sha256').update(value).digest('hex');
+  return value === undefined
+    ? undefined
+    : nodeCrypto().createHash('sha256').update(value).digest('hex');
 }
 
 /**
