@@ -72,6 +72,11 @@ export interface VaultProviderOptions extends VaultAuthOptions {
    * read (node-vault would read it from `process.env`; envmux turns that off).
    */
   tlsSkipVerify?: boolean;
+  /**
+   * How a rotated-out KV v2 version is retired after its grace period: `delete` (default; a soft
+   * delete that `undelete` reverses) or `destroy` (its data is removed for good).
+   */
+  retire?: 'delete' | 'destroy';
   /** Timeout of each HTTP request in ms (background renewals included); default 10 s. */
   requestTimeout?: number;
   /** Cache TTL for this provider's values, in ms. */
@@ -537,6 +542,32 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
         });
       }
       return write(name, await ctx.generate(), { signal: ctx.signal });
+    },
+
+    /**
+     * Retire a KV v2 version (`retire`: soft delete, or destroy): `previous` then skips it. A deleted
+     * current version makes the entry unreadable, so removing the current one (a rollback) first
+     * writes the value of the live version before it as a new version.
+     */
+    async deleteVersion(name, version, ctx = {}) {
+      const list = await provider.versions!(name, { signal: ctx.signal });
+      const target = list.find((v) => v.version === version);
+      if (!target) return;
+      if (target.stages?.includes('latest')) {
+        const before = [...list].reverse().find((v) => v !== target && v.enabled);
+        const value =
+          before && (await provider.get(name, { version: before.version, signal: ctx.signal }));
+        if (value === undefined || !before) {
+          throw new EnvmuxError('CONFIG', `provider "${id}" cannot remove the only version`, {
+            provider: id,
+            hint: 'delete the secret instead',
+          });
+        }
+        await write(name, value, { signal: ctx.signal });
+      }
+      const kind = options.retire === 'destroy' ? 'destroy' : 'delete';
+      if (kind === 'delete' && !target.enabled) return;
+      await changeVersions(kind, name, [version], ctx.signal);
     },
 
     deleteVersions: (name, versions, ctx = {}) =>
