@@ -23,6 +23,7 @@ import {
   type VaultSessionStats,
 } from './auth.js';
 import { fromVaultError, type VaultErrorContext, vaultStatusOf } from './errors.js';
+import { credentialLeases } from './leases.js';
 
 /** The npm package this provider loads. */
 export const VAULT_PACKAGES = ['node-vault'] as const;
@@ -77,6 +78,12 @@ export interface VaultProviderOptions extends VaultAuthOptions {
    * delete that `undelete` reverses) or `destroy` (its data is removed for good).
    */
   retire?: 'delete' | 'destroy';
+  /**
+   * Mounts of the database secrets engine: a name `MOUNT/creds/ROLE` (or `/MOUNT/creds/ROLE`) with
+   * MOUNT listed here reads dynamic credentials (a lease of `username` and `password`, picked with
+   * `#username` / `#password`); default `['database']`.
+   */
+  databaseMounts?: string[];
   /** Timeout of each HTTP request in ms (background renewals included); default 10 s. */
   requestTimeout?: number;
   /** Cache TTL for this provider's values, in ms. */
@@ -450,6 +457,16 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
     return version === undefined ? {} : { version: String(version) };
   };
 
+  const databaseMounts = new Set(options.databaseMounts ?? ['database']);
+  /** `MOUNT/creds/ROLE` of a database secrets engine mount, else undefined (a KV name). */
+  const credentialsPath = (name: string): string | undefined => {
+    const m = /^\/?([^/]+)\/creds\/([^/]+)$/.exec(name);
+    return m && databaseMounts.has(m[1]!)
+      ? `${encodePath(m[1]!)}/creds/${encodePath(m[2]!)}`
+      : undefined;
+  };
+  const leases = credentialLeases(send);
+
   const provider: VaultProvider = {
     id,
     type: 'vault',
@@ -458,6 +475,17 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
     session: session.stats,
 
     async get(name, ctx) {
+      const creds = credentialsPath(name);
+      if (creds) {
+        if (ctx.version !== undefined && !LATEST.has(ctx.version)) {
+          throw new EnvmuxError('INVALID_REFERENCE', 'dynamic credentials have no versions', {
+            provider: id,
+            hint: 'drop ?version= from a database/creds reference',
+          });
+        }
+        const lease = await leases.get(creds, ctx.signal);
+        return documentOf(lease.data, valueKey);
+      }
       const l = await locate(name, ctx.signal);
       let path = dataPath(l, 'data');
       if (l.version === 2) {
@@ -604,6 +632,7 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
     },
 
     async close() {
+      leases.close();
       session.close();
     },
   };
