@@ -379,8 +379,8 @@ export async function redisTier(
 /**
  * The subscribe-mode connection that hears other processes' invalidations: opened when the tier's
  * first connection is, re-opened after a loss on an unref'd timer (1 s doubling to 30 s, never
- * holding the process open), and each re-subscription after a loss reports a gap (messages may have
- * been missed). Every wait is bounded by `timeout`.
+ * holding the process open); each subscription, the first one included, reports a gap (entries
+ * cached before it may have missed a message). Every wait is bounded by `timeout`.
  */
 function invalidationSubscriber(options: {
   channel: string;
@@ -392,7 +392,6 @@ function invalidationSubscriber(options: {
 }): { start(): void; stop(): void } {
   let client: RedisLike | undefined;
   let starting = false;
-  let lost = false;
   let retry: NodeJS.Timeout | undefined;
   let backoff = FIRST_BACKOFF;
   let unsupported = false;
@@ -410,7 +409,6 @@ function invalidationSubscriber(options: {
   const drop = (which: RedisLike) => {
     if (client !== which) return;
     client = undefined;
-    lost = true;
     hangUp(which);
     scheduleRetry();
   };
@@ -450,13 +448,11 @@ function invalidationSubscriber(options: {
         if (!ok || options.isClosed()) throw new Error('not subscribed');
         client = c;
         backoff = FIRST_BACKOFF;
-        if (lost) {
-          lost = false;
-          options.onGap();
-        }
+        // Entries cached before this moment may have missed a message (before the first
+        // subscription, or while it was lost): report a gap every time it comes up.
+        options.onGap();
       } catch {
         if (candidate) hangUp(candidate);
-        lost = true;
         scheduleRetry();
       } finally {
         starting = false;
