@@ -447,6 +447,8 @@ function invalidationSubscriber(options: {
         ]).finally(() => clearTimeout(timer));
         if (!ok || options.isClosed()) throw new Error('not subscribed');
         client = c;
+        // A duplicate of a caller's client may have connected before any listener: unref it here too.
+        (c.stream as Socket | undefined)?.unref?.();
         backoff = FIRST_BACKOFF;
         // Entries cached before this moment may have missed a message (before the first
         // subscription, or while it was lost): report a gap every time it comes up.
