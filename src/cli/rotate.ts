@@ -15,6 +15,8 @@ interface RotateFlags extends EnvFlags {
   all?: boolean;
   prefix?: string;
   retire?: boolean;
+  lambda?: string;
+  schedule?: string;
 }
 
 export function register(program: Command): void {
@@ -32,16 +34,31 @@ export function register(program: Command): void {
     .option('--all', 'rotate every secret whose name starts with --prefix (compromise response)')
     .option('--prefix <prefix>', 'with --all: the names to rotate')
     .option('--retire', 'only retire the old versions whose grace period is over')
+    .option(
+      '--lambda <arn>',
+      "store-native rotation (AWS RotateSecret): the rotation function's ARN",
+    )
+    .option(
+      '--schedule <every>',
+      'store-native rotation: rotate automatically every N days (30d), or rate(...)/cron(...)',
+    )
     .addHelpText(
       'after',
       `
 Retirement is a step, not a timer: the first \`envmux rotate\` (or \`envmux rotate --retire\`) after the
-grace period removes the old version where the store can (local vault; memory). Run
-\`envmux rotate --retire\` from cron to retire on time.
+grace period retires the old version where the store can: removed (local vault, memory), its
+staging labels taken off (aws), disabled (gcp, azure), deleted (vault KV v2). The local vault
+records the due date in the store, so \`envmux rotate --retire\` from cron retires on time; for the
+other stores the schedule lives in the rotating process (a long-lived resolver's retireExpired(),
+or --grace 0 to retire at once).
+
+--lambda and --schedule hand the rotation to the store (AWS RotateSecret with RotationRules): the
+rotation function makes the new value; DescribeSecret shows the schedule.
 
 Examples:
   envmux rotate prod/db-password --grace 1h --provider local
-  envmux rotate --all --prefix prod/ --dry-run`,
+  envmux rotate --all --prefix prod/ --dry-run
+  envmux rotate prod/db --provider aws --lambda arn:aws:lambda:…:function:rotate --schedule 30d`,
     );
   addEnvOptions(command).action(async (name: string | undefined, flags: RotateFlags) => {
     try {
@@ -92,6 +109,8 @@ Examples:
             const outcomes = await resolver.rotate(n, {
               ...(pinned ? { provider: pinned } : {}),
               ...(flags.grace !== undefined ? { grace: flags.grace } : {}),
+              ...(flags.lambda !== undefined ? { lambda: flags.lambda } : {}),
+              ...(flags.schedule !== undefined ? { schedule: flags.schedule } : {}),
               dryRun: !!flags.dryRun,
             });
             for (const o of outcomes) {
@@ -106,8 +125,11 @@ Examples:
                   o.previous && flags.grace !== undefined
                     ? `; version ${o.previous} stays readable as previous for ${flags.grace}`
                     : '';
+                const schedule = flags.schedule
+                  ? `; the store rotates it every ${flags.schedule}`
+                  : '';
                 process.stderr.write(
-                  `envmux: rotated "${n}" in ${o.provider}${o.version ? ` (version ${o.version})` : ''}${retire}\n`,
+                  `envmux: rotated "${n}" in ${o.provider}${o.version ? ` (version ${o.version})` : ''}${retire}${schedule}\n`,
                 );
               }
             }

@@ -32,6 +32,12 @@ export interface RotateContext {
   signal?: AbortSignal;
   /** Produces the new value when the store has no native rotation. */
   generate?: () => string | Promise<string>;
+  /**
+   * Store-native rotation (AWS `RotateSecret`): the function that rotates (a Lambda ARN) and how
+   * often the store rotates by itself (`30d` = every 30 days, or the store's own schedule
+   * expression such as `rate(10 days)` / `cron(...)`). The store then makes the new value.
+   */
+  native?: { lambda?: string; schedule?: string | number };
 }
 
 /** One entry of `list()`: names and metadata, never a value. */

@@ -76,7 +76,13 @@ export function createCacheTiers(
 
   const second = () => {
     if (options === false || !wantsRedisTier(redisOptions, environment)) return undefined;
-    tierPromise ??= redisTier(redisOptions, environment);
+    tierPromise ??= redisTier(redisOptions, environment).then((tier) => {
+      // Another process's write: drop this process's copy (all of them after a missed message).
+      tier.onInvalidate((name) =>
+        name === undefined ? memory?.clear() : memory?.invalidate(name),
+      );
+      return tier;
+    });
     return tierPromise;
   };
 

@@ -43,6 +43,13 @@ export interface RotateOptions {
   test?: (value: string, context: { name: string }) => unknown;
   /** Say which stores would be rotated; write nothing. */
   dryRun?: boolean;
+  /**
+   * Store-native rotation (AWS `RotateSecret`): the rotation function's ARN. The store makes the new
+   * value, so `generate`, `apply` and `test` do not apply (the function does those steps).
+   */
+  lambda?: string;
+  /** With native rotation, how often the store rotates by itself: `30d`, or `rate(...)`/`cron(...)`. */
+  schedule?: string | number;
 }
 
 /** A `previous` version waiting for the end of its grace period. */
@@ -335,6 +342,28 @@ export function createWrites(options: {
       }
       const grace =
         rotateOptions.grace === undefined ? undefined : parseDuration(rotateOptions.grace, 0);
+      const native =
+        rotateOptions.lambda !== undefined || rotateOptions.schedule !== undefined
+          ? {
+              ...(rotateOptions.lambda !== undefined ? { lambda: rotateOptions.lambda } : {}),
+              ...(rotateOptions.schedule !== undefined ? { schedule: rotateOptions.schedule } : {}),
+            }
+          : undefined;
+      if (native) {
+        const without = providers.find((p) => !p.rotate);
+        if (without || rotateOptions.apply || rotateOptions.test || rotateOptions.generate) {
+          throw new EnvmuxError(
+            'CONFIG',
+            without
+              ? `provider "${without.id}" has no native rotation (lambda/schedule)`
+              : `rotate "${name}": native rotation makes the value in the store; generate, apply and test do not apply`,
+            {
+              key: name,
+              hint: 'native rotation is AWS RotateSecret: pin { provider: "aws" }; the rotation function does apply and test',
+            },
+          );
+        }
+      }
       await retireDue();
       const generate =
         rotateOptions.generate ??
@@ -367,7 +396,9 @@ export function createWrites(options: {
       );
       const outcomes = await writeEach(name, 'rotate', providers, async (p, signal) => {
         const metadata = await retireMarker(p, name, before.get(p)?.version, grace);
-        if (p.rotate) return p.rotate(name, { generate: () => value, signal });
+        if (p.rotate) {
+          return p.rotate(name, { generate: () => value, signal, ...(native ? { native } : {}) });
+        }
         return p.set!(name, value, { signal, ...(metadata ? { metadata } : {}) });
       });
       const written = outcomes.filter((o) => !o.error);

@@ -37,9 +37,9 @@ export interface RedisServer {
   stop(): Promise<void>;
 }
 
-/** Start redis-server on 127.0.0.1 and wait until it accepts connections. */
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+/** Start redis-server on 127.0.0.1 (on `port`, e.g. to restart one) and wait until it accepts connections. */
+export async function startRedis(port?: number): Promise<RedisServer> {
+  port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'envmux-redis-'));
   const child = spawn(
     'redis-server',

@@ -45,6 +45,11 @@ export interface AwsProviderOptions extends AwsCommonOptions {
    * configured in AWS. Without it, `rotate` generates a value and puts it as the new version.
    */
   rotation?: string | true;
+  /**
+   * With native rotation: how often AWS rotates by itself — `30d` (AutomaticallyAfterDays), a number
+   * of days, or an AWS schedule expression (`rate(10 days)`, `cron(0 4 1 * ? *)`).
+   */
+  rotationSchedule?: string | number;
   /** The `@aws-sdk/client-secrets-manager` module, handed in (bundlers, tests). */
   lib?: object;
 }
@@ -276,13 +281,21 @@ export function aws(options: AwsProviderOptions = {}): Provider {
       return out.sort((a, b) => (a.created?.getTime() ?? 0) - (b.created?.getTime() ?? 0));
     },
     async rotate(name, ctx) {
-      if (options.rotation) {
-        const lambda = options.rotation === true ? {} : { RotationLambdaARN: options.rotation };
+      const lambdaArn =
+        ctx.native?.lambda ?? (typeof options.rotation === 'string' ? options.rotation : undefined);
+      const schedule = ctx.native?.schedule ?? options.rotationSchedule;
+      if (options.rotation || ctx.native) {
+        const rules = schedule === undefined ? undefined : rotationRules(id, schedule);
         const out = await send<{ VersionId?: string }>(
           'RotateSecret',
           name,
           (l) =>
-            new l.RotateSecretCommand({ SecretId: full(name), RotateImmediately: true, ...lambda }),
+            new l.RotateSecretCommand({
+              SecretId: full(name),
+              RotateImmediately: true,
+              ...(lambdaArn ? { RotationLambdaARN: lambdaArn } : {}),
+              ...(rules ? { RotationRules: rules } : {}),
+            }),
           ctx.signal,
         );
         return { version: out.VersionId };
@@ -299,6 +312,44 @@ export function aws(options: AwsProviderOptions = {}): Provider {
       }
       const value = await ctx.generate();
       return provider.set!(name, value, { signal: ctx.signal });
+    },
+    /**
+     * Retire a version: take its staging labels off (UpdateSecretVersionStage), so it is no longer
+     * readable by stage (`previous` is gone) and AWS may delete it. For the current version (a
+     * rollback), AWSCURRENT moves back to the AWSPREVIOUS version first.
+     */
+    async deleteVersion(name, version, ctx = {}) {
+      const list = await provider.versions!(name, { signal: ctx.signal });
+      const target = list.find((v) => v.version === version);
+      if (!target) return; // unlabeled already (or never there): nothing is readable by stage
+      const stage = (VersionStage: string, more: object) =>
+        send(
+          'UpdateSecretVersionStage',
+          name,
+          (l) =>
+            new l.UpdateSecretVersionStageCommand({ SecretId: full(name), VersionStage, ...more }),
+          ctx.signal,
+        );
+      if (target.stages?.includes('AWSCURRENT')) {
+        const previous = list.find((v) => v.stages?.includes('AWSPREVIOUS'));
+        if (!previous) {
+          throw new EnvmuxError('CONFIG', `provider "${id}" cannot remove the only version`, {
+            provider: id,
+            hint: 'delete the secret instead',
+          });
+        }
+        // AWS moves AWSPREVIOUS onto the version AWSCURRENT leaves; that label goes below.
+        await stage('AWSCURRENT', {
+          MoveToVersionId: previous.version,
+          RemoveFromVersionId: version,
+        });
+      }
+      const after = (await provider.versions!(name, { signal: ctx.signal })).find(
+        (v) => v.version === version,
+      );
+      for (const label of after?.stages ?? []) {
+        await stage(label, { RemoveFromVersionId: version });
+      }
     },
     ...lifecycle((signal) =>
       send('ListSecrets', undefined, (l) => new l.ListSecretsCommand({ MaxResults: 1 }), signal),
@@ -363,6 +414,24 @@ export function aws(options: AwsProviderOptions = {}): Provider {
     });
   }
   return provider;
+}
+
+/** RotateSecret's RotationRules for a schedule: days (`30d`, `30`) or an AWS schedule expression. */
+export function rotationRules(
+  id: string,
+  schedule: string | number,
+): { AutomaticallyAfterDays: number } | { ScheduleExpression: string } {
+  const text = String(schedule).trim();
+  if (/^(rate|cron)\(.+\)$/.test(text)) return { ScheduleExpression: text };
+  const days = /^(\d+)d?$/.exec(text);
+  const n = days ? Number(days[1]) : Number.NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 1000) {
+    throw new EnvmuxError('CONFIG', `provider "${id}": rotation schedule "${text}" is not valid`, {
+      provider: id,
+      hint: 'a number of days from 1 to 1000 (30d), or rate(...) / cron(...)',
+    });
+  }
+  return { AutomaticallyAfterDays: n };
 }
 
 /** Options for `aws` from environment variables (used by auto-detection and `$<aws:...>`). */

@@ -60,6 +60,11 @@ export interface AzureSecretClient {
     getResult(): { properties?: AzureSecretProperties } | undefined;
   }>;
   purgeDeletedSecret(name: string, options?: { abortSignal?: AbortSignal }): Promise<void>;
+  updateSecretProperties(
+    name: string,
+    version: string,
+    options?: { enabled?: boolean; abortSignal?: AbortSignal },
+  ): Promise<AzureSecretProperties>;
   beginRecoverDeletedSecret(
     name: string,
     options?: { intervalInMs?: number; abortSignal?: AbortSignal },
@@ -384,6 +389,37 @@ export function azure(options: AzureProviderOptions = {}): Provider {
         }
       });
       return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    },
+
+    /**
+     * Retire a version: Key Vault deletes secrets, not versions, so the version is disabled (Update
+     * Secret with `attributes.enabled = false`): reads of it answer 403, `previous` skips it. A
+     * disabled newest version would make the secret unreadable, so removing the newest (a rollback)
+     * first writes the value of the enabled version before it as a new version.
+     */
+    async deleteVersion(name, version, ctx = {}) {
+      const list = await provider.versions!(name, { signal: ctx.signal });
+      const target = list.find((v) => v.version === version);
+      if (!target) return;
+      if (target.stages?.includes('latest')) {
+        const before = [...list].reverse().find((v) => v !== target && v.enabled);
+        const value =
+          before && (await provider.get(name, { version: before.version, signal: ctx.signal }));
+        if (value === undefined || !before) {
+          throw new EnvmuxError('CONFIG', `provider "${id}" cannot remove the only version`, {
+            provider: id,
+            hint: 'delete the secret instead',
+          });
+        }
+        await provider.set!(name, value, { signal: ctx.signal });
+      }
+      if (!target.enabled) return;
+      await call({ operation: 'UpdateSecretProperties', name, permission: 'secrets/set' }, (c) =>
+        c.updateSecretProperties(vaultNameOf(name), version, {
+          enabled: false,
+          abortSignal: ctx.signal,
+        }),
+      );
     },
 
     async versions(name, ctx): Promise<VersionInfo[]> {

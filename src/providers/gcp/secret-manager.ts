@@ -542,6 +542,29 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
       await c?.close?.();
     },
 
+    /**
+     * Retire a version: DisableSecretVersion (reversible with enableVersion; destroyVersion is the
+     * irreversible one). GCP's `latest` is the newest version whatever its state, so removing the
+     * newest (a rollback) first adds the value of the enabled version before it as a new version.
+     */
+    async deleteVersion(name, version, ctx = {}) {
+      const list = await provider.versions!(name, { signal: ctx.signal });
+      const target = list.find((v) => v.version === version);
+      if (!target) return;
+      if (target.stages?.includes('latest')) {
+        const before = [...list].reverse().find((v) => v !== target && v.enabled);
+        const value =
+          before && (await provider.get(name, { version: before.version, signal: ctx.signal }));
+        if (value === undefined || !before) {
+          throw new EnvmuxError('CONFIG', `provider "${id}" cannot remove the only version`, {
+            provider: id,
+            hint: 'delete the secret instead',
+          });
+        }
+        await provider.set!(name, value, { signal: ctx.signal });
+      }
+      if (target.enabled) await changeState('disableSecretVersion', name, version, ctx.signal);
+    },
     disableVersion: (name, version, ctx = {}) =>
       changeState('disableSecretVersion', name, version, ctx.signal),
     enableVersion: (name, version, ctx = {}) =>

@@ -23,6 +23,7 @@ import {
   type VaultSessionStats,
 } from './auth.js';
 import { fromVaultError, type VaultErrorContext, vaultStatusOf } from './errors.js';
+import { credentialLeases } from './leases.js';
 
 /** The npm package this provider loads. */
 export const VAULT_PACKAGES = ['node-vault'] as const;
@@ -72,6 +73,17 @@ export interface VaultProviderOptions extends VaultAuthOptions {
    * read (node-vault would read it from `process.env`; envmux turns that off).
    */
   tlsSkipVerify?: boolean;
+  /**
+   * How a rotated-out KV v2 version is retired after its grace period: `delete` (default; a soft
+   * delete that `undelete` reverses) or `destroy` (its data is removed for good).
+   */
+  retire?: 'delete' | 'destroy';
+  /**
+   * Mounts of the database secrets engine: a name `MOUNT/creds/ROLE` (or `/MOUNT/creds/ROLE`) with
+   * MOUNT listed here reads dynamic credentials (a lease of `username` and `password`, picked with
+   * `#username` / `#password`); default `['database']`.
+   */
+  databaseMounts?: string[];
   /** Timeout of each HTTP request in ms (background renewals included); default 10 s. */
   requestTimeout?: number;
   /** Cache TTL for this provider's values, in ms. */
@@ -445,6 +457,16 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
     return version === undefined ? {} : { version: String(version) };
   };
 
+  const databaseMounts = new Set(options.databaseMounts ?? ['database']);
+  /** `MOUNT/creds/ROLE` of a database secrets engine mount, else undefined (a KV name). */
+  const credentialsPath = (name: string): string | undefined => {
+    const m = /^\/?([^/]+)\/creds\/([^/]+)$/.exec(name);
+    return m && databaseMounts.has(m[1]!)
+      ? `${encodePath(m[1]!)}/creds/${encodePath(m[2]!)}`
+      : undefined;
+  };
+  const leases = credentialLeases(send);
+
   const provider: VaultProvider = {
     id,
     type: 'vault',
@@ -453,6 +475,17 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
     session: session.stats,
 
     async get(name, ctx) {
+      const creds = credentialsPath(name);
+      if (creds) {
+        if (ctx.version !== undefined && !LATEST.has(ctx.version)) {
+          throw new EnvmuxError('INVALID_REFERENCE', 'dynamic credentials have no versions', {
+            provider: id,
+            hint: 'drop ?version= from a database/creds reference',
+          });
+        }
+        const lease = await leases.get(creds, ctx.signal);
+        return documentOf(lease.data, valueKey);
+      }
       const l = await locate(name, ctx.signal);
       let path = dataPath(l, 'data');
       if (l.version === 2) {
@@ -539,6 +572,32 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
       return write(name, await ctx.generate(), { signal: ctx.signal });
     },
 
+    /**
+     * Retire a KV v2 version (`retire`: soft delete, or destroy): `previous` then skips it. A deleted
+     * current version makes the entry unreadable, so removing the current one (a rollback) first
+     * writes the value of the live version before it as a new version.
+     */
+    async deleteVersion(name, version, ctx = {}) {
+      const list = await provider.versions!(name, { signal: ctx.signal });
+      const target = list.find((v) => v.version === version);
+      if (!target) return;
+      if (target.stages?.includes('latest')) {
+        const before = [...list].reverse().find((v) => v !== target && v.enabled);
+        const value =
+          before && (await provider.get(name, { version: before.version, signal: ctx.signal }));
+        if (value === undefined || !before) {
+          throw new EnvmuxError('CONFIG', `provider "${id}" cannot remove the only version`, {
+            provider: id,
+            hint: 'delete the secret instead',
+          });
+        }
+        await write(name, value, { signal: ctx.signal });
+      }
+      const kind = options.retire === 'destroy' ? 'destroy' : 'delete';
+      if (kind === 'delete' && !target.enabled) return;
+      await changeVersions(kind, name, [version], ctx.signal);
+    },
+
     deleteVersions: (name, versions, ctx = {}) =>
       changeVersions('delete', name, versions, ctx.signal),
     undelete: (name, versions, ctx = {}) => changeVersions('undelete', name, versions, ctx.signal),
@@ -573,6 +632,7 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
     },
 
     async close() {
+      leases.close();
       session.close();
     },
   };

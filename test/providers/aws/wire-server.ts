@@ -15,7 +15,13 @@
 //   DeleteSecret (RecoveryWindowInDays 7–30, default 30; ForceDeleteWithoutRecovery; not both),
 //   RestoreSecret, ListSecrets (name filter = prefix, MaxResults ≤ 100, NextToken; scheduled
 //   deletions hidden), ListSecretVersionIds (versions without a stage hidden), RotateSecret (needs a
-//   Lambda ARN, given or configured; the fake Lambda puts a new random AWSCURRENT at once).
+//   Lambda ARN, given or configured; RotationRules with AutomaticallyAfterDays 1–1000 or a
+//   ScheduleExpression `rate(N days)`/`cron(...)`, not both; RotateImmediately, default true: the fake
+//   Lambda puts a new random AWSCURRENT at once), DescribeSecret (rotation settings, next rotation
+//   date, VersionIdsToStages), UpdateSecretVersionStage (MoveToVersionId / RemoveFromVersionId; a
+//   label attached elsewhere needs RemoveFromVersionId naming that version; moving AWSCURRENT moves
+//   AWSPREVIOUS to the version it left; a version left without labels is deprecated: hidden from
+//   ListSecretVersionIds and unreadable by stage).
 //   A secret scheduled for deletion answers InvalidRequestException ("marked for deletion").
 // SSM (https://docs.aws.amazon.com/systems-manager/latest/APIReference/):
 //   GetParameter (a name or ARN; `name:version` / `name:label` selectors; ParameterNotFound,
@@ -106,6 +112,13 @@ interface Secret {
   changed: Date;
   deleted?: Date;
   rotationLambda?: string;
+  /** RotationRules as RotateSecret set them (AutomaticallyAfterDays or ScheduleExpression). */
+  rotationRules?: {
+    AutomaticallyAfterDays?: number;
+    ScheduleExpression?: string;
+    Duration?: string;
+  };
+  lastRotated?: Date;
   versions: SecretVersion[];
 }
 
@@ -695,14 +708,126 @@ export class AwsWire {
             'No Lambda rotation function ARN is associated with this secret.',
           );
         }
+        const rules = body.RotationRules as Secret['rotationRules'] | undefined;
+        if (rules) {
+          const days = rules.AutomaticallyAfterDays;
+          const schedule = rules.ScheduleExpression;
+          if (days !== undefined && schedule !== undefined) {
+            throw new WireError(
+              'InvalidParameterException',
+              'You can specify either AutomaticallyAfterDays or ScheduleExpression, not both.',
+            );
+          }
+          if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 1000)) {
+            throw new WireError(
+              'InvalidParameterException',
+              'AutomaticallyAfterDays must be between 1 and 1000.',
+            );
+          }
+          if (
+            schedule !== undefined &&
+            !/^(rate\(\d+ (hours?|days?)\)|cron\(.+\))$/.test(String(schedule))
+          ) {
+            throw new WireError(
+              'InvalidParameterException',
+              'The ScheduleExpression is not a valid rate() or cron() expression.',
+            );
+          }
+          s.rotationRules = rules;
+        }
         s.rotationLambda = lambda;
+        if (body.RotateImmediately === false) return { ARN: s.arn, Name: s.name };
         // The rotation Lambda's four steps, done at once: a new version becomes AWSCURRENT.
         const id = this.addVersion(
           s,
           String(body.ClientRequestToken ?? randomUUID()),
           `rotated-${randomBytes(12).toString('base64url')}`,
         );
+        s.lastRotated = new Date();
         return { ARN: s.arn, Name: s.name, VersionId: id };
+      }
+      case 'DescribeSecret': {
+        const s = this.findSecret(body.SecretId);
+        if (!s) {
+          throw new WireError(
+            'ResourceNotFoundException',
+            "Secrets Manager can't find the specified secret.",
+          );
+        }
+        const days =
+          s.rotationRules?.AutomaticallyAfterDays ??
+          Number(/^rate\((\d+) days?\)$/.exec(s.rotationRules?.ScheduleExpression ?? '')?.[1]);
+        const from = s.lastRotated ?? s.created;
+        return {
+          ARN: s.arn,
+          Name: s.name,
+          ...(s.description ? { Description: s.description } : {}),
+          ...(s.kmsKeyId ? { KmsKeyId: s.kmsKeyId } : {}),
+          RotationEnabled: !!s.rotationLambda,
+          ...(s.rotationLambda ? { RotationLambdaARN: s.rotationLambda } : {}),
+          ...(s.rotationRules ? { RotationRules: s.rotationRules } : {}),
+          ...(s.lastRotated ? { LastRotatedDate: epoch(s.lastRotated) } : {}),
+          ...(s.rotationLambda && days
+            ? { NextRotationDate: epoch(new Date(from.getTime() + days * 86_400_000)) }
+            : {}),
+          LastChangedDate: epoch(s.changed),
+          CreatedDate: epoch(s.created),
+          ...(s.deleted ? { DeletedDate: epoch(s.deleted) } : {}),
+          ...(s.tags.length ? { Tags: s.tags } : {}),
+          VersionIdsToStages: Object.fromEntries(
+            s.versions.filter((v) => v.stages.size).map((v) => [v.id, [...v.stages]]),
+          ),
+        };
+      }
+      case 'UpdateSecretVersionStage': {
+        const s = this.liveSecret(body.SecretId);
+        const stage = body.VersionStage as string | undefined;
+        if (!stage) throw new WireError('InvalidParameterException', 'VersionStage is required.');
+        const remove = body.RemoveFromVersionId as string | undefined;
+        const move = body.MoveToVersionId as string | undefined;
+        const holder = s.versions.find((v) => v.stages.has(stage));
+        const byId = (id: string) => {
+          const v = s.versions.find((x) => x.id === id);
+          if (!v) {
+            throw new WireError(
+              'ResourceNotFoundException',
+              `Secrets Manager can't find the specified secret value for VersionId: ${id}`,
+            );
+          }
+          return v;
+        };
+        const target = move === undefined ? undefined : byId(move);
+        if (remove !== undefined) {
+          byId(remove);
+          if (holder?.id !== remove) {
+            throw new WireError(
+              'InvalidParameterException',
+              `The staging label ${stage} is not attached to version ${remove}.`,
+            );
+          }
+        }
+        if (target && holder && holder !== target && remove !== holder.id) {
+          throw new WireError(
+            'InvalidParameterException',
+            `The parameter RemoveFromVersionId can't be empty. Staging label ${stage} is currently attached to version ${holder.id}, so you must explicitly reference that version in RemoveFromVersionId.`,
+          );
+        }
+        if (!target && remove === undefined) {
+          throw new WireError(
+            'InvalidParameterException',
+            'You must specify MoveToVersionId, RemoveFromVersionId, or both.',
+          );
+        }
+        if (holder && remove === holder.id && holder !== target) holder.stages.delete(stage);
+        if (target) {
+          target.stages.add(stage);
+          if (stage === 'AWSCURRENT' && holder && holder !== target) {
+            for (const v of s.versions) v.stages.delete('AWSPREVIOUS');
+            holder.stages.add('AWSPREVIOUS');
+          }
+        }
+        s.changed = new Date();
+        return { ARN: s.arn, Name: s.name };
       }
       default:
         throw new WireError(

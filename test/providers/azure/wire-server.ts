@@ -6,6 +6,8 @@
 //     resource="https://vault.azure.net"` (the SDK's first, bodiless request); a wrong token → 401 too
 //   GET    /secrets/{name}/{version?}        Get Secret (404 SecretNotFound; 403 Forbidden for a disabled secret)
 //   PUT    /secrets/{name}                   Set Secret: a new version (409 Conflict while soft-deleted)
+//   PATCH  /secrets/{name}/{version}         Update Secret: attributes (enabled, exp, nbf), contentType,
+//                                            tags of one version; answers the SecretBundle without value
 //   DELETE /secrets/{name}                   Delete Secret: soft delete → DeletedSecretBundle with recoveryId
 //   GET    /deletedsecrets/{name}            Get Deleted Secret (404 while the deletion is still in progress)
 //   DELETE /deletedsecrets/{name}            Purge Deleted Secret (204)
@@ -247,6 +249,19 @@ export async function startAzureWire(tls: { key: string; cert: string }): Promis
         secret.versions.push(version);
         return { status: 200, body: bundle(secret, version, true) };
       }
+      case 'update': {
+        const secret = secrets.get(key);
+        const version = secret?.versions.find((v) => v.version === parts[2]);
+        if (!secret || !version) return notFound(name);
+        const attrs = json?.attributes ?? {};
+        if (attrs.enabled !== undefined) version.enabled = !!attrs.enabled;
+        if (attrs.exp !== undefined) version.exp = attrs.exp;
+        if (attrs.nbf !== undefined) version.nbf = attrs.nbf;
+        if (json?.contentType !== undefined) version.contentType = json.contentType;
+        if (json?.tags !== undefined) version.tags = json.tags;
+        version.updated = now;
+        return { status: 200, body: bundle(secret, version, false) };
+      }
       case 'delete': {
         const secret = secrets.get(key);
         if (!secret) return notFound(name);
@@ -470,6 +485,7 @@ function opOf(method: string, path: string): string {
     if (parts.length >= 2 && parts.length <= 3 && method === 'GET') return 'get';
     if (parts.length === 2 && method === 'PUT') return 'set';
     if (parts.length === 2 && method === 'DELETE') return 'delete';
+    if (parts.length === 3 && method === 'PATCH') return 'update';
   }
   if (parts[0] === 'deletedsecrets' && parts.length === 3 && parts[2] === 'recover') {
     if (method === 'POST') return 'recover';

@@ -12,6 +12,11 @@
 //        body still holds the metadata), GET/POST/DELETE {mount}/metadata/{path}, GET {mount}/metadata/{dir}/?list=true,
 //        POST {mount}/delete|undelete|destroy/{path} {versions: [...]}
 //   KV v1: GET/POST/DELETE {mount}/{path}, GET {mount}/{dir}/?list=true
+//   Database secrets engine: GET {mount}/creds/{role} → lease_id, lease_duration, renewable and
+//        data.username/password, new ones per read (400 "unknown role: R"); PUT sys/leases/renew
+//        {lease_id, increment?} → lease_id, lease_duration (capped by the role's max TTL, with a
+//        warning), renewable (400 "lease not found" for an unknown, expired or revoked lease; 400
+//        "lease is not renewable"); PUT sys/leases/revoke {lease_id} → 204
 // Tokens travel in X-Vault-Token, the namespace in X-Vault-Namespace (mounts are per namespace). A
 // missing token is 400 "missing client token"; an unknown, expired or revoked one is 403 "permission
 // denied" (with "invalid token" too, as Vault ≥ 1.10 says it, unless `terseDenials`); a path the
@@ -102,7 +107,24 @@ export class VaultWire {
   readonly rootToken = `hvs.root-${randomBytes(6).toString('hex')}`;
   readonly requests: VaultWireRequest[] = [];
   /** Logins per auth method, lookups and renewals answered (successful or not). */
-  readonly counts = { logins: 0, approle: 0, kubernetes: 0, jwt: 0, lookups: 0, renewals: 0 };
+  readonly counts = {
+    logins: 0,
+    approle: 0,
+    kubernetes: 0,
+    jwt: 0,
+    lookups: 0,
+    renewals: 0,
+    /** Database credential reads and lease renewals answered. */
+    creds: 0,
+    leaseRenewals: 0,
+  };
+  /** Database roles by `mount/role`: lease TTLs in seconds. */
+  private readonly dbRoles = new Map<string, { ttl: number; maxTtl: number; renewable: boolean }>();
+  /** Leases issued for database credentials. */
+  readonly leases = new Map<
+    string,
+    { username: string; expiresAt: number; maxExpiresAt: number; renewable: boolean; ttl: number }
+  >();
   /** Credentials the login endpoints accept. */
   approle = { roleId: 'role-id-1', secretId: 'secret-id-1' };
   kubernetes = { role: 'app', jwt: 'k8s-jwt-1' };
@@ -138,6 +160,18 @@ export class VaultWire {
     );
     wire = new VaultWire(loopback);
     return wire;
+  }
+
+  /** Define a database role (`vault write database/roles/NAME default_ttl=… max_ttl=…`). */
+  databaseRole(
+    role: string,
+    settings: { ttl?: number; maxTtl?: number; renewable?: boolean; mount?: string } = {},
+  ): void {
+    this.dbRoles.set(`${settings.mount ?? 'database'}/${role}`, {
+      ttl: settings.ttl ?? 3600,
+      maxTtl: settings.maxTtl ?? 86_400,
+      renewable: settings.renewable ?? true,
+    });
   }
 
   /** Enable a KV mount (in a namespace, `''` = root). */
@@ -344,6 +378,59 @@ export class VaultWire {
 
     if (this.faults.has('denied') || token.deny.some((d) => d.test(path))) {
       return errors(403, 'permission denied');
+    }
+
+    const creds = /^([^/]+)\/creds\/([^/]+)$/.exec(path);
+    if (creds && method === 'GET' && !this.findMount(path, namespace)) {
+      this.counts.creds++;
+      const role = this.dbRoles.get(`${creds[1]}/${creds[2]}`);
+      if (!role) return errors(400, `unknown role: ${creds[2]}`);
+      const leaseId = `${creds[1]}/creds/${creds[2]}/${randomBytes(12).toString('base64url')}`;
+      const username = `v-approle-${creds[2]}-${randomBytes(5).toString('hex')}`;
+      const now = Date.now();
+      this.leases.set(leaseId, {
+        username,
+        expiresAt: now + role.ttl * 1000,
+        maxExpiresAt: now + role.maxTtl * 1000,
+        renewable: role.renewable,
+        ttl: role.ttl,
+      });
+      return reply(200, {
+        request_id: randomBytes(8).toString('hex'),
+        lease_id: leaseId,
+        renewable: role.renewable,
+        lease_duration: role.ttl,
+        data: { username, password: `A1a-${randomBytes(15).toString('base64url')}` },
+        wrap_info: null,
+        warnings: null,
+        auth: null,
+      });
+    }
+    if (path === 'sys/leases/renew' && (method === 'PUT' || method === 'POST')) {
+      this.counts.leaseRenewals++;
+      const lease = this.leases.get(String(json.lease_id ?? ''));
+      if (!lease || lease.expiresAt <= Date.now()) return errors(400, 'lease not found');
+      if (!lease.renewable) return errors(400, 'lease is not renewable');
+      const wanted = json.increment ? Number.parseInt(String(json.increment), 10) : lease.ttl;
+      const left = Math.floor((lease.maxExpiresAt - Date.now()) / 1000);
+      const granted = Math.max(0, Math.min(wanted, left));
+      lease.expiresAt = Date.now() + granted * 1000;
+      return reply(200, {
+        lease_id: json.lease_id,
+        renewable: lease.renewable,
+        lease_duration: granted,
+        data: null,
+        warnings:
+          granted < wanted
+            ? [
+                `TTL of "${wanted}s" exceeded the effective max_ttl of "${left}s"; TTL value is capped accordingly`,
+              ]
+            : null,
+      });
+    }
+    if (path === 'sys/leases/revoke' && (method === 'PUT' || method === 'POST')) {
+      this.leases.delete(String(json.lease_id ?? ''));
+      return reply(204);
     }
 
     const ui = /^sys\/internal\/ui\/mounts\/(.+)$/.exec(path);

@@ -1,0 +1,103 @@
+// `azure` retirement through the real @azure/keyvault-secrets client against the wire server: Key
+// Vault deletes secrets, not versions, so after the grace period the rotated-out version is disabled
+// (Update Secret, `attributes.enabled = false`): `previous` is gone and a read of that version is 403;
+// a failed `test` rolls back by writing the old value as a new version.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toEnvmuxError } from '../../../src/errors.js';
+import { azure } from '../../../src/providers/azure/key-vault.js';
+import { createResolver } from '../../../src/resolver/client.js';
+import { makeLoopbackCertificate } from '../../servers/certificate.js';
+import { type AzureWireServer, startAzureWire } from './wire-server.js';
+
+const tls = makeLoopbackCertificate();
+if ('missing' in tls) {
+  if (process.env.ENVMUX_REQUIRE_SERVERS === '1') throw new Error(tls.missing);
+  console.warn(`SKIPPED azure retire tests: ${tls.missing}`);
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return toEnvmuxError(error).code;
+  }
+}
+
+describe.skipIf('missing' in tls)('azure: retirement', () => {
+  let wire: AzureWireServer;
+  beforeAll(async () => {
+    wire = await startAzureWire(tls as { key: string; cert: string });
+  });
+  afterAll(async () => {
+    await wire?.close();
+  });
+  const make = () =>
+    azure({
+      vaultUrl: wire.url,
+      credential: {
+        getToken: async () => ({ token: wire.token, expiresOnTimestamp: Date.now() + 3_600_000 }),
+      },
+      env: {},
+      pollIntervalMs: 5,
+      clientOptions: { disableChallengeResourceVerification: true, tlsOptions: { ca: wire.cert } },
+    });
+
+  it('keeps previous for the grace period, then disables it: previous is gone', async () => {
+    const p = make();
+    const resolver = createResolver({ providers: [p], cache: false, audit: false, env: {} });
+    const { version: old } = (await p.set!('db-password', 'old-value', {}))!;
+    const [outcome] = await resolver.rotate('db-password', {
+      grace: 200,
+      generate: () => 'new-value',
+    });
+    expect(outcome?.previous).toBe(old);
+    expect(await resolver.get('db-password', { version: 'previous' })).toBe('old-value');
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await resolver.retireExpired()).toMatchObject([{ name: 'db-password', version: old }]);
+    expect(wire.count('update')).toBe(1);
+    expect(await codeOf(resolver.get('db-password', { version: 'previous' }))).toBe('NOT_FOUND');
+    expect(await codeOf(p.get('db-password', { version: old }))).toBe('NOT_FOUND'); // 403 disabled
+    expect(await resolver.get('db-password')).toBe('new-value');
+    const versions = await p.versions!('db-password', {});
+    expect(versions.find((v) => v.version === old)).toMatchObject({ enabled: false });
+    await resolver.close();
+  });
+
+  it('a failed test rolls back: the old value is served again', async () => {
+    const p = make();
+    const resolver = createResolver({ providers: [p], cache: false, audit: false, env: {} });
+    await p.set!('api-key', 'stable', {});
+    const code = await codeOf(
+      resolver.rotate('api-key', {
+        generate: () => 'broken',
+        test: () => {
+          throw new Error('nope');
+        },
+      }),
+    );
+    expect(code).toBeTruthy();
+    expect(await resolver.get('api-key')).toBe('stable');
+    await resolver.close();
+  });
+
+  it('Update Secret on an unknown version is 404 SecretNotFound (through the SDK)', async () => {
+    const { SecretClient } = await import('@azure/keyvault-secrets');
+    const client = new SecretClient(
+      wire.url,
+      {
+        getToken: async () => ({ token: wire.token, expiresOnTimestamp: Date.now() + 3_600_000 }),
+      },
+      { disableChallengeResourceVerification: true, tlsOptions: { ca: wire.cert } } as never,
+    );
+    const p = make();
+    await p.set!('known', 'v', {});
+    await expect(
+      client.updateSecretProperties('known', '0'.repeat(32), { enabled: false }),
+    ).rejects.toMatchObject({ statusCode: 404, code: 'SecretNotFound' });
+    const [only] = await p.versions!('known', {});
+    const updated = await client.updateSecretProperties('known', only!.version, { enabled: false });
+    expect(updated.enabled).toBe(false);
+  });
+});

@@ -1,0 +1,89 @@
+// `gcp` retirement through the real @google-cloud/secret-manager client against the wire server:
+// after the grace period the rotated-out version is disabled (DisableSecretVersion), so `previous`
+// is gone and accessing that version is FAILED_PRECONDITION; a failed `test` rolls back by adding the
+// old value as a new version (GCP's `latest` is the newest version whatever its state).
+
+import { OAuth2Client } from 'google-auth-library';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toEnvmuxError } from '../../../src/errors.js';
+import { gcp } from '../../../src/providers/gcp/secret-manager.js';
+import { createResolver } from '../../../src/resolver/client.js';
+import { type GcpWireServer, startGcpWire } from './wire-server.js';
+
+let wire: GcpWireServer;
+beforeAll(async () => {
+  wire = await startGcpWire();
+});
+afterAll(async () => {
+  await wire.close();
+});
+
+function make() {
+  const authClient = new OAuth2Client();
+  authClient.setCredentials({ access_token: 't', expiry_date: Date.now() + 3_600_000 });
+  return gcp({
+    projectId: 'p1',
+    env: {},
+    clientOptions: {
+      apiEndpoint: wire.host,
+      port: wire.port,
+      protocol: 'http',
+      fallback: true,
+      authClient,
+    },
+  });
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return toEnvmuxError(error).code;
+  }
+}
+
+describe('gcp: retirement', () => {
+  it('keeps previous for the grace period, then disables it: previous is gone', async () => {
+    const p = make();
+    const resolver = createResolver({ providers: [p], cache: false, audit: false, env: {} });
+    await p.set!('db-password', 'old-value', {});
+    const [outcome] = await resolver.rotate('db-password', {
+      grace: 200,
+      generate: () => 'new-value',
+    });
+    expect(outcome?.previous).toBe('1');
+    expect(await resolver.get('db-password', { version: 'previous' })).toBe('old-value');
+    await new Promise((r) => setTimeout(r, 250));
+    expect(await resolver.retireExpired()).toMatchObject([{ name: 'db-password', version: '1' }]);
+    expect(wire.count('disable')).toBe(1);
+    expect(await codeOf(resolver.get('db-password', { version: 'previous' }))).toBe('NOT_FOUND');
+    // The version itself: disabled, so access is refused (FAILED_PRECONDITION on the wire).
+    expect(await codeOf(p.get('db-password', { version: '1' }))).toBeTruthy();
+    expect(await resolver.get('db-password')).toBe('new-value');
+    const versions = await p.versions!('db-password', {});
+    expect(versions.find((v) => v.version === '1')).toMatchObject({ enabled: false });
+    await resolver.close();
+    await p.close?.();
+  });
+
+  it('a failed test rolls back: the old value is the latest again', async () => {
+    const p = make();
+    const resolver = createResolver({ providers: [p], cache: false, audit: false, env: {} });
+    await p.set!('api-key', 'stable', {});
+    const code = await codeOf(
+      resolver.rotate('api-key', {
+        generate: () => 'broken',
+        test: () => {
+          throw new Error('nope');
+        },
+      }),
+    );
+    expect(code).toBeTruthy();
+    expect(await resolver.get('api-key')).toBe('stable');
+    const versions = await p.versions!('api-key', {});
+    expect(versions.find((v) => v.version === '2')).toMatchObject({ enabled: false });
+    await resolver.close();
+    await p.close?.();
+  });
+});

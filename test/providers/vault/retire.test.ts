@@ -1,0 +1,74 @@
+// `vault` KV v2 retirement through node-vault against the wire server: after the grace period the
+// rotated-out version is deleted (POST {mount}/delete/{path}, or destroy with `retire: 'destroy'`),
+// so `previous` is gone; a failed `test` rolls back by writing the old value as a new version.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toEnvmuxError } from '../../../src/errors.js';
+import { type VaultProviderOptions, vault } from '../../../src/providers/vault/kv.js';
+import { createResolver } from '../../../src/resolver/client.js';
+import { VaultWire } from './wire-server.js';
+
+let wire: VaultWire;
+beforeAll(async () => {
+  wire = await VaultWire.start();
+  wire.mount('secret', 2);
+});
+afterAll(async () => {
+  await wire.close();
+});
+
+const make = (options: VaultProviderOptions = {}) =>
+  vault({ address: wire.url, token: wire.rootToken, env: {}, ...options });
+
+async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+  try {
+    await promise;
+    return undefined;
+  } catch (error) {
+    return toEnvmuxError(error).code;
+  }
+}
+
+describe('vault: retirement (KV v2)', () => {
+  it.each(['delete', 'destroy'] as const)(
+    'keeps previous for the grace period, then %ss it: previous is gone',
+    async (retire) => {
+      const p = make({ retire });
+      const resolver = createResolver({ providers: [p], cache: false, audit: false, env: {} });
+      const name = `app/${retire}-db`;
+      await p.set!(name, 'old-value', {});
+      const [outcome] = await resolver.rotate(name, { grace: 200, generate: () => 'new-value' });
+      expect(outcome?.previous).toBe('1');
+      expect(await resolver.get(name, { version: 'previous' })).toBe('old-value');
+      await new Promise((r) => setTimeout(r, 250));
+      expect(await resolver.retireExpired()).toMatchObject([{ name, version: '1' }]);
+      expect(await codeOf(resolver.get(name, { version: 'previous' }))).toBe('NOT_FOUND');
+      expect(await p.get(name, { version: '1' })).toBeUndefined();
+      expect(await resolver.get(name)).toBe('new-value');
+      const versions = await p.versions!(name, {});
+      expect(versions.find((v) => v.version === '1')).toMatchObject({ enabled: false });
+      expect(wire.requests.some((r) => r.path === `secret/${retire}/app/${retire}-db`)).toBe(true);
+      await resolver.close();
+    },
+  );
+
+  it('a failed test rolls back: the old value is the latest again', async () => {
+    const p = make();
+    const resolver = createResolver({ providers: [p], cache: false, audit: false, env: {} });
+    await p.set!('app/api-key', 'stable', {});
+    const code = await codeOf(
+      resolver.rotate('app/api-key', {
+        generate: () => 'broken',
+        test: () => {
+          throw new Error('nope');
+        },
+      }),
+    );
+    expect(code).toBeTruthy();
+    expect(await resolver.get('app/api-key')).toBe('stable');
+    expect((await p.versions!('app/api-key', {})).find((v) => v.version === '2')).toMatchObject({
+      enabled: false,
+    });
+    await resolver.close();
+  });
+});
