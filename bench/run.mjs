@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { coldBench, getBench, scanBench, tables } from './inproc.mjs';
 import { moduleGraphTable } from './module-graph.mjs';
+import { runServeBench, serveTable } from './serve.bench.mjs';
 import { runStartup, startupTable } from './startup.mjs';
 
 const header = [
@@ -26,3 +27,5 @@ console.log(
     encoding: 'utf8',
   }),
 );
+console.log('\n### `envmux serve` warm GET (open loop from a second process)\n');
+console.log(serveTable([await runServeBench()]));
