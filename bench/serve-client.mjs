@@ -21,10 +21,11 @@ const options = {
 const now = () => process.hrtime.bigint();
 
 /**
- * Send `count` requests at RATE from now on; `onDone(i, latencyNs, ok)` per answer. Resolves when
+ * Send `count` requests at RATE from now on; `onDone(i, latencyNs, ok)` per answer, `lags[i]` the ms
+ * request i went out after its due time. Resolves when
  * every request answered or failed, or after TIMEOUT_MS (the rest count as unanswered).
  */
-function run(count, onDone) {
+function run(count, onDone, lags) {
   return new Promise((resolveRun) => {
     const period = BigInt(Math.round(1e9 / RATE));
     const start = now();
@@ -58,7 +59,9 @@ function run(count, onDone) {
       const t = now();
       // Everything due by now goes out now, each timed from its own due time.
       while (sent < count && start + BigInt(sent) * period <= t) {
-        send(sent, start + BigInt(sent) * period);
+        const due = start + BigInt(sent) * period;
+        if (lags) lags[sent] = Number(now() - due) / 1e6;
+        send(sent, due);
         sent++;
       }
       if (sent >= count) return;
@@ -77,10 +80,16 @@ send({ phase: 'measure' });
 const latencies = new Float64Array(COUNT).fill(Number.NaN);
 let errors = 0;
 const cpu0 = process.cpuUsage();
-const result = await run(COUNT, (i, ns, ok) => {
-  if (ok) latencies[i] = Number(ns) / 1e6;
-  else errors++;
-});
+// How late the generator itself sent each request (its own share of the latency on a busy machine).
+const lags = new Float64Array(COUNT);
+const result = await run(
+  COUNT,
+  (i, ns, ok) => {
+    if (ok) latencies[i] = Number(ns) / 1e6;
+    else errors++;
+  },
+  lags,
+);
 const cpu = process.cpuUsage(cpu0);
 send({ phase: 'done' });
 const ok = Array.from(latencies.filter((x) => !Number.isNaN(x))).sort((a, b) => a - b);
@@ -100,6 +109,7 @@ console.log(
     p90: q(0.9),
     p99: q(0.99),
     max: ok[ok.length - 1] ?? Number.NaN,
+    sendLagP99: Array.from(lags).sort((a, b) => a - b)[Math.floor(0.99 * COUNT)] ?? Number.NaN,
     clientCpuUsPerRequest: (cpu.user + cpu.system) / COUNT,
   }),
 );
