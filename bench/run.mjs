@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { coldBench, getBench, scanBench, tables } from './inproc.mjs';
 import { moduleGraphTable } from './module-graph.mjs';
+import { runServeBench, serveTable } from './serve.bench.mjs';
 import { runStartup, startupTable } from './startup.mjs';
 import { targetsTable } from './targets.mjs';
 
@@ -37,5 +38,7 @@ console.log(
     env: { ...process.env, COPY_RUNS: process.env.COPY_RUNS ?? '3' },
   }),
 );
+console.log('\n### `envmux serve` warm GET (open loop from a second process)\n');
+console.log(serveTable([await runServeBench()]));
 console.log('\n### Targets\n');
 console.log(targetsTable({ startupRows, scanRows, getRows, vaultReport }));

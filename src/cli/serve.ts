@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { processAuditLog } from '../audit/audit-log.js';
+import { bufferedJsonLinesSink } from '../audit/buffered-sink.js';
 import { EnvmuxError } from '../errors.js';
 import { createResolver } from '../resolver/client.js';
 import { ServeMetrics } from '../serve/prometheus.js';
@@ -90,13 +91,12 @@ export function register(program: Command): void {
       const metrics = new ServeMetrics();
       const options = await commandLoadOptions(flags);
       const audit = processAuditLog();
+      // Buffered: one write per batch rather than one per request; flushed when the server closes.
+      const auditFile = flags.auditFile ? bufferedJsonLinesSink(flags.auditFile) : undefined;
+      if (auditFile) audit.addSink(auditFile.sink);
       const resolver = createResolver({
         ...options,
-        audit: {
-          log: audit,
-          source: 'sidecar',
-          ...(flags.auditFile ? { file: flags.auditFile } : {}),
-        },
+        audit: { log: audit, source: 'sidecar' },
         onMetric: metrics.observe,
       });
       const running = await startServer({
@@ -113,7 +113,10 @@ export function register(program: Command): void {
       );
       const stop = (signal: string) => {
         process.stderr.write(`envmux serve: ${signal}, closing\n`);
-        void running.close().then(() => process.exit(0));
+        void running.close().then(() => {
+          auditFile?.close();
+          process.exit(0);
+        });
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));

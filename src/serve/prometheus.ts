@@ -24,7 +24,8 @@ export class ServeMetrics {
   private readonly cache = { hit: 0, miss: 0, stale: 0, bypass: 0 };
   private readonly latency = new Map<string, Histogram>();
   private readonly errors = new Map<string, number>();
-  private readonly requests = new Map<string, number>();
+  /** Requests by route and status; the labels are written by `render`, not per request. */
+  private readonly requests = new Map<string, { route: string; status: number; count: number }>();
 
   /** Count one resolver event. */
   readonly observe = (metric: ResolverMetric): void => {
@@ -48,7 +49,10 @@ export class ServeMetrics {
 
   /** Count one HTTP request by route and status. */
   request(route: string, status: number): void {
-    bump(this.requests, labels({ route, status: String(status) }));
+    const key = `${route} ${status}`;
+    const row = this.requests.get(key);
+    if (row) row.count++;
+    else this.requests.set(key, { route, status, count: 1 });
   }
 
   /** The Prometheus text exposition (version 0.0.4). */
@@ -91,9 +95,14 @@ export class ServeMetrics {
     for (const b of breakers) {
       out.push(`envmux_breaker_state${labels({ provider: b.provider })} ${BREAKER_VALUE[b.state]}`);
     }
-    counter('envmux_serve_requests_total', 'HTTP requests by route and status.', [
-      ...this.requests,
-    ]);
+    counter(
+      'envmux_serve_requests_total',
+      'HTTP requests by route and status.',
+      [...this.requests.values()].map((r) => [
+        labels({ route: r.route, status: String(r.status) }),
+        r.count,
+      ]),
+    );
     return `${out.join('\n')}\n`;
   }
 }

@@ -2,6 +2,7 @@
 // request, read-only unless writes are enabled with a second (admin) token, bounded bodies, every
 // request audited with source `sidecar`, never a value in a log line. Built on node:http.
 
+import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuditLog } from '../audit/audit-log.js';
@@ -11,7 +12,7 @@ import { parseDuration } from '../resolver/durations.js';
 import { parseEnvSource } from '../resolver/parse.js';
 import { Evaluation, resolveAsync } from '../resolver/resolve.js';
 import type { ServeMetrics } from './prometheus.js';
-import { bearerMatches } from './token.js';
+import { bearerMatcher } from './token.js';
 
 /** Largest request body read, bytes; a larger one gets 413. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -82,7 +83,8 @@ function statusOf(code: ErrorCode): number {
 /** Start the server; resolves once it listens. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const handler = createHandler(options);
-  const server = createServer({ keepAliveTimeout: 5000 }, (req, res) => {
+  // noDelay: an answer is one small write, sent at once (no Nagle wait for more bytes).
+  const server = createServer({ keepAliveTimeout: 5000, noDelay: true }, (req, res) => {
     void handler(req, res);
   });
   server.requestTimeout = 30_000;
@@ -116,11 +118,59 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   };
 }
 
+/** A request target split into its path and query (what `new URL` gives, without building one). */
+interface Target {
+  path: string;
+  query: URLSearchParams | undefined;
+}
+
+/** A path that needs no normalisation: no dot segment (even encoded), no `//` start, no fragment. */
+const PLAIN_PATH = /^\/(?!\/)[A-Za-z0-9_\-~%/+:@=,!$&'()*;.]*$/;
+const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
+
+/**
+ * Split `req.url`: the common target (a plain path and a query) by hand; anything else through the
+ * WHATWG URL parser, which resolves dot segments as it always did here.
+ */
+export function parseTarget(raw: string | undefined): Target {
+  const text = raw ?? '/';
+  const q = text.indexOf('?');
+  const path = q < 0 ? text : text.slice(0, q);
+  if (PLAIN_PATH.test(path) && !DOT_SEGMENT.test(path) && !text.includes('#')) {
+    return { path, query: q < 0 ? undefined : new URLSearchParams(text.slice(q + 1)) };
+  }
+  const url = new URL(text, 'http://localhost');
+  return { path: url.pathname, query: url.searchParams };
+}
+
+/**
+ * `AbortSignal.timeout(ms)` shared by the requests that start within the same `windowMs`: one timer
+ * per window instead of one per request (a warm read never waits on it). A request's deadline is
+ * then between `ms - windowMs` and `ms`.
+ */
+export function sharedDeadline(ms: number, windowMs = 100): () => AbortSignal {
+  let signal: AbortSignal | undefined;
+  let until = 0;
+  return () => {
+    const now = performance.now();
+    if (!signal || now >= until) {
+      signal = AbortSignal.timeout(ms);
+      // Every request of the window may listen to it while it reads from a store.
+      setMaxListeners(0, signal);
+      until = now + windowMs;
+    }
+    return signal;
+  };
+}
+
 /** The request handler (exported for tests that drive it without a socket). */
 export function createHandler(options: ServeOptions) {
   const { resolver, metrics } = options;
   const maxBody = options.maxBody ?? MAX_BODY_BYTES;
   const deadlineMs = parseDuration(options.deadline ?? undefined, 15_000);
+  const deadline = sharedDeadline(deadlineMs);
+  const readerToken = bearerMatcher(options.token);
+  const adminToken = options.adminToken ? bearerMatcher(options.adminToken) : undefined;
   const record = (entry: Parameters<AuditLog['record']>[0]) =>
     options.audit?.record({ ...entry, source: 'sidecar' });
 
@@ -149,18 +199,22 @@ export function createHandler(options: ServeOptions) {
 
   const send = (res: ServerResponse, status: number, body: unknown, type = 'application/json') => {
     const text = type === 'application/json' ? JSON.stringify(body) : String(body);
-    res.writeHead(status, {
-      'content-type': type === 'application/json' ? 'application/json; charset=utf-8' : type,
-      'content-length': Buffer.byteLength(text),
-      'cache-control': 'no-store',
-    });
+    // A flat header list: no header object for Node to walk per answer.
+    res.writeHead(status, [
+      'content-type',
+      type === 'application/json' ? 'application/json; charset=utf-8' : type,
+      'content-length',
+      String(Buffer.byteLength(text)),
+      'cache-control',
+      'no-store',
+    ]);
     res.end(text);
   };
 
   const secretName = (path: string, prefix: string): string => {
-    let name: string;
+    let name = path.slice(prefix.length);
     try {
-      name = decodeURIComponent(path.slice(prefix.length));
+      if (name.includes('%')) name = decodeURIComponent(name);
     } catch {
       throw new HttpError(400, 'INVALID_REFERENCE', 'the secret name is not valid URL encoding');
     }
@@ -169,12 +223,10 @@ export function createHandler(options: ServeOptions) {
   };
 
   const requireAdmin = (req: IncomingMessage) => {
-    if (!options.adminToken) {
+    if (!adminToken) {
       throw new HttpError(405, 'READ_ONLY', 'writes are disabled (start with --allow-write)');
     }
-    if (
-      !bearerMatches(req.headers['x-envmux-admin-token'] as string | undefined, options.adminToken)
-    ) {
+    if (!adminToken(req.headers['x-envmux-admin-token'] as string | undefined)) {
       throw new HttpError(
         403,
         'ACCESS_DENIED',
@@ -187,17 +239,17 @@ export function createHandler(options: ServeOptions) {
     const entries = parseEnvSource(text, '<request>');
     // The server's own environment is not the client's: `$<env:…>` finds nothing here.
     const evaluation = new Evaluation(entries, { processEnv: {}, isScheme: resolver.isScheme });
-    const deadline = AbortSignal.timeout(deadlineMs);
+    const signal = deadline();
     const resolution = await resolveAsync(
       evaluation,
-      (requests) => resolver.fetch(requests, deadline),
-      deadline,
+      (requests) => resolver.fetch(requests, signal),
+      signal,
     );
     return resolution;
   };
 
-  const route = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<string> => {
-    const path = url.pathname;
+  const route = async (req: IncomingMessage, res: ServerResponse, url: Target): Promise<string> => {
+    const { path, query } = url;
     const method = req.method ?? 'GET';
     if (path === '/v1/health' && method === 'GET') {
       const rows = await resolver.health();
@@ -226,13 +278,13 @@ export function createHandler(options: ServeOptions) {
     }
     if (path.startsWith('/v1/secrets/')) {
       const name = secretName(path, '/v1/secrets/');
-      const provider = url.searchParams.get('provider') ?? undefined;
+      const provider = query?.get('provider') ?? undefined;
       if (method === 'GET') {
         const value = await resolver.get(name, {
           provider,
-          version: url.searchParams.get('version') ?? undefined,
-          field: url.searchParams.get('field') ?? undefined,
-          signal: AbortSignal.timeout(deadlineMs),
+          version: query?.get('version') ?? undefined,
+          field: query?.get('field') ?? undefined,
+          signal: deadline(),
         });
         send(res, 200, { name, value });
         return 'get';
@@ -273,7 +325,7 @@ export function createHandler(options: ServeOptions) {
         }
       }
       const outcomes = await resolver.rotate(name, {
-        provider: params.provider ?? url.searchParams.get('provider') ?? undefined,
+        provider: params.provider ?? query?.get('provider') ?? undefined,
         ...(params.grace !== undefined ? { grace: params.grace } : {}),
       } as Parameters<Resolver['rotate']>[1]);
       send(res, 200, { name, outcomes: outcomes.map(publicOutcome) });
@@ -285,8 +337,8 @@ export function createHandler(options: ServeOptions) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     let routeName = 'unknown';
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      if (!bearerMatches(req.headers.authorization, options.token)) {
+      const url = parseTarget(req.url);
+      if (!readerToken(req.headers.authorization)) {
         routeName = 'unauthorized';
         // Audited without the token or the path's name: a scanner must not fill the log with its guesses.
         record({ action: 'auth', outcome: 'error', code: 'AUTH_FAILED' });

@@ -2,12 +2,18 @@
 // fail-closed /v1/resolve, bounded bodies, read-only by default, metrics, and load from another process.
 
 import { spawn } from 'node:child_process';
+import { get } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { memory } from '../../src/providers/memory.js';
 import { createResolver } from '../../src/resolver/client.js';
 import { ServeMetrics } from '../../src/serve/prometheus.js';
-import { type RunningServer, startServer } from '../../src/serve/server.js';
+import {
+  parseTarget,
+  type RunningServer,
+  sharedDeadline,
+  startServer,
+} from '../../src/serve/server.js';
 
 const TOKEN = 'reader-token-0123456789abcdef';
 const ADMIN = 'admin-token-0123456789abcdef';
@@ -121,6 +127,8 @@ describe('envmux serve: reads', () => {
     expect(text).toMatch(/^envmux_cache_stale_total 0$/m);
     expect(text).toMatch(/envmux_provider_call_duration_seconds_count\{provider="memory"\} [12]$/m);
     expect(text).toMatch(/envmux_breaker_state\{provider="memory"\} 0/);
+    expect(text).toMatch(/^envmux_serve_requests_total\{route="get",status="200"\} 2$/m);
+    expect(text).toMatch(/^envmux_serve_requests_total\{route="health",status="200"\} 1$/m);
     expect(text).not.toContain(DB);
   });
 });
@@ -196,4 +204,65 @@ describe('envmux serve: load from a second process', () => {
     expect(code).toBe(0);
     expect(JSON.parse(out)).toEqual({ ok: 1000, bad: 0 });
   }, 60_000);
+});
+
+describe('envmux serve: request targets and deadlines', () => {
+  it('parseTarget gives the path and query new URL gives, dot segments and odd targets included', () => {
+    for (const target of [
+      '/v1/secrets/db',
+      '/v1/secrets/prod/db?version=previous&field=pass',
+      '/v1/secrets/a%20b?field=x%26y',
+      '/v1/secrets/app.config',
+      '/v1/secrets/../health',
+      '/v1/secrets/%2e%2e/health',
+      '/v1/secrets/./db',
+      '//evil/v1/secrets/db',
+      '/v1\\secrets\\db',
+      '/v1/secrets/db#frag',
+      '/v1/secrets/ünï',
+      '/',
+    ]) {
+      const url = new URL(target, 'http://localhost');
+      const parsed = parseTarget(target);
+      expect(parsed.path, target).toBe(url.pathname);
+      expect(parsed.query?.toString() ?? '', target).toBe(url.searchParams.toString());
+    }
+    expect(parseTarget(undefined).path).toBe('/');
+  });
+
+  it('a dot segment sent raw is resolved before routing, as before', async () => {
+    const { server } = await serve();
+    // fetch() would normalise the path itself: send the target as it is.
+    const body = await new Promise<string>((resolve, reject) => {
+      const req = get(
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          path: '/v1/secrets/nope/%2e%2e/db',
+          headers: { authorization: `Bearer ${TOKEN}` },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (d) => (text += d));
+          res.on('end', () => resolve(text));
+        },
+      );
+      req.on('error', reject);
+    });
+    expect(JSON.parse(body)).toEqual({ name: 'db', value: DB });
+  });
+
+  it('sharedDeadline hands one signal to the requests of a window, a fresh one after it', async () => {
+    const shared = sharedDeadline(15_000, 10_000);
+    const a = shared();
+    expect(shared()).toBe(a);
+    expect(a.aborted).toBe(false);
+    const fresh = sharedDeadline(15_000, 0);
+    const b = fresh();
+    await new Promise((r) => setTimeout(r, 2));
+    expect(fresh()).not.toBe(b);
+    const short = sharedDeadline(5, 0)();
+    await new Promise((r) => setTimeout(r, 30));
+    expect(short.aborted).toBe(true);
+  });
 });

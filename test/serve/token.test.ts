@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bearerMatches, tokenFromFile } from '../../src/serve/token.js';
+import { bearerMatcher, bearerMatches, tokenFromFile } from '../../src/serve/token.js';
 
 describe('serve tokens', () => {
   it('generates a token 0600 in a 0700 folder, then reads the same one back', () => {
@@ -34,5 +34,24 @@ describe('serve tokens', () => {
     expect(bearerMatches(token, token)).toBe(false);
     expect(bearerMatches(undefined, token)).toBe(false);
     expect(bearerMatches('Bearer ', token)).toBe(false);
+  });
+
+  it('a matcher built once answers like bearerMatches, for any length presented', () => {
+    const token = 'abcdefghijklmnopqrstuvwxyz012345';
+    const matches = bearerMatcher(token);
+    expect(matches(`Bearer ${token}`)).toBe(true);
+    expect(matches(`BEARER   ${token}  `)).toBe(true);
+    for (const other of [
+      '',
+      'a',
+      token.slice(0, -1),
+      `${token}5`,
+      token.toUpperCase(),
+      'é'.repeat(16),
+    ]) {
+      expect(matches(`Bearer ${other}`)).toBe(false);
+    }
+    expect(matches(`Basic ${token}`)).toBe(false);
+    expect(bearerMatcher('ünïcödé-token-0123456789')('Bearer ünïcödé-token-0123456789')).toBe(true);
   });
 });
