@@ -98,10 +98,14 @@ export function isAwsNotFound(error: unknown): boolean {
   );
 }
 
-/** True for Secrets Manager's answer about a secret scheduled for deletion (soft-deleted). */
+/**
+ * True for Secrets Manager's answer about a secret scheduled for deletion (soft-deleted): the SDK's
+ * error, or ours made of it by {@link fromAwsError} (whose message keeps the AWS text).
+ */
 export function isAwsMarkedForDeletion(error: unknown): boolean {
+  const raw = isEnvmuxError(error) ? error.cause : error;
   return (
-    awsErrorName(error) === 'InvalidRequestException' &&
+    awsErrorName(raw) === 'InvalidRequestException' &&
     /marked for deletion|scheduled for deletion|deleted/i.test(String((error as Error).message))
   );
 }

@@ -112,10 +112,9 @@ export function aws(options: AwsProviderOptions = {}): Provider {
             signal,
           );
     } catch (error) {
-      const cause = (error as EnvmuxError).cause;
       if (error instanceof EnvmuxError && error.code === 'NOT_FOUND') return false;
       // Soft-deleted: restore it, then put (what a user who sets a name again expects).
-      if (isAwsMarkedForDeletion(cause)) {
+      if (isAwsMarkedForDeletion(error)) {
         await send(
           'RestoreSecret',
           name,
@@ -144,8 +143,7 @@ export function aws(options: AwsProviderOptions = {}): Provider {
         );
         return secretText(out);
       } catch (error) {
-        const cause = (error as EnvmuxError).cause;
-        if ((error as EnvmuxError).code === 'NOT_FOUND' || isAwsMarkedForDeletion(cause))
+        if ((error as EnvmuxError).code === 'NOT_FOUND' || isAwsMarkedForDeletion(error))
           return undefined;
         throw error;
       }
@@ -200,7 +198,7 @@ export function aws(options: AwsProviderOptions = {}): Provider {
       } catch (error) {
         if ((error as EnvmuxError).code === 'NOT_FOUND') return;
         // Already scheduled for deletion: deleting again is done, unless it must go now.
-        if (isAwsMarkedForDeletion((error as EnvmuxError).cause) && !ctx.force) return;
+        if (isAwsMarkedForDeletion(error) && !ctx.force) return;
         throw error;
       }
     },
