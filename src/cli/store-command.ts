@@ -5,7 +5,9 @@
 import type { Command } from 'commander';
 import { type EnvmuxError, isEnvmuxError, toEnvmuxError } from '../errors.js';
 import { redact } from '../mask/redactor.js';
+import type { Provider } from '../providers/provider.js';
 import { createResolver, type Resolver } from '../resolver/client.js';
+import { errorLine } from './colour.js';
 import { asProblem, commandLoadOptions, exitWhenFlushed } from './command-env.js';
 
 /** Exit codes of the store commands. */
@@ -28,16 +30,21 @@ export function usageError(error: EnvmuxError): EnvmuxError {
  * A resolver on the configured chain, or on `ids` (provider ids of the config file, else types such
  * as `local`, `aws`). No cache: management reads the stores' current state.
  */
-export async function openResolver(ids?: string[]): Promise<Resolver> {
+export async function openResolver(ids?: string[], extra: Provider[] = []): Promise<Resolver> {
   const options = await commandLoadOptions({ provider: ids?.length ? ids : undefined });
+  // Stores the command built itself (a backup file) join the chain first.
+  if (extra.length) options.providers = [...extra, ...(options.providers ?? [])];
   return createResolver({ ...options, cache: false, audit: { source: 'cli' } });
 }
 
 /** Print one error (`envmux: CODE: message` and its hint), scrubbed of `secrets`. */
 export function printError(error: unknown, secrets: Iterable<string> = []): void {
   const e = isEnvmuxError(error) ? error : asProblem(toEnvmuxError(error));
-  const text = `envmux: ${e.code}: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}\n`;
-  process.stderr.write(redact(text, secrets));
+  // Redacted before colouring: an escape code never splits a value the redactor must find.
+  const values = [...secrets];
+  process.stderr.write(
+    errorLine(e.code, redact(e.message, values), e.hint && redact(e.hint, values)),
+  );
 }
 
 /**
