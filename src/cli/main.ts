@@ -7,6 +7,7 @@ import { addActorOption } from './actor-option.js';
 import { register as audit } from './audit.js';
 import { register as backup } from './backup.js';
 import { register as check } from './check.js';
+import { register as completion } from './completion.js';
 import { register as copy } from './copy.js';
 import { register as doctor } from './doctor.js';
 import { register as explain } from './explain.js';
@@ -49,6 +50,7 @@ const COMMANDS: Array<(program: Command) => void> = [
   explain,
   audit,
   serve,
+  completion,
 ];
 
 /** `envmux vault init` for a subcommand, `envmux` for the program. */
