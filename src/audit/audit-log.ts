@@ -54,16 +54,32 @@ export interface AuditFilter {
 
 export type AuditSink = (entry: AuditEntry) => void;
 
-let actor: string | undefined;
-function currentActor(): string {
-  if (actor === undefined) {
+let osUser: string | undefined;
+let actorText: string | undefined;
+let actorShown = '';
+
+/**
+ * Who is acting, as audit entries and stores that keep a writer per version record it:
+ * `ENVMUX_ACTOR` (a CI identity; `--actor` of the CLI sets it), else the OS user. Control
+ * characters are dropped and the name is cut to 128 characters.
+ */
+export function currentActor(): string {
+  const named = process.env.ENVMUX_ACTOR;
+  if (named) {
+    if (named !== actorText) {
+      actorText = named;
+      actorShown = named.replace(/[\u0000-\u001f\u007f-\u009f]/g, '').slice(0, 128);
+    }
+    if (actorShown) return actorShown;
+  }
+  if (osUser === undefined) {
     try {
-      actor = userInfo().username;
+      osUser = userInfo().username;
     } catch {
-      actor = process.env.USER ?? 'unknown';
+      osUser = process.env.USER ?? 'unknown';
     }
   }
-  return actor;
+  return osUser;
 }
 
 let stamp = 0;

@@ -3,8 +3,11 @@
 // built on the library API. Output: values only from explicit `get`/`export`; diagnostics on stderr.
 
 import { Command } from 'commander';
+import { addActorOption } from './actor-option.js';
 import { register as audit } from './audit.js';
+import { register as backup } from './backup.js';
 import { register as check } from './check.js';
+import { register as completion } from './completion.js';
 import { register as copy } from './copy.js';
 import { register as doctor } from './doctor.js';
 import { register as explain } from './explain.js';
@@ -15,6 +18,7 @@ import { register as list } from './list.js';
 import { register as migrate } from './migrate.js';
 import { register as plan } from './plan.js';
 import { reportUnexpected } from './report-error.js';
+import { register as restore } from './restore.js';
 import { register as rm } from './rm.js';
 import { register as rotate } from './rotate.js';
 import { register as run } from './run.js';
@@ -39,6 +43,8 @@ const COMMANDS: Array<(program: Command) => void> = [
   rotate,
   status,
   copy,
+  backup,
+  restore,
   migrate,
   exportCommand,
   doctor,
@@ -46,6 +52,7 @@ const COMMANDS: Array<(program: Command) => void> = [
   plan,
   audit,
   serve,
+  completion,
 ];
 
 /** `envmux vault init` for a subcommand, `envmux` for the program. */
@@ -70,6 +77,7 @@ export function createProgram(): Command {
       outputError: (text, write) => write(`envmux: ${text.replace(/^error: /, '')}`),
     });
   for (const add of COMMANDS) add(program);
+  addActorOption(program);
   pointToHelp(program);
   return program;
 }

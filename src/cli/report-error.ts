@@ -2,6 +2,7 @@
 // exit code 1. Never a stack trace unless ENVMUX_DEBUG is set (docs/architecture.md, "Error codes").
 
 import { isEnvmuxError, toEnvmuxError } from '../errors.js';
+import { errorLine } from './colour.js';
 
 /** The exit code of a command that failed (usage errors from the option parser included). */
 export const EXIT_FAILURE = 1;
@@ -9,7 +10,7 @@ export const EXIT_FAILURE = 1;
 /** Print `error` as one coded line and its hint, and set the exit code. */
 export function reportError(error: unknown): void {
   const e = isEnvmuxError(error) ? error : toEnvmuxError(error);
-  let text = `envmux: ${e.code}: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}\n`;
+  let text = errorLine(e.code, e.message, e.hint);
   if (!isEnvmuxError(error) && debugEnabled() && error instanceof Error && error.stack) {
     text += `${error.stack}\n`;
   }

@@ -7,6 +7,7 @@ import { type EnvmuxError, isEnvmuxError, toEnvmuxError } from '../errors.js';
 import { redact } from '../mask/redactor.js';
 import type { Provider } from '../providers/provider.js';
 import { createResolver, type Resolver } from '../resolver/client.js';
+import { errorLine } from './colour.js';
 import { asProblem, commandLoadOptions, exitWhenFlushed } from './command-env.js';
 
 /** Exit codes of the store commands. */
@@ -30,7 +31,10 @@ export function usageError(error: EnvmuxError): EnvmuxError {
  * as `local`, `aws`, or providers built for the command, e.g. `local:<where>`). No cache:
  * management reads the stores' current state.
  */
-export async function openResolver(ids?: Array<string | Provider>): Promise<Resolver> {
+export async function openResolver(
+  ids?: Array<string | Provider>,
+  extra: Provider[] = [],
+): Promise<Resolver> {
   const names = ids?.map((id) => (typeof id === 'string' ? id : id.id));
   const options = await commandLoadOptions({ provider: names?.length ? names : undefined });
   if (ids?.length && options.providers) {
@@ -39,14 +43,19 @@ export async function openResolver(ids?: Array<string | Provider>): Promise<Reso
       return typeof given === 'string' || given === undefined ? p : given;
     });
   }
+  // Stores the command built itself (a backup file) join the chain first.
+  if (extra.length) options.providers = [...extra, ...(options.providers ?? [])];
   return createResolver({ ...options, cache: false, audit: { source: 'cli' } });
 }
 
 /** Print one error (`envmux: CODE: message` and its hint), scrubbed of `secrets`. */
 export function printError(error: unknown, secrets: Iterable<string> = []): void {
   const e = isEnvmuxError(error) ? error : asProblem(toEnvmuxError(error));
-  const text = `envmux: ${e.code}: ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}\n`;
-  process.stderr.write(redact(text, secrets));
+  // Redacted before colouring: an escape code never splits a value the redactor must find.
+  const values = [...secrets];
+  process.stderr.write(
+    errorLine(e.code, redact(e.message, values), e.hint && redact(e.hint, values)),
+  );
 }
 
 /**

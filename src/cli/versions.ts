@@ -1,4 +1,5 @@
-// `envmux versions NAME`: the versions a store keeps of one secret (ids, dates, stages). Never a value.
+// `envmux versions NAME`: the versions a store keeps of one secret (ids, dates, stages, and who wrote
+// each where the store keeps it). Never a value.
 
 import type { Command } from 'commander';
 import { EnvmuxError } from '../errors.js';
@@ -38,6 +39,8 @@ export function register(program: Command): void {
           created: v.created?.toISOString() ?? null,
           stages: v.stages ?? [],
           enabled: v.enabled ?? true,
+          // Only where the store keeps who wrote a version (local vault, memory); never guessed.
+          updatedBy: v.updatedBy ?? null,
         }));
         if (!versions.length) {
           throw new EnvmuxError('NOT_FOUND', `no versions of "${name}"`, {
@@ -47,13 +50,14 @@ export function register(program: Command): void {
         if (flags.json) {
           process.stdout.write(`${JSON.stringify(versions, null, 2)}\n`);
         } else {
-          const rows = [['VERSION', 'CREATED', 'STAGES', 'ENABLED']];
+          const rows = [['VERSION', 'CREATED', 'STAGES', 'ENABLED', 'UPDATED BY']];
           for (const v of versions) {
             rows.push([
               v.version,
               shownDate(v.created ? new Date(v.created) : undefined),
               v.stages.join(',') || '-',
               v.enabled ? 'yes' : 'no',
+              v.updatedBy ?? '-',
             ]);
           }
           process.stdout.write(`${table(rows)}\n`);

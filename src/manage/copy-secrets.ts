@@ -1,14 +1,16 @@
 // Copy secrets between two stores of one resolver (`envmux copy`): list the source, map names,
 // compare SHA-256 digests with the destination's current value, write only what is missing or
-// different. Resumable: a re-run after a failure writes only what the first run did not. Never
-// puts a value in the report, an error or a progress event.
+// different; with `allVersions`, the source's whole history oldest first. Resumable: a re-run after a
+// failure writes only what the first run did not. Never puts a value in the report, an error or a
+// progress event.
 
 import { EnvmuxError, type ErrorCode, isEnvmuxError, toEnvmuxError } from '../errors.js';
-import type { SecretInfo, WriteContext } from '../providers/provider.js';
+import type { SecretInfo, VersionInfo, WriteContext } from '../providers/provider.js';
 import type { Resolver } from '../resolver/client.js';
 import { createLimiter } from '../resolver/limit.js';
 import { digestOf } from './digest.js';
 import { createRenamer, type RenameRule } from './name-mapping.js';
+import { keepsVersions, oldestFirst } from './version-history.js';
 
 /** What a copy does with one secret. */
 export type CopyAction = 'create' | 'update' | 'skip';
@@ -26,6 +28,8 @@ export interface CopyItem {
   status: 'planned' | 'done' | 'failed';
   /** With `verify`: whether the destination read back with the source's digest. */
   verified?: boolean;
+  /** With `allVersions`: versions written (or, in a dry run, to write), oldest first. */
+  versions?: number;
   error?: { code: ErrorCode; message: string };
 }
 
@@ -37,6 +41,8 @@ export interface CopyCounts {
   skip: number;
   failed: number;
   verified: number;
+  /** Versions written (or planned): one per created/updated secret, more with `allVersions`. */
+  versions: number;
 }
 
 export interface CopyReport {
@@ -44,6 +50,8 @@ export interface CopyReport {
   to: string;
   dryRun: boolean;
   mode: 'skip-existing' | 'overwrite';
+  /** Whether whole histories were copied (both stores keep versions and `allVersions` was asked). */
+  allVersions: boolean;
   /** True when no item failed. */
   ok: boolean;
   counts: CopyCounts;
@@ -79,6 +87,12 @@ export interface CopyOptions {
   dryRun?: boolean;
   /** Read every written secret back and compare digests. */
   verify?: boolean;
+  /**
+   * Copy every version the source keeps, oldest first, with each version's metadata, when both
+   * stores keep versions (else the latest only). A version the destination already holds in the
+   * same order (same digest) is not written again. Default false: the latest value only.
+   */
+  allVersions?: boolean;
   /** Secrets in flight at once; default 32. */
   concurrency?: number;
   onProgress?: (progress: CopyProgress) => void;
@@ -123,13 +137,19 @@ export async function copySecrets(options: CopyOptions): Promise<CopyReport> {
     targets.set(mapped, name);
   }
 
+  const allVersions =
+    !!options.allVersions &&
+    (await keepsVersions(resolver, from)) &&
+    (await keepsVersions(resolver, to));
   const items: CopyItem[] = [];
   const limit = createLimiter(Math.max(1, options.concurrency ?? 32));
   let done = 0;
   await Promise.all(
     sourceNames.map((name) =>
       limit(async () => {
-        const item = await copyOne(name, rename(name), target, infos.get(name), mode, options);
+        const item = allVersions
+          ? await copyHistory(name, rename(name), target, infos.get(name), mode, options)
+          : await copyOne(name, rename(name), target, infos.get(name), mode, options);
         items.push(item);
         options.onProgress?.({ done: ++done, total: sourceNames.length, item });
       }),
@@ -143,17 +163,21 @@ export async function copySecrets(options: CopyOptions): Promise<CopyReport> {
     skip: 0,
     failed: 0,
     verified: 0,
+    versions: 0,
   };
   for (const item of items) {
     if (item.status === 'failed') counts.failed++;
     else counts[item.action]++;
     if (item.verified) counts.verified++;
+    counts.versions +=
+      item.versions ?? (item.action === 'skip' || item.status === 'failed' ? 0 : 1);
   }
   return {
     from,
     to,
     dryRun: !!options.dryRun,
     mode,
+    allVersions,
     ok: counts.failed === 0,
     counts,
     items,
@@ -218,15 +242,209 @@ async function copyOne(
       item.status = options.dryRun ? 'planned' : 'done';
       return item;
     }
-    const context: WriteContext & { provider: string } = { provider: to, signal };
-    if (info?.description) context.description = info.description;
-    if (info?.expires) context.expiresAt = info.expires;
-    if (info?.metadata && Object.keys(info.metadata).length) context.metadata = info.metadata;
-    await resolver.set(target, value, context);
+    await resolver.set(target, value, writeContext(to, signal, info));
     value = undefined;
     if (options.verify) {
       const readBack = await digestAt(resolver, to, target, signal);
       item.verified = readBack === sourceDigest;
+      if (!item.verified) {
+        item.status = 'failed';
+        item.error = {
+          code: 'VALIDATION_FAILED',
+          message: `"${target}" read back from "${to}" differs from "${name}" in "${from}" (digests)`,
+        };
+        return item;
+      }
+    }
+    item.status = 'done';
+  } catch (error) {
+    const e = toEnvmuxError(error);
+    item.status = 'failed';
+    item.error = { code: e.code, message: e.message };
+  }
+  return item;
+}
+
+/**
+ * Metadata a copy carries: the store's own, without envmux's bookkeeping keys (`envmux.*`: the
+ * writer, a pending retirement), which belong to the source's versions.
+ */
+function copiedMetadata(
+  metadata: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  if (!metadata) return undefined;
+  const out = Object.fromEntries(
+    Object.entries(metadata).filter(([k]) => !k.startsWith('envmux.')),
+  );
+  return Object.keys(out).length ? out : undefined;
+}
+
+/** The write context of one copied version: description, expiry, metadata, writer. */
+function writeContext(
+  to: string,
+  signal: AbortSignal | undefined,
+  info: Pick<SecretInfo, 'description' | 'expires' | 'metadata'> | undefined,
+  actor?: string,
+): WriteContext & { provider: string } {
+  const context: WriteContext & { provider: string } = { provider: to, signal };
+  if (info?.description) context.description = info.description;
+  if (info?.expires) context.expiresAt = info.expires;
+  const metadata = copiedMetadata(info?.metadata);
+  if (metadata) context.metadata = metadata;
+  if (actor) context.actor = actor;
+  return context;
+}
+
+/** One version of the source: its value (dropped once written) and the value's digest. */
+interface SourceVersion {
+  info: VersionInfo;
+  digest: string;
+  value?: string;
+}
+
+/** The source's readable versions, oldest first (an expired or retired version is left out). */
+async function sourceHistory(
+  resolver: Resolver,
+  provider: string,
+  name: string,
+  signal?: AbortSignal,
+): Promise<SourceVersion[]> {
+  const out: SourceVersion[] = [];
+  for (const info of oldestFirst(await resolver.versions(name, { provider }))) {
+    if (info.enabled === false) continue;
+    try {
+      const value = await resolver.get(name, {
+        provider,
+        version: info.version,
+        cache: false,
+        signal,
+      });
+      out.push({ info, digest: digestOf(value), value });
+    } catch (error) {
+      if (isEnvmuxError(error) && (error.code === 'EXPIRED' || error.code === 'NOT_FOUND'))
+        continue;
+      throw error;
+    }
+  }
+  return out;
+}
+
+/** Digests of the destination's versions, oldest first (`undefined` for one that cannot be read). */
+async function targetHistory(
+  resolver: Resolver,
+  provider: string,
+  name: string,
+  signal?: AbortSignal,
+): Promise<Array<string | undefined>> {
+  let list: VersionInfo[];
+  try {
+    list = oldestFirst(await resolver.versions(name, { provider }));
+  } catch (error) {
+    if (isEnvmuxError(error) && error.code === 'NOT_FOUND') return [];
+    throw error;
+  }
+  const out: Array<string | undefined> = [];
+  for (const info of list) {
+    try {
+      out.push(
+        digestOf(
+          await resolver.get(name, { provider, version: info.version, cache: false, signal }),
+        ),
+      );
+    } catch {
+      out.push(undefined);
+    }
+  }
+  return out;
+}
+
+/**
+ * How many of the source's versions the destination already holds, in order (a greedy match of
+ * digests): a copy that stopped part-way resumes after them, with no duplicate.
+ */
+function copiedPrefix(source: SourceVersion[], target: Array<string | undefined>): number {
+  let k = 0;
+  for (const digest of target) {
+    if (k < source.length && digest === source[k]!.digest) k++;
+  }
+  return k;
+}
+
+/** Copy one secret's history oldest first; see {@link CopyOptions.allVersions}. */
+async function copyHistory(
+  name: string,
+  target: string,
+  existing: Set<string> | undefined,
+  info: SecretInfo | undefined,
+  mode: 'skip-existing' | 'overwrite',
+  options: CopyOptions,
+): Promise<CopyItem> {
+  const { resolver, from, to, signal } = options;
+  const item: CopyItem = { source: name, target, action: 'create', status: 'planned' };
+  try {
+    const source = await sourceHistory(resolver, from, name, signal);
+    if (!source.length) {
+      // Nothing readable in the history (e.g. every version expired): the latest-value copy says why.
+      return await copyOne(name, target, existing, info, mode, options);
+    }
+    const current =
+      existing && !existing.has(target) ? [] : await targetHistory(resolver, to, target, signal);
+    const k = copiedPrefix(source, current);
+    const latest = source[source.length - 1]!;
+    let write: SourceVersion[];
+    if (!current.length) {
+      write = source;
+    } else if (k === source.length) {
+      if (current[current.length - 1] === latest.digest) {
+        Object.assign(item, { action: 'skip', reason: 'unchanged' });
+        if (options.verify) item.verified = true;
+        write = [];
+      } else if (mode === 'skip-existing') {
+        Object.assign(item, { action: 'skip', reason: 'exists' });
+        write = [];
+      } else {
+        item.action = 'update';
+        write = [latest];
+      }
+    } else if (k > 0) {
+      // An earlier copy stopped part-way: go on after what it wrote.
+      item.action = 'update';
+      write = source.slice(k);
+    } else if (mode === 'skip-existing') {
+      Object.assign(item, { action: 'skip', reason: 'exists' });
+      write = [];
+    } else {
+      item.action = 'update';
+      write = source;
+    }
+    item.versions = write.length;
+    for (const version of source) if (!write.includes(version)) version.value = undefined;
+    if (options.dryRun || !write.length) {
+      item.status = options.dryRun ? 'planned' : 'done';
+      return item;
+    }
+    for (const version of write) {
+      const value = version.value!;
+      version.value = undefined;
+      const isLatest = version === latest;
+      await resolver.set(
+        target,
+        value,
+        writeContext(
+          to,
+          signal,
+          {
+            description: version.info.description ?? (isLatest ? info?.description : undefined),
+            expires: version.info.expires ?? (isLatest ? info?.expires : undefined),
+            metadata: version.info.metadata ?? (isLatest ? info?.metadata : undefined),
+          },
+          version.info.updatedBy,
+        ),
+      );
+    }
+    if (options.verify) {
+      const readBack = await digestAt(resolver, to, target, signal);
+      item.verified = readBack === latest.digest;
       if (!item.verified) {
         item.status = 'failed';
         item.error = {

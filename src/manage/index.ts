@@ -1,6 +1,13 @@
 // Management and migration on top of the resolver client: copy between stores, migrate a plain
 // .env into a store, export resolved values. Re-exports only.
 
+export {
+  type BackupKey,
+  type BackupOptions,
+  type BackupReport,
+  openBackup,
+  writeBackup,
+} from './backup-file.js';
 export { type CopyItem, type CopyOptions, type CopyReport, copySecrets } from './copy-secrets.js';
 export { entropyOf, secretReason } from './detect-secrets.js';
 export { digestOf } from './digest.js';

@@ -42,12 +42,22 @@ export interface MemoryProvider extends Provider {
   resetCalls(): void;
 }
 
+/** One version the memory store keeps: its value, when and by whom it was written, its metadata. */
+interface MemoryVersion {
+  value: string;
+  created: Date;
+  retired?: boolean;
+  actor?: string;
+  description?: string;
+  metadata?: Record<string, string>;
+}
+
 /** An in-memory store. */
 export function memory(options: MemoryProviderOptions = {}): MemoryProvider {
   const id = options.id ?? 'memory';
   // A retired version (deleteVersion of one that is not the latest) keeps its slot, so the numbers of
   // the others do not move; it reads as absent.
-  const store = new Map<string, { value: string; created: Date; retired?: boolean }[]>();
+  const store = new Map<string, MemoryVersion[]>();
   for (const [name, value] of Object.entries(options.values ?? {})) {
     store.set(
       name,
@@ -101,7 +111,16 @@ export function memory(options: MemoryProviderOptions = {}): MemoryProvider {
       calls.set++;
       await enter([name], ctx.signal);
       const versions = store.get(name) ?? [];
-      versions.push({ value, created: new Date() });
+      const previous = versions[versions.length - 1];
+      const description = ctx.description ?? previous?.description;
+      const metadata = ctx.metadata ?? previous?.metadata;
+      versions.push({
+        value,
+        created: new Date(),
+        ...(ctx.actor ? { actor: ctx.actor } : {}),
+        ...(description ? { description } : {}),
+        ...(metadata && Object.keys(metadata).length ? { metadata: { ...metadata } } : {}),
+      });
       store.set(name, versions);
       return { version: String(versions.length) };
     },
@@ -140,11 +159,14 @@ export function memory(options: MemoryProviderOptions = {}): MemoryProvider {
         .sort()
         .map((name) => {
           const versions = store.get(name)!;
+          const latest = versions[versions.length - 1]!;
           return {
             name,
             version: String(versions.length),
             created: versions[0]!.created,
-            updated: versions[versions.length - 1]!.created,
+            updated: latest.created,
+            ...(latest.description ? { description: latest.description } : {}),
+            ...(latest.metadata ? { metadata: { ...latest.metadata } } : {}),
           };
         });
     },
@@ -164,6 +186,9 @@ export function memory(options: MemoryProviderOptions = {}): MemoryProvider {
                     : i === versions.length - 2
                       ? ['previous']
                       : [],
+                ...(v.actor ? { updatedBy: v.actor } : {}),
+                ...(v.description ? { description: v.description } : {}),
+                ...(v.metadata ? { metadata: { ...v.metadata } } : {}),
               },
             ],
       );

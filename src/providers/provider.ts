@@ -20,6 +20,8 @@ export interface WriteContext {
   expiresAt?: Date;
   /** Free-form metadata or tags, where the store keeps them. */
   metadata?: Record<string, string>;
+  /** Who writes (OS user or `ENVMUX_ACTOR`), kept per version where the store can (local, memory). */
+  actor?: string;
 }
 
 export interface DeleteContext {
@@ -58,6 +60,12 @@ export interface VersionInfo {
   /** Stages or labels (AWSCURRENT, AWSPREVIOUS, latest, ...). */
   stages?: string[];
   enabled?: boolean;
+  /** Who wrote this version, where the store keeps it (never invented). */
+  updatedBy?: string;
+  /** This version's description, expiry and metadata, where the store keeps them per version. */
+  description?: string;
+  expires?: Date;
+  metadata?: Record<string, string>;
 }
 
 export interface WriteResult {

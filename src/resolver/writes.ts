@@ -2,7 +2,7 @@
 // writable provider of the chain (or every one, with `writeTo: 'all'`); each outcome is reported,
 // every cache tier is invalidated, and no value is ever recorded. See docs/architecture.md, "Writes".
 
-import type { AuditLog } from '../audit/audit-log.js';
+import { type AuditLog, currentActor } from '../audit/audit-log.js';
 import { EnvmuxAggregateError, EnvmuxError, toEnvmuxError } from '../errors.js';
 import type { Provider, WriteContext } from '../providers/provider.js';
 import type { CacheTiers } from './cache-tiers.js';
@@ -211,7 +211,9 @@ export function createWrites(options: {
             p.deleteVersion!(name, outcome.version!, { signal }),
           );
         } else if (old?.value !== undefined && p.set) {
-          await call(p, `rollback "${name}"`, (signal) => p.set!(name, old.value!, { signal }));
+          await call(p, `rollback "${name}"`, (signal) =>
+            p.set!(name, old.value!, { signal, actor: currentActor() }),
+          );
         } else {
           throw new EnvmuxError('CONFIG', `provider "${p.id}" cannot restore "${name}"`, {
             provider: p.id,
@@ -324,7 +326,7 @@ export function createWrites(options: {
         name,
         'set',
         await targets(provider, 'set'),
-        (p, signal) => p.set!(name, value, { ...ctx, signal }),
+        (p, signal) => p.set!(name, value, { ...ctx, actor: ctx.actor ?? currentActor(), signal }),
         written,
       );
     },
@@ -399,7 +401,11 @@ export function createWrites(options: {
         if (p.rotate) {
           return p.rotate(name, { generate: () => value, signal, ...(native ? { native } : {}) });
         }
-        return p.set!(name, value, { signal, ...(metadata ? { metadata } : {}) });
+        return p.set!(name, value, {
+          signal,
+          actor: currentActor(),
+          ...(metadata ? { metadata } : {}),
+        });
       });
       const written = outcomes.filter((o) => !o.error);
       for (const [step, fn] of [

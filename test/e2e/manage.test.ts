@@ -163,6 +163,8 @@ describe('store commands from the packed package', { timeout: 180_000 }, () => {
       skip: 0,
       failed: 0,
       verified: 160,
+      // Versions written: one per created secret (the latest only, without --all-versions).
+      versions: 160,
     });
     const again = runCli(['copy', '--from', 'local', '--to', 'other', '--overwrite'], dir);
     expectQuiet('copy again', again);

@@ -26,6 +26,8 @@ interface WireParameter {
   LastModifiedDate?: Date;
   Description?: string;
   Labels?: string[];
+  /** Who wrote this version (GetParameterHistory returns it). */
+  LastModifiedUser?: string;
 }
 
 export interface SsmProviderOptions extends AwsCommonOptions {
@@ -260,6 +262,7 @@ export function ssm(options: SsmProviderOptions = {}): Provider {
           version: String(p.Version),
           ...(p.LastModifiedDate ? { created: p.LastModifiedDate } : {}),
           stages,
+          ...(p.LastModifiedUser ? { updatedBy: p.LastModifiedUser } : {}),
         };
       });
     },

@@ -10,6 +10,7 @@ import {
   type AuditAction,
   type AuditLog,
   type AuditSource,
+  currentActor,
   jsonLinesSink,
   processAuditLog,
 } from '../../audit/audit-log.js';
@@ -276,6 +277,18 @@ function pick(
   }
   const n = Number(version);
   return list.find((r) => r.version === n);
+}
+
+/** The metadata key a version's writer is kept in (`envmux versions` shows it as "updated by"). */
+export const ACTOR_METADATA = 'envmux.actor';
+
+/** A version's metadata: the given keys (the writer of an older version dropped), plus its writer. */
+function withActor(
+  metadata: Record<string, string> | undefined,
+  actor: string,
+): Record<string, string> {
+  const { [ACTOR_METADATA]: _previous, ...rest } = metadata ?? {};
+  return { ...rest, [ACTOR_METADATA]: actor };
 }
 
 function metaOf(record: VaultRecord): Omit<VaultRecord, 'nonce' | 'data'> {
@@ -597,12 +610,10 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
           const previous = list[list.length - 1];
           const description =
             ctx.description === undefined ? previous?.description : ctx.description || undefined;
-          const metadata =
-            ctx.metadata === undefined
-              ? previous?.metadata
-              : Object.keys(ctx.metadata).length
-                ? ctx.metadata
-                : undefined;
+          const metadata = withActor(
+            ctx.metadata === undefined ? previous?.metadata : ctx.metadata,
+            ctx.actor ?? currentActor(),
+          );
           const version = (previous?.version ?? 0) + 1;
           const record = sealRecord(
             key,
@@ -700,6 +711,8 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
           enabled: !expired,
           ...(r.expires ? { expires: new Date(r.expires), expired } : {}),
           ...(r.description !== undefined ? { description: r.description } : {}),
+          ...(r.metadata?.[ACTOR_METADATA] ? { updatedBy: r.metadata[ACTOR_METADATA] } : {}),
+          ...(r.metadata ? { metadata: { ...r.metadata } } : {}),
         };
       });
     },
@@ -727,7 +740,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
                 version: next,
                 created: new Date(now()).toISOString(),
                 ...(source.description !== undefined ? { description: source.description } : {}),
-                ...(source.metadata ? { metadata: { ...source.metadata } } : {}),
+                metadata: withActor(source.metadata, currentActor()),
               },
               value,
             );

@@ -88,6 +88,8 @@ describe('ssm: reads', () => {
     expect(versions.map((v) => v.version)).toEqual(['1', '2', '3']);
     expect(versions[0]!.stages).toEqual(['stable']);
     expect(versions[2]!.stages).toEqual(['latest']);
+    // Who wrote each version, as GetParameterHistory says (versions shows it as UPDATED BY).
+    expect(versions[0]!.updatedBy).toBe('arn:aws:iam::123456789012:user/wire-test');
   });
 
   it('reads 25 names in 3 GetParameters calls of at most 10; unknown names are absent', async () => {

@@ -987,6 +987,7 @@ export class AwsWire {
             Value: v.type === 'SecureString' && !decrypt ? ciphertext(v.value) : v.value,
             Version: v.version,
             LastModifiedDate: epoch(v.modified),
+            LastModifiedUser: 'arn:aws:iam::123456789012:user/wire-test',
             Labels: v.labels,
             ...(v.description ? { Description: v.description } : {}),
             ...(v.keyId ? { KeyId: v.keyId } : {}),

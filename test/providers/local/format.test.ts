@@ -24,11 +24,11 @@ describe('format', () => {
   it('serializes canonically: parse ∘ serialize is the identity on a written vault', async () => {
     const v = await makeVault();
     const p = v.open();
-    await p.set('b', 'x', { metadata: { z: '1', a: '2' } });
+    await p.set('b', 'x', { metadata: { z: '1', a: '2' }, actor: 'ci' });
     await p.set('a', 'y', { description: 'd', expiresAt: new Date('2030-01-01T00:00:00Z') });
     const text = readFileSync(v.path, 'utf8');
     expect(serializeVault(parseVault(text, v.path))).toBe(text);
-    expect(text).toContain('"metadata":{"a":"2","z":"1"}');
+    expect(text).toContain('"metadata":{"a":"2","envmux.actor":"ci","z":"1"}');
   });
 
   it.each([
