@@ -34,7 +34,7 @@ the first store of the chain that has it, so the calls are a range: the low figu
 store has every name, the high one when every name falls through to the last store. Reads of one
 store are batched (AWS Secrets Manager 20 names a call, SSM 10, Kubernetes 100); a pinned
 ?version= is read singly. Figures are per cold start, without cache: a running app's cache, or a
-shared cache tier (ENVMUX_CACHE_DIR, ENVMUX_REDIS_URL) warm across starts, makes fewer calls.
+shared Redis tier (ENVMUX_REDIS_URL) warm across starts, makes fewer calls.
 Prices are list prices (USD, a month of 730 hours); see the table in docs/cli.md.
 ${EXIT_HELP}`,
     )
