@@ -20,6 +20,13 @@ export interface WriteContext {
   expiresAt?: Date;
   /** Free-form metadata or tags, where the store keeps them. */
   metadata?: Record<string, string>;
+  /**
+   * Hint: the caller knows the name is absent at this store (a copy that listed it), so a store
+   * whose write of a new name costs more requests when it tries an update first (AWS, GCP) creates
+   * at once. A wrong hint still writes correctly (the store falls back to adding a version);
+   * stores with one write for both cases ignore it.
+   */
+  create?: boolean;
 }
 
 export interface DeleteContext {

@@ -429,11 +429,14 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
           (c) =>
             c.addSecretVersion({ parent, payload: { data, dataCrc32c: crc32c(data) } }, NO_RETRY),
         );
+      // Known new (a copy's listing): create first, then one version (2 requests, not 3).
+      let created = ctx.create ? await createSecret(path, name, ctx) : false;
       let added = await add();
-      let created = false;
       if (!added) {
-        created = await createSecret(path, name, ctx);
-        added = await add();
+        if (!created) {
+          created = await createSecret(path, name, ctx);
+          added = await add();
+        }
         if (!added) {
           throw new EnvmuxError('NOT_FOUND', `"${name}" disappeared while it was being written`, {
             provider: id,
