@@ -9,6 +9,11 @@ export interface ReadContext {
   /** A pinned version or stage; `previous` is portable across providers. Absent = latest. */
   version?: string;
   signal?: AbortSignal;
+  /**
+   * A paged `list` calls this as each page arrives: the resolver then gives the next page a call
+   * timeout of its own (the whole list stays under a cap and the load deadline).
+   */
+  page?: () => void;
 }
 
 /** Passed to writes and management calls. */

@@ -3,6 +3,7 @@
 
 import { OAuth2Client } from 'google-auth-library';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isEnvmuxError } from '../../src/errors.js';
 import { copySecrets } from '../../src/manage/copy-secrets.js';
 import { aws } from '../../src/providers/aws/secrets-manager.js';
 import { gcp } from '../../src/providers/gcp/secret-manager.js';
@@ -33,7 +34,7 @@ beforeEach(() => {
   target.resetCounts();
 });
 
-function resolver() {
+function resolver(timeout = 5000) {
   const auth = new OAuth2Client();
   auth.setCredentials({ access_token: 't', expiry_date: Date.now() + 3_600_000 });
   return createResolver({
@@ -56,6 +57,8 @@ function resolver() {
     cache: false,
     audit: false,
     breaker: false,
+    timeout,
+    retry: { attempts: 1 },
   });
 }
 
@@ -93,5 +96,22 @@ describe('copySecrets request counts', () => {
     expect(await r.get(name(3), { provider: 'gcp', cache: false })).toBe('new');
     expect(google.secret(`projects/p1/secrets/${name(3)}`)?.versions.length).toBe(2);
     await r.close();
+  });
+
+  it('listing gives each page its own call timeout; a page that hangs still times out', async () => {
+    for (let i = N; i < 250; i++) source.putSecret(name(i), `value-${i}`);
+    source.setLatency(400); // 3 pages of 100: ≥ 1.2 s in all, each page well under 1 s
+    const r = resolver(1000);
+    try {
+      expect(await r.list('', { provider: 'src' })).toHaveLength(250);
+      expect(source.count('secretsmanager.ListSecrets')).toBe(3);
+      source.fault({ target: 'secretsmanager.ListSecrets', kind: 'hang', after: 1 });
+      const error = await r.list('', { provider: 'src' }).catch((e: unknown) => e);
+      expect(isEnvmuxError(error) && error.code).toBe('TIMEOUT');
+    } finally {
+      source.setLatency(0);
+      source.clearFaults();
+      await r.close();
+    }
   });
 });

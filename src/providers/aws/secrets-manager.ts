@@ -244,6 +244,7 @@ export function aws(options: AwsProviderOptions = {}): Provider {
           out.push(info);
         }
         token = page.NextToken;
+        ctx.page?.(); // the next page has a call timeout of its own
       } while (token);
       return out.sort((a, b) => a.name.localeCompare(b.name));
     },

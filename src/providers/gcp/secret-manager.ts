@@ -494,6 +494,7 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
           });
         }
         pageToken = answer?.[1]?.pageToken || undefined;
+        ctx.page?.(); // the next page has a call timeout of its own
       } while (pageToken);
       return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     },
