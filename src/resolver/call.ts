@@ -198,6 +198,7 @@ function withTimeout<T>(
         Math.max(1, budget),
       );
     let timer = arm(ms);
+    let finished = false;
     const page = () => {
       if (finished || controller.signal.aborted) return;
       clearTimeout(timer);
@@ -206,7 +207,6 @@ function withTimeout<T>(
     };
     const onAbort = () => fail('the load deadline passed', false);
     options.signal?.addEventListener('abort', onAbort, { once: true });
-    let finished = false;
     const done = () => {
       finished = true;
       clearTimeout(timer);
