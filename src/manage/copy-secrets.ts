@@ -143,13 +143,18 @@ export async function copySecrets(options: CopyOptions): Promise<CopyReport> {
     (await keepsVersions(resolver, to));
   const items: CopyItem[] = [];
   const limit = createLimiter(Math.max(1, options.concurrency ?? 32));
+  // Source reads of the latest values start a window at a time (a history is read per name).
+  const read = allVersions ? () => undefined : readAhead(sourceNames, options);
   let done = 0;
   await Promise.all(
-    sourceNames.map((name) =>
+    sourceNames.map((name, i) =>
       limit(async () => {
         const item = allVersions
           ? await copyHistory(name, rename(name), target, infos.get(name), mode, options)
-          : await copyOne(name, rename(name), target, infos.get(name), mode, options);
+          : await copyOne(name, rename(name), target, infos.get(name), mode, {
+              ...options,
+              read: read(i),
+            });
         items.push(item);
         options.onProgress?.({ done: ++done, total: sourceNames.length, item });
       }),
@@ -181,6 +186,34 @@ export async function copySecrets(options: CopyOptions): Promise<CopyReport> {
     ok: counts.failed === 0,
     counts,
     items,
+  };
+}
+
+/** Source reads started together per window, so the store's batch read fills (AWS: 20 a call). */
+const READ_WINDOW = 100;
+
+/**
+ * `read(i)`: the source read of name `i`. The first item of a window starts the reads of the whole
+ * window in one tick (items start in order), so at most one window of values waits ahead.
+ */
+function readAhead(names: string[], options: CopyOptions): (i: number) => Promise<string> {
+  const reads = new Map<number, Promise<string>>();
+  return (i) => {
+    if (!reads.has(i)) {
+      const window = Math.max(READ_WINDOW, options.concurrency ?? 32);
+      for (let j = i; j < Math.min(names.length, i + window); j++) {
+        const pending = options.resolver.get(names[j]!, {
+          provider: options.from,
+          cache: false,
+          signal: options.signal,
+        });
+        pending.catch(() => {}); // its item reports the failure
+        reads.set(j, pending);
+      }
+    }
+    const pending = reads.get(i)!;
+    reads.delete(i);
+    return pending;
   };
 }
 
@@ -216,16 +249,13 @@ async function copyOne(
   existing: Set<string> | undefined,
   info: SecretInfo | undefined,
   mode: 'skip-existing' | 'overwrite',
-  options: CopyOptions,
+  options: CopyOptions & { read?: Promise<string> },
 ): Promise<CopyItem> {
   const { resolver, from, to, signal } = options;
   const item: CopyItem = { source: name, target, action: 'create', status: 'planned' };
   try {
-    let value: string | undefined = await resolver.get(name, {
-      provider: from,
-      cache: false,
-      signal,
-    });
+    let value: string | undefined = await (options.read ??
+      resolver.get(name, { provider: from, cache: false, signal }));
     const sourceDigest = digestOf(value);
     // The destination's current value decides: nothing is written twice (resumable re-runs).
     const current =
@@ -242,7 +272,9 @@ async function copyOne(
       item.status = options.dryRun ? 'planned' : 'done';
       return item;
     }
-    await resolver.set(target, value, writeContext(to, signal, info));
+    const context = writeContext(to, signal, info);
+    if (existing && !existing.has(target)) context.create = true; // the listing lacks it
+    await resolver.set(target, value, context);
     value = undefined;
     if (options.verify) {
       const readBack = await digestAt(resolver, to, target, signal);

@@ -9,6 +9,11 @@ export interface ReadContext {
   /** A pinned version or stage; `previous` is portable across providers. Absent = latest. */
   version?: string;
   signal?: AbortSignal;
+  /**
+   * A paged `list` calls this as each page arrives: the resolver then gives the next page a call
+   * timeout of its own (the whole list stays under a cap and the load deadline).
+   */
+  page?: () => void;
 }
 
 /** Passed to writes and management calls. */
@@ -22,6 +27,13 @@ export interface WriteContext {
   metadata?: Record<string, string>;
   /** Who writes (OS user or `ENVMUX_ACTOR`), kept per version where the store can (local, memory). */
   actor?: string;
+  /**
+   * Hint: the caller knows the name is absent at this store (a copy that listed it), so a store
+   * whose write of a new name costs more requests when it tries an update first (AWS, GCP) creates
+   * at once. A wrong hint still writes correctly (the store falls back to adding a version);
+   * stores with one write for both cases ignore it.
+   */
+  create?: boolean;
 }
 
 export interface DeleteContext {

@@ -43,7 +43,7 @@ class Final {
 /** Run `fn(signal)` against `provider` with timeout, retries, breaker and session renewal. */
 export async function callProvider<T>(
   options: CallOptions,
-  fn: (signal: AbortSignal) => Promise<T>,
+  fn: (signal: AbortSignal, page: () => void) => Promise<T>,
 ): Promise<T> {
   const { provider, retry } = options;
   const started = performance.now();
@@ -166,12 +166,19 @@ function explainTimeout(error: EnvmuxError, options: CallOptions, attempts: numb
 /** The per-call timeout fired (as opposed to a TIMEOUT the provider reported itself). */
 class CallTimeout extends EnvmuxError {}
 
-/** Race `fn` against the attempt's timeout (`ms`) and the overall signal. */
+/** A paged call (`page()` after each page) ends within this many call timeouts at most. */
+const PAGED_CAP = 20;
+
+/**
+ * Race `fn` against the attempt's timeout (`ms`) and the overall signal. Each `page()` restarts the
+ * timeout (a whole call timeout per page), up to {@link PAGED_CAP} call timeouts in all.
+ */
 function withTimeout<T>(
   options: CallOptions,
   ms: number,
-  fn: (signal: AbortSignal) => Promise<T>,
+  fn: (signal: AbortSignal, page: () => void) => Promise<T>,
 ): Promise<T> {
+  const started = performance.now();
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
     const fail = (message: string, timedOut: boolean) => {
@@ -185,17 +192,27 @@ function withTimeout<T>(
       controller.abort(error);
       reject(error);
     };
-    const timer = setTimeout(
-      () => fail(`no answer within ${Math.round(ms)} ms`, true),
-      Math.max(1, ms),
-    );
+    const arm = (budget: number) =>
+      setTimeout(
+        () => fail(`no answer within ${Math.round(budget)} ms`, true),
+        Math.max(1, budget),
+      );
+    let timer = arm(ms);
+    let finished = false;
+    const page = () => {
+      if (finished || controller.signal.aborted) return;
+      clearTimeout(timer);
+      const left = PAGED_CAP * options.timeout - (performance.now() - started);
+      timer = arm(Math.min(options.timeout, left));
+    };
     const onAbort = () => fail('the load deadline passed', false);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     const done = () => {
+      finished = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
     };
-    fn(controller.signal).then(
+    fn(controller.signal, page).then(
       (value) => {
         done();
         resolve(value);
@@ -212,7 +229,7 @@ function withTimeout<T>(
 export type ProviderCaller = <T>(
   provider: Provider,
   what: string,
-  fn: (signal: AbortSignal) => Promise<T>,
+  fn: (signal: AbortSignal, page: () => void) => Promise<T>,
   signal?: AbortSignal,
 ) => Promise<T>;
 

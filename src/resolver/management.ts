@@ -33,7 +33,9 @@ export function createManagement(options: {
         providers.map(async (p) => {
           if (!p.list)
             throw new EnvmuxError('CONFIG', `provider "${p.id}" cannot list`, { provider: p.id });
-          const items = await call(p, `list "${prefix}"`, (signal) => p.list!(prefix, { signal }));
+          const items = await call(p, `list "${prefix}"`, (signal, page) =>
+            p.list!(prefix, { signal, page }),
+          );
           record({ action: 'list', key: prefix, provider: p.id, outcome: 'ok' });
           return items.map((item) => ({ ...item, provider: p.id }));
         }),

@@ -189,10 +189,10 @@ describe('issue 15 acceptance from the packed package', { timeout: 120_000 }, ()
       failed: 0,
       verified: 120,
     });
-    // One write: the item that failed (a put first, which finds no secret, then its create).
+    // One write: the item that failed (the listing lacks it: its create, no put first).
     // Nothing else is written again.
     expect(aws.count('secretsmanager.CreateSecret')).toBe(1);
-    expect(aws.count('secretsmanager.PutSecretValue')).toBe(1);
+    expect(aws.count('secretsmanager.PutSecretValue')).toBe(0);
     expect(aws.count('secretsmanager.UpdateSecret')).toBe(0);
     expect(aws.secrets.size).toBe(120);
     for (const name of NAMES) {
@@ -228,8 +228,8 @@ describe('issue 15 acceptance from the packed package', { timeout: 120_000 }, ()
     });
     const rerun = gcp.requests.slice(before);
     expect(rerun.filter((r) => r.rpc === 'create')).toHaveLength(1);
-    // The write tries addVersion first (NOT_FOUND for a new secret), creates, adds: one version.
-    expect(rerun.filter((r) => r.rpc === 'addVersion')).toHaveLength(2);
+    // The listing lacks it: the write creates, then adds its one version.
+    expect(rerun.filter((r) => r.rpc === 'addVersion')).toHaveLength(1);
     for (const name of NAMES) {
       const secret = gcp.secret(`projects/p1/secrets/${name}`);
       expect(secret?.versions, name).toHaveLength(1);

@@ -149,7 +149,8 @@ export function aws(options: AwsProviderOptions = {}): Provider {
       }
     },
     async set(name, value, ctx) {
-      const put = await putValue(name, value, ctx.description, ctx.signal);
+      // Known new (a copy's listing): CreateSecret at once instead of PutSecretValue first.
+      const put = ctx.create ? false : await putValue(name, value, ctx.description, ctx.signal);
       if (put) return { version: put.VersionId };
       try {
         const created = await send<{ VersionId?: string }>(
@@ -169,10 +170,12 @@ export function aws(options: AwsProviderOptions = {}): Provider {
         );
         return { version: created.VersionId };
       } catch (error) {
-        // Created meanwhile by someone else: put the value as a new version.
+        // Created meanwhile by someone else (or a wrong `create` hint, or a soft-deleted name the
+        // hint skipped the restore of): put the value as a new version.
+        const cause = (error as EnvmuxError).cause;
         const again =
-          (error as EnvmuxError).cause instanceof Error &&
-          ((error as EnvmuxError).cause as Error).name === 'ResourceExistsException'
+          (cause instanceof Error && cause.name === 'ResourceExistsException') ||
+          (ctx.create && isAwsMarkedForDeletion(cause))
             ? await putValue(name, value, ctx.description, ctx.signal)
             : false;
         if (again) return { version: again.VersionId };
@@ -239,6 +242,7 @@ export function aws(options: AwsProviderOptions = {}): Provider {
           out.push(info);
         }
         token = page.NextToken;
+        ctx.page?.(); // the next page has a call timeout of its own
       } while (token);
       return out.sort((a, b) => a.name.localeCompare(b.name));
     },

@@ -429,11 +429,14 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
           (c) =>
             c.addSecretVersion({ parent, payload: { data, dataCrc32c: crc32c(data) } }, NO_RETRY),
         );
+      // Known new (a copy's listing): create first, then one version (2 requests, not 3).
+      let created = ctx.create ? await createSecret(path, name, ctx) : false;
       let added = await add();
-      let created = false;
       if (!added) {
-        created = await createSecret(path, name, ctx);
-        added = await add();
+        if (!created) {
+          created = await createSecret(path, name, ctx);
+          added = await add();
+        }
         if (!added) {
           throw new EnvmuxError('NOT_FOUND', `"${name}" disappeared while it was being written`, {
             provider: id,
@@ -491,6 +494,7 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
           });
         }
         pageToken = answer?.[1]?.pageToken || undefined;
+        ctx.page?.(); // the next page has a call timeout of its own
       } while (pageToken);
       return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     },
