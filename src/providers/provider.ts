@@ -38,6 +38,8 @@ export interface RotateContext {
    * expression such as `rate(10 days)` / `cron(...)`). The store then makes the new value.
    */
   native?: { lambda?: string; schedule?: string | number };
+  /** Metadata stored with the rotated secret, as `set` stores it (a retirement marker). */
+  metadata?: Record<string, string>;
 }
 
 /** One entry of `list()`: names and metadata, never a value. */
@@ -90,6 +92,12 @@ export interface Provider {
   readonly identity?: string;
   /** Cache time-to-live for this provider's values, in ms (overrides the resolver's default). */
   readonly ttl?: number;
+  /**
+   * Whether the store keeps metadata per secret: `set(name, value, { metadata })` stores it (tags,
+   * annotations, custom metadata) and one `list()` answers it for every secret. A scheduled
+   * retirement travels across processes in it (`RETIRE_METADATA`; docs/architecture.md "Writes").
+   */
+  readonly keepsMetadata?: boolean;
   /** Resolve to the value, or `undefined` when the secret does not exist here. */
   get(name: string, ctx: ReadContext): Promise<string | undefined>;
   /**
@@ -136,7 +144,15 @@ export interface Capabilities {
   list: boolean;
   versions: boolean;
   rotate: boolean;
+  /** Metadata per secret that `set` stores and `list` answers ({@link Provider.keepsMetadata}). */
+  metadata: boolean;
 }
+
+/**
+ * The metadata key a rotation with a grace period records its retirement in, as `version@ISO due`
+ * (a version id and a date, never a value): any process's `retireExpired()` finds it with one `list`.
+ */
+export const RETIRE_METADATA = 'envmux.retire';
 
 /** What a provider can do, read from the methods it has. */
 export function capabilitiesOf(provider: Provider): Capabilities {
@@ -149,6 +165,7 @@ export function capabilitiesOf(provider: Provider): Capabilities {
     list: typeof provider.list === 'function',
     versions: typeof provider.versions === 'function',
     rotate: typeof provider.rotate === 'function',
+    metadata: provider.keepsMetadata === true && typeof provider.list === 'function',
   };
 }
 

@@ -128,11 +128,24 @@ export function aws(options: AwsProviderOptions = {}): Provider {
     }
   };
 
+  /** An existing secret keeps its tags; TagResource adds or overwrites the ones given. */
+  const tag = async (name: string, metadata?: Record<string, string>, signal?: AbortSignal) => {
+    if (!metadata || !Object.keys(metadata).length) return;
+    const Tags = Object.entries(metadata).map(([Key, Value]) => ({ Key, Value }));
+    await send(
+      'TagResource',
+      name,
+      (l) => new l.TagResourceCommand({ SecretId: full(name), Tags }),
+      signal,
+    );
+  };
+
   const provider: Provider = {
     id,
     type: 'aws',
     identity: awsIdentity('aws', options, prefix),
     ttl: options.ttl,
+    keepsMetadata: true,
     async get(name, ctx) {
       try {
         const out = await send<{ SecretString?: string; SecretBinary?: Uint8Array }>(
@@ -152,7 +165,10 @@ export function aws(options: AwsProviderOptions = {}): Provider {
     },
     async set(name, value, ctx) {
       const put = await putValue(name, value, ctx.description, ctx.signal);
-      if (put) return { version: put.VersionId };
+      if (put) {
+        await tag(name, ctx.metadata, ctx.signal);
+        return { version: put.VersionId };
+      }
       try {
         const created = await send<{ VersionId?: string }>(
           'CreateSecret',
@@ -298,6 +314,7 @@ export function aws(options: AwsProviderOptions = {}): Provider {
             }),
           ctx.signal,
         );
+        await tag(name, ctx.metadata, ctx.signal);
         return { version: out.VersionId };
       }
       if (!ctx.generate) {
@@ -311,7 +328,10 @@ export function aws(options: AwsProviderOptions = {}): Provider {
         );
       }
       const value = await ctx.generate();
-      return provider.set!(name, value, { signal: ctx.signal });
+      return provider.set!(name, value, {
+        signal: ctx.signal,
+        ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
+      });
     },
     /**
      * Retire a version: take its staging labels off (UpdateSecretVersionStage), so it is no longer

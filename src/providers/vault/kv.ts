@@ -569,7 +569,10 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
           hint: 'pass generate() to rotate; KV has no native rotation',
         });
       }
-      return write(name, await ctx.generate(), { signal: ctx.signal });
+      return write(name, await ctx.generate(), {
+        signal: ctx.signal,
+        ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
+      });
     },
 
     /**
