@@ -193,7 +193,7 @@ export function createWrites(options: {
     if (grace === undefined || !version || !p.deleteVersion || !capabilitiesOf(p).metadata) {
       return undefined;
     }
-    const info = (await p.list(name, {})).find((i) => i.name === name);
+    const info = (await p.list!(name, {})).find((i) => i.name === name);
     return {
       ...info?.metadata,
       [RETIRE_METADATA]: `${version}@${new Date(Date.now() + grace).toISOString()}`,
