@@ -295,7 +295,7 @@ export function createWrites(options: {
         await call(p, `versions "${r.name}"`, (signal) => p.versions!(r.name, { signal })).catch(
           () => [],
         )
-      ).some((v) => v.version === r.version);
+      ).some((v) => v.version === r.version && v.enabled !== false); // retired already: done
       if (!exists) continue;
       try {
         await call(p, `retire "${r.name}"`, (signal) =>
