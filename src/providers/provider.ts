@@ -11,6 +11,15 @@ export interface ReadContext {
   signal?: AbortSignal;
 }
 
+/** Passed to `list`. */
+export interface ListContext extends ReadContext {
+  /**
+   * Answer each secret's metadata too where the store's listing does not carry it and a read per
+   * secret does (Vault KV v2 `custom_metadata`); stores whose listing carries it ignore this.
+   */
+  metadata?: boolean;
+}
+
 /** Passed to writes and management calls. */
 export interface WriteContext {
   signal?: AbortSignal;
@@ -112,7 +121,7 @@ export interface Provider {
   getMany?(names: string[], ctx: ReadContext): Promise<Map<string, string | Error>>;
   set?(name: string, value: string, ctx: WriteContext): Promise<WriteResult | undefined>;
   delete?(name: string, ctx: DeleteContext): Promise<void>;
-  list?(prefix: string, ctx: ReadContext): Promise<SecretInfo[]>;
+  list?(prefix: string, ctx: ListContext): Promise<SecretInfo[]>;
   versions?(name: string, ctx: ReadContext): Promise<VersionInfo[]>;
   rotate?(name: string, ctx: RotateContext): Promise<WriteResult | undefined>;
   /**

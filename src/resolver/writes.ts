@@ -193,7 +193,7 @@ export function createWrites(options: {
     if (grace === undefined || !version || !p.deleteVersion || !capabilitiesOf(p).metadata) {
       return undefined;
     }
-    const info = (await p.list!(name, {})).find((i) => i.name === name);
+    const info = (await p.list!(name, { metadata: true })).find((i) => i.name === name);
     return {
       ...info?.metadata,
       [RETIRE_METADATA]: `${version}@${new Date(Date.now() + grace).toISOString()}`,
@@ -253,9 +253,9 @@ export function createWrites(options: {
       return out;
     }
     for (const p of providers) {
-      const items = await call(p, 'list retirements', (signal) => p.list!('', { signal })).catch(
-        () => [],
-      );
+      const items = await call(p, 'list retirements', (signal) =>
+        p.list!('', { signal, metadata: true }),
+      ).catch(() => []);
       for (const item of items) {
         const marker = item.metadata?.[RETIRE_METADATA];
         const match = marker && /^([^@\s]+)@(.+)$/.exec(marker);

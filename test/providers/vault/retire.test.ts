@@ -72,3 +72,34 @@ describe('vault: retirement (KV v2)', () => {
     await resolver.close();
   });
 });
+
+describe('vault: a retirement carried across processes in custom_metadata (KV v2)', () => {
+  it('a new resolver retires the old version once the grace period is over, not before', async () => {
+    const p = make();
+    const name = 'cross/db';
+    await p.set!(name, 'cross-old-value', { description: 'the db', metadata: { team: 'db' } });
+    await createResolver({ providers: [p], cache: false, audit: false, env: {} }).rotate(name, {
+      grace: 300,
+      generate: () => 'cross-new-value',
+    });
+    const [info] = (await make().list!('cross/', { metadata: true })).filter(
+      (i) => i.name === name,
+    );
+    // The other custom metadata stays; the marker is a version and a date, never a value.
+    expect(info?.metadata).toEqual({
+      team: 'db',
+      description: 'the db',
+      'envmux.retire': expect.stringMatching(/^1@.+Z$/),
+    });
+    expect(JSON.stringify(info)).not.toMatch(/cross-(old|new)-value/);
+
+    const other = () =>
+      createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+    expect(await other().retireExpired()).toEqual([]);
+    expect(await other().get(name, { version: 'previous' })).toBe('cross-old-value');
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await other().retireExpired()).toMatchObject([{ name, version: '1' }]);
+    expect(await codeOf(other().get(name, { version: 'previous' }))).toBe('NOT_FOUND');
+    expect(await other().get(name)).toBe('cross-new-value');
+  });
+});
