@@ -95,7 +95,15 @@ describe('vault: a retirement carried across processes in custom_metadata (KV v2
 
     const other = () =>
       createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+    const entries = (await make().list!('', {})).length;
+    const seen = wire.requests.length;
     expect(await other().retireExpired()).toEqual([]);
+    // KV's LIST answers names only: a LIST per folder (/, app/, cross/), then one metadata read per
+    // entry (the due markers of earlier tests, already retired, then cost a versions read each).
+    const made = wire.requests.slice(seen).map((r) => `${r.method} ${r.path}`);
+    expect(made.filter((r) => /^GET secret\/metadata\/(.*\/)?$/.test(r))).toHaveLength(3);
+    const reads = made.filter((r) => /^GET secret\/metadata\/.*[^/]$/.test(r));
+    expect(new Set(reads).size).toBe(entries);
     expect(await other().get(name, { version: 'previous' })).toBe('cross-old-value');
     await new Promise((r) => setTimeout(r, 350));
     expect(await other().retireExpired()).toMatchObject([{ name, version: '1' }]);
