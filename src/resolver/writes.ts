@@ -289,14 +289,16 @@ export function createWrites(options: {
         continue;
       }
       // Never the current value: a marker inherited by later versions may name one already gone.
-      const latest = await latestVersion(p, r.name);
-      if (!p.deleteVersion || latest === undefined || latest === r.version) continue;
-      const exists = (
-        await call(p, `versions "${r.name}"`, (signal) => p.versions!(r.name, { signal })).catch(
-          () => [],
-        )
-      ).some((v) => v.version === r.version && v.enabled !== false); // retired already: done
-      if (!exists) continue;
+      if (!p.deleteVersion || !p.versions) continue;
+      // One versions call answers both: which is latest, and whether the version is still live.
+      const list = await call(p, `versions "${r.name}"`, (signal) =>
+        p.versions!(r.name, { signal }),
+      ).catch(() => []);
+      const latest = (list.find((v) => v.stages?.includes('latest')) ?? list[list.length - 1])
+        ?.version;
+      if (latest === undefined || latest === r.version) continue;
+      // Retired already (gone, or disabled/deleted): done.
+      if (!list.some((v) => v.version === r.version && v.enabled !== false)) continue;
       try {
         await call(p, `retire "${r.name}"`, (signal) =>
           p.deleteVersion!(r.name, r.version, { signal }),
