@@ -47,10 +47,10 @@ export function register(program: Command): void {
       `
 Retirement is a step, not a timer: the first \`envmux rotate\` (or \`envmux rotate --retire\`) after the
 grace period retires the old version where the store can: removed (local vault, memory), its
-staging labels taken off (aws), disabled (gcp, azure), deleted (vault KV v2). The local vault
-records the due date in the store, so \`envmux rotate --retire\` from cron retires on time; for the
-other stores the schedule lives in the rotating process (a long-lived resolver's retireExpired(),
-or --grace 0 to retire at once).
+staging labels taken off (aws), disabled (gcp, azure), deleted (vault KV v2). The due date is
+recorded in the store as the metadata \`envmux.retire\` = version@date (local vault metadata, aws
+tag, gcp annotation, azure tag, vault KV v2 custom_metadata), so \`envmux rotate --retire\` from
+cron, in any process, retires on time; for memory the schedule lives in the rotating process.
 
 --lambda and --schedule hand the rotation to the store (AWS RotateSecret with RotationRules): the
 rotation function makes the new value; DescribeSecret shows the schedule.

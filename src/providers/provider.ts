@@ -16,6 +16,15 @@ export interface ReadContext {
   page?: () => void;
 }
 
+/** Passed to `list`. */
+export interface ListContext extends ReadContext {
+  /**
+   * Answer each secret's metadata too where the store's listing does not carry it and a read per
+   * secret does (Vault KV v2 `custom_metadata`); stores whose listing carries it ignore this.
+   */
+  metadata?: boolean;
+}
+
 /** Passed to writes and management calls. */
 export interface WriteContext {
   signal?: AbortSignal;
@@ -52,6 +61,8 @@ export interface RotateContext {
    * expression such as `rate(10 days)` / `cron(...)`). The store then makes the new value.
    */
   native?: { lambda?: string; schedule?: string | number };
+  /** Metadata stored with the rotated secret, as `set` stores it (a retirement marker). */
+  metadata?: Record<string, string>;
 }
 
 /** One entry of `list()`: names and metadata, never a value. */
@@ -110,6 +121,12 @@ export interface Provider {
   readonly identity?: string;
   /** Cache time-to-live for this provider's values, in ms (overrides the resolver's default). */
   readonly ttl?: number;
+  /**
+   * Whether the store keeps metadata per secret: `set(name, value, { metadata })` stores it (tags,
+   * annotations, custom metadata) and one `list()` answers it for every secret. A scheduled
+   * retirement travels across processes in it (`RETIRE_METADATA`; docs/architecture.md "Writes").
+   */
+  readonly keepsMetadata?: boolean;
   /** Resolve to the value, or `undefined` when the secret does not exist here. */
   get(name: string, ctx: ReadContext): Promise<string | undefined>;
   /**
@@ -124,7 +141,7 @@ export interface Provider {
   getMany?(names: string[], ctx: ReadContext): Promise<Map<string, string | Error>>;
   set?(name: string, value: string, ctx: WriteContext): Promise<WriteResult | undefined>;
   delete?(name: string, ctx: DeleteContext): Promise<void>;
-  list?(prefix: string, ctx: ReadContext): Promise<SecretInfo[]>;
+  list?(prefix: string, ctx: ListContext): Promise<SecretInfo[]>;
   versions?(name: string, ctx: ReadContext): Promise<VersionInfo[]>;
   rotate?(name: string, ctx: RotateContext): Promise<WriteResult | undefined>;
   /**
@@ -156,7 +173,15 @@ export interface Capabilities {
   list: boolean;
   versions: boolean;
   rotate: boolean;
+  /** Metadata per secret that `set` stores and `list` answers ({@link Provider.keepsMetadata}). */
+  metadata: boolean;
 }
+
+/**
+ * The metadata key a rotation with a grace period records its retirement in, as `version@ISO due`
+ * (a version id and a date, never a value): any process's `retireExpired()` finds it with one `list`.
+ */
+export const RETIRE_METADATA = 'envmux.retire';
 
 /** What a provider can do, read from the methods it has. */
 export function capabilitiesOf(provider: Provider): Capabilities {
@@ -169,6 +194,7 @@ export function capabilitiesOf(provider: Provider): Capabilities {
     list: typeof provider.list === 'function',
     versions: typeof provider.versions === 'function',
     rotate: typeof provider.rotate === 'function',
+    metadata: provider.keepsMetadata === true && typeof provider.list === 'function',
   };
 }
 

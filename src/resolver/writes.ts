@@ -4,7 +4,12 @@
 
 import { type AuditLog, currentActor } from '../audit/audit-log.js';
 import { EnvmuxAggregateError, EnvmuxError, toEnvmuxError } from '../errors.js';
-import type { Provider, WriteContext } from '../providers/provider.js';
+import {
+  capabilitiesOf,
+  type Provider,
+  RETIRE_METADATA,
+  type WriteContext,
+} from '../providers/provider.js';
 import type { CacheTiers } from './cache-tiers.js';
 import type { ProviderCaller } from './call.js';
 import type { Chain } from './chain.js';
@@ -80,8 +85,7 @@ export interface Writes {
   pendingRetirements(): Retirement[];
 }
 
-/** The metadata key a store that keeps metadata (local vault) carries a retirement in: `version@ISO`. */
-export const RETIRE_METADATA = 'envmux.retire';
+export { RETIRE_METADATA } from '../providers/provider.js';
 
 type WriteAction = 'set' | 'delete' | 'rotate';
 
@@ -177,7 +181,8 @@ export function createWrites(options: {
 
   /**
    * Metadata that carries a retirement across processes in a store that keeps metadata and can
-   * remove a version (the local vault): the store's other metadata, plus `version@due`.
+   * remove a version (`keepsMetadata`: local vault, aws, gcp, azure, vault KV v2): the store's
+   * other metadata, plus `version@due`.
    */
   const retireMarker = async (
     p: Provider,
@@ -185,10 +190,10 @@ export function createWrites(options: {
     version: string | undefined,
     grace: number | undefined,
   ): Promise<Record<string, string> | undefined> => {
-    if (grace === undefined || !version || !p.deleteVersion || !p.list || p.type !== 'local') {
+    if (grace === undefined || !version || !p.deleteVersion || !capabilitiesOf(p).metadata) {
       return undefined;
     }
-    const info = (await p.list(name, {})).find((i) => i.name === name);
+    const info = (await p.list!(name, { metadata: true })).find((i) => i.name === name);
     return {
       ...info?.metadata,
       [RETIRE_METADATA]: `${version}@${new Date(Date.now() + grace).toISOString()}`,
@@ -244,18 +249,18 @@ export function createWrites(options: {
     let providers: Provider[];
     try {
       providers = (await chain.providers()).filter(
-        (p) => p.type === 'local' && p.list && p.deleteVersion,
+        (p) => capabilitiesOf(p).metadata && p.deleteVersion,
       );
     } catch {
       return out;
     }
     for (const p of providers) {
-      const items = await call(p, 'list retirements', (signal) => p.list!('', { signal })).catch(
-        () => [],
-      );
+      const items = await call(p, 'list retirements', (signal) =>
+        p.list!('', { signal, metadata: true }),
+      ).catch(() => []);
       for (const item of items) {
         const marker = item.metadata?.[RETIRE_METADATA];
-        const match = marker && /^(\d+)@(.+)$/.exec(marker);
+        const match = marker && /^([^@\s]+)@(.+)$/.exec(marker);
         const due = match ? Date.parse(match[2]!) : Number.NaN;
         if (match && Number.isFinite(due)) {
           out.push({ provider: p.id, name: item.name, version: match[1]!, due });
@@ -286,14 +291,16 @@ export function createWrites(options: {
         continue;
       }
       // Never the current value: a marker inherited by later versions may name one already gone.
-      const latest = await latestVersion(p, r.name);
-      if (!p.deleteVersion || latest === undefined || latest === r.version) continue;
-      const exists = (
-        await call(p, `versions "${r.name}"`, (signal) => p.versions!(r.name, { signal })).catch(
-          () => [],
-        )
-      ).some((v) => v.version === r.version);
-      if (!exists) continue;
+      if (!p.deleteVersion || !p.versions) continue;
+      // One versions call answers both: which is latest, and whether the version is still live.
+      const list = await call(p, `versions "${r.name}"`, (signal) =>
+        p.versions!(r.name, { signal }),
+      ).catch(() => []);
+      const latest = (list.find((v) => v.stages?.includes('latest')) ?? list[list.length - 1])
+        ?.version;
+      if (latest === undefined || latest === r.version) continue;
+      // Retired already (gone, or disabled/deleted): done.
+      if (!list.some((v) => v.version === r.version && v.enabled !== false)) continue;
       try {
         await call(p, `retire "${r.name}"`, (signal) =>
           p.deleteVersion!(r.name, r.version, { signal }),
@@ -399,7 +406,12 @@ export function createWrites(options: {
       const outcomes = await writeEach(name, 'rotate', providers, async (p, signal) => {
         const metadata = await retireMarker(p, name, before.get(p)?.version, grace);
         if (p.rotate) {
-          return p.rotate(name, { generate: () => value, signal, ...(native ? { native } : {}) });
+          return p.rotate(name, {
+            generate: () => value,
+            signal,
+            ...(native ? { native } : {}),
+            ...(metadata ? { metadata } : {}),
+          });
         }
         return p.set!(name, value, {
           signal,

@@ -4,6 +4,7 @@
 // with ENVMUX_PROVIDERS=aws and no references loads no SDK; without the SDK, the error names the
 // exact `npm install` line.
 
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AwsWire } from '../providers/aws/wire-server.js';
 import { installProject, makeCase, runNodeAsync, writeCase } from './consumer.js';
@@ -121,4 +122,25 @@ describe('aws provider without its SDK installed', () => {
     expect(r.stderr).toContain('.env:1 DB_PASSWORD $<aws:prod/db#password>: CONFIG');
     expect(r.stderr).toContain('npm install @aws-sdk/client-secrets-manager');
   });
+});
+
+describe('envmux rotate --grace, then rotate --retire from another process (aws)', () => {
+  it('the second process retires the old version after the grace period, and not before', async () => {
+    const old = wire.putSecret('ops/api-key', 'e2e-old-api-key');
+    const dir = awsCase('rotate-retire', { '.env': '' });
+    const cli = (...args: string[]) =>
+      runNodeAsync([join(project, 'node_modules/envmux/dist/cli.cjs'), ...args], dir, awsEnv());
+    const rotated = await cli('rotate', 'ops/api-key', '--provider', 'aws', '--grace', '2s');
+    expect(rotated.status).toBe(0);
+    expect(rotated.stderr + rotated.stdout).toContain(`version ${old} stays readable as previous`);
+    const early = await cli('rotate', '--retire', '--provider', 'aws');
+    expect(early.status).toBe(0);
+    expect(early.stderr).toContain('nothing to retire');
+    await new Promise((r) => setTimeout(r, 2_100));
+    const late = await cli('rotate', '--retire', '--provider', 'aws');
+    expect(late.status).toBe(0);
+    expect(late.stderr).toContain(`retired "ops/api-key" version ${old} in aws`);
+    for (const r of [rotated, early, late])
+      expect(r.stdout + r.stderr).not.toContain('e2e-old-api-key');
+  }, 60_000);
 });

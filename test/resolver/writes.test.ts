@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { AuditLog } from '../../src/audit/audit-log.js';
 import { EnvmuxError } from '../../src/errors.js';
 import { memory } from '../../src/providers/memory.js';
+import { capabilitiesOf, defineProvider } from '../../src/providers/provider.js';
 import { createResolver } from '../../src/resolver/client.js';
 import { makeVault } from '../providers/local/vault-fixture.js';
 
@@ -222,5 +223,68 @@ describe('a refused write never quotes the value written', () => {
     }
     // A foreign error's own text is never repeated: its name and status say what failed.
     expect(error!.message).toBe('provider "echo" failed (Error, HTTP 403)');
+  });
+});
+
+describe('a retirement travels in the metadata of any store that declares keepsMetadata', () => {
+  /** A versioned store in a few lines; `keeps` says whether it declares keepsMetadata. */
+  const store = (keeps: boolean) => {
+    const versions: string[] = [];
+    let meta: Record<string, string> | undefined;
+    let lists = 0;
+    const p = defineProvider({
+      id: 'custom',
+      ...(keeps ? { keepsMetadata: true } : {}),
+      async get(_name, ctx) {
+        if (ctx.version === 'previous') return versions.at(-2);
+        return ctx.version ? versions[Number(ctx.version) - 1] : versions.at(-1);
+      },
+      async set(_name, value, ctx) {
+        versions.push(value);
+        if (ctx.metadata) meta = { ...ctx.metadata };
+        return { version: String(versions.length) };
+      },
+      async list() {
+        lists++;
+        return [{ name: 'k', ...(meta ? { metadata: meta } : {}) }];
+      },
+      async versions() {
+        return versions.map((v, i) => ({
+          version: String(i + 1),
+          enabled: v !== '',
+          stages: i === versions.length - 1 ? ['latest'] : [],
+        }));
+      },
+      async deleteVersion(_name, version) {
+        versions[Number(version) - 1] = '';
+      },
+    });
+    return { p, meta: () => meta, lists: () => lists };
+  };
+  const resolverOf = (p: ReturnType<typeof store>['p']) =>
+    createResolver({ providers: [p], cache: false, audit: false, env: {} });
+
+  it('declared: the marker is a version and a date; a new resolver retires after the grace', async () => {
+    const s = store(true);
+    expect(capabilitiesOf(s.p).metadata).toBe(true);
+    await s.p.set!('k', 'custom-old', {});
+    await resolverOf(s.p).rotate('k', { grace: 150, generate: () => 'custom-new' });
+    expect(s.meta()).toEqual({ 'envmux.retire': expect.stringMatching(/^1@.+Z$/) });
+    const before = s.lists();
+    expect(await resolverOf(s.p).retireExpired()).toEqual([]);
+    expect(s.lists() - before).toBe(1);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await resolverOf(s.p).retireExpired()).toMatchObject([{ name: 'k', version: '1' }]);
+    expect(await resolverOf(s.p).retireExpired()).toEqual([]); // retired once, not again
+  });
+
+  it('not declared: no marker is written, and nothing is retired by another resolver', async () => {
+    const s = store(false);
+    expect(capabilitiesOf(s.p).metadata).toBe(false);
+    await s.p.set!('k', 'custom-old', {});
+    await resolverOf(s.p).rotate('k', { grace: 50, generate: () => 'custom-new' });
+    expect(s.meta()).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 80));
+    expect(await resolverOf(s.p).retireExpired()).toEqual([]);
   });
 });

@@ -127,11 +127,24 @@ export function aws(options: AwsProviderOptions = {}): Provider {
     }
   };
 
+  /** An existing secret keeps its tags; TagResource adds or overwrites the ones given. */
+  const tag = async (name: string, metadata?: Record<string, string>, signal?: AbortSignal) => {
+    if (!metadata || !Object.keys(metadata).length) return;
+    const Tags = Object.entries(metadata).map(([Key, Value]) => ({ Key, Value }));
+    await send(
+      'TagResource',
+      name,
+      (l) => new l.TagResourceCommand({ SecretId: full(name), Tags }),
+      signal,
+    );
+  };
+
   const provider: Provider = {
     id,
     type: 'aws',
     identity: awsIdentity('aws', options, prefix),
     ttl: options.ttl,
+    keepsMetadata: true,
     async get(name, ctx) {
       try {
         const out = await send<{ SecretString?: string; SecretBinary?: Uint8Array }>(
@@ -151,7 +164,10 @@ export function aws(options: AwsProviderOptions = {}): Provider {
     async set(name, value, ctx) {
       // Known new (a copy's listing): CreateSecret at once instead of PutSecretValue first.
       const put = ctx.create ? false : await putValue(name, value, ctx.description, ctx.signal);
-      if (put) return { version: put.VersionId };
+      if (put) {
+        await tag(name, ctx.metadata, ctx.signal);
+        return { version: put.VersionId };
+      }
       try {
         const created = await send<{ VersionId?: string }>(
           'CreateSecret',
@@ -175,10 +191,13 @@ export function aws(options: AwsProviderOptions = {}): Provider {
         const cause = (error as EnvmuxError).cause;
         const again =
           (cause instanceof Error && cause.name === 'ResourceExistsException') ||
-          (ctx.create && isAwsMarkedForDeletion(cause))
+          (ctx.create && isAwsMarkedForDeletion(error))
             ? await putValue(name, value, ctx.description, ctx.signal)
             : false;
-        if (again) return { version: again.VersionId };
+        if (again) {
+          await tag(name, ctx.metadata, ctx.signal);
+          return { version: again.VersionId };
+        }
         throw error;
       }
     },
@@ -300,6 +319,7 @@ export function aws(options: AwsProviderOptions = {}): Provider {
             }),
           ctx.signal,
         );
+        await tag(name, ctx.metadata, ctx.signal);
         return { version: out.VersionId };
       }
       if (!ctx.generate) {
@@ -313,7 +333,10 @@ export function aws(options: AwsProviderOptions = {}): Provider {
         );
       }
       const value = await ctx.generate();
-      return provider.set!(name, value, { signal: ctx.signal });
+      return provider.set!(name, value, {
+        signal: ctx.signal,
+        ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
+      });
     },
     /**
      * Retire a version: take its staging labels off (UpdateSecretVersionStage), so it is no longer

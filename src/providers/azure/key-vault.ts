@@ -283,6 +283,8 @@ export function azure(options: AzureProviderOptions = {}): Provider {
     type: 'azure',
     identity: ((url) => (url ? `azure|${url}|${prefix}` : undefined))(azureVaultUrl(options, env)),
     ttl: options.ttl,
+    // Tags belong to a version; listing secrets answers the current version's tags.
+    keepsMetadata: true,
 
     async get(name, ctx) {
       const vaultName = vaultNameOf(name);

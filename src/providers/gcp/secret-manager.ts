@@ -11,6 +11,7 @@ import type {
   WriteContext,
   WriteResult,
 } from '../provider.js';
+import { RETIRE_METADATA } from '../provider.js';
 import { crc32c } from './crc32c.js';
 import { fromGcpError, gcpStatusOf } from './errors.js';
 
@@ -34,6 +35,7 @@ export interface GcpSecretClient {
   createSecret(request: object, options?: object): Promise<[GcpSecret, ...unknown[]]>;
   addSecretVersion(request: object, options?: object): Promise<[GcpSecretVersion, ...unknown[]]>;
   updateSecret(request: object, options?: object): Promise<[GcpSecret, ...unknown[]]>;
+  getSecret(request: object, options?: object): Promise<[GcpSecret, ...unknown[]]>;
   deleteSecret(request: object, options?: object): Promise<unknown>;
   disableSecretVersion(
     request: object,
@@ -330,12 +332,30 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
     );
   };
 
+  /**
+   * Metadata as labels, except a retirement marker: labels allow only [a-z0-9_-] (≤ 63), so the
+   * marker (`version@ISO date`) is an annotation, which allows free text.
+   */
+  const splitMetadata = (metadata: Record<string, string> | undefined) => {
+    if (!metadata) return {};
+    const { [RETIRE_METADATA]: marker, ...labels } = metadata;
+    return {
+      ...(Object.keys(labels).length || marker === undefined ? { labels } : {}),
+      ...(marker === undefined ? {} : { marker: { [RETIRE_METADATA]: marker } }),
+    };
+  };
+
   const createSecret = async (path: SecretPath, name: string, ctx: WriteContext) => {
     const regional = path.parent.includes('/locations/');
+    const { labels, marker } = splitMetadata(ctx.metadata);
+    const annotations = {
+      ...(ctx.description !== undefined ? { description: ctx.description } : {}),
+      ...marker,
+    };
     const secret: Record<string, unknown> = {
       ...(regional ? {} : { replication: options.replication ?? { automatic: {} } }),
-      ...(ctx.metadata ? { labels: { ...ctx.metadata } } : {}),
-      ...(ctx.description !== undefined ? { annotations: { description: ctx.description } } : {}),
+      ...(labels ? { labels } : {}),
+      ...(Object.keys(annotations).length ? { annotations } : {}),
       ...(ctx.expiresAt ? { expireTime: toTimestamp(ctx.expiresAt) } : {}),
     };
     // ALREADY_EXISTS: someone created it in between; the caller adds its version to theirs.
@@ -355,11 +375,27 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
   const updateSecret = async (path: SecretPath, name: string, ctx: WriteContext) => {
     const secret: Record<string, unknown> = { name: secretName(path) };
     const paths: string[] = [];
-    if (ctx.metadata) {
-      secret.labels = { ...ctx.metadata };
+    const { labels, marker } = splitMetadata(ctx.metadata);
+    if (labels) {
+      secret.labels = labels;
       paths.push('labels');
     }
-    if (ctx.description !== undefined) {
+    if (marker) {
+      // The annotations map is replaced whole: keep the ones there (the description) beside the marker.
+      const current = (
+        await rpc(
+          { operation: 'GetSecret', name, permission: 'secretmanager.secrets.get' },
+          ctx.signal,
+          (c) => c.getSecret({ name: secretName(path) }, NO_RETRY),
+        )
+      )?.[0];
+      secret.annotations = {
+        ...current?.annotations,
+        ...(ctx.description !== undefined ? { description: ctx.description } : {}),
+        ...marker,
+      };
+      paths.push('annotations');
+    } else if (ctx.description !== undefined) {
       secret.annotations = { description: ctx.description };
       paths.push('annotations');
     }
@@ -382,6 +418,7 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
       options.projectId || env.GCP_PROJECT_ID || env.GOOGLE_CLOUD_PROJECT,
     ),
     ttl: options.ttl,
+    keepsMetadata: true,
 
     async get(name, ctx) {
       const path = await pathOf(name);
@@ -483,8 +520,11 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
         for (const secret of answer?.[0] ?? []) {
           const secretId = lastSegment(secret.name);
           if (!secretId.startsWith(wanted)) continue;
+          const marker = secret.annotations?.[RETIRE_METADATA];
           const labels =
-            secret.labels && Object.keys(secret.labels).length ? secret.labels : undefined;
+            (secret.labels && Object.keys(secret.labels).length) || marker
+              ? { ...secret.labels, ...(marker ? { [RETIRE_METADATA]: marker } : {}) }
+              : undefined;
           out.push({
             name: secretId.slice(prefix.length),
             created: toDate(secret.createTime),

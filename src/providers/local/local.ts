@@ -563,6 +563,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
     identity: `local|${path}`,
     storage: storage.kind,
     ttl: options.ttl,
+    keepsMetadata: true,
     path,
     get locked() {
       return locked;

@@ -336,6 +336,7 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
     return out?.data as
       | {
           current_version?: number;
+          custom_metadata?: Record<string, string> | null;
           versions?: Record<
             string,
             { created_time?: string; deletion_time?: string; destroyed?: boolean }
@@ -472,6 +473,8 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
     type: 'vault',
     identity: `vault|${address}|${namespace ?? ''}|${defaultMount}|${prefix}`,
     ttl: options.ttl,
+    // KV v2 custom_metadata (a KV v1 mount keeps none, so it carries no retirement).
+    keepsMetadata: true,
     session: session.stats,
 
     async get(name, ctx) {
@@ -539,9 +542,25 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
       };
       const names: string[] = [];
       await listUnder(l, wanted.slice(0, wanted.lastIndexOf('/') + 1), wanted, names, ctx.signal);
-      return names
-        .map((full): SecretInfo => ({ name: full.slice(prefix.length) }))
-        .sort((a, b) => a.name.localeCompare(b.name));
+      const out = names.map((full): SecretInfo => ({ name: full.slice(prefix.length) }));
+      if (ctx.metadata && l.version === 2) {
+        // LIST answers names only: each entry's custom_metadata is one metadata read, 8 at a time.
+        for (let i = 0; i < out.length; i += 8) {
+          await Promise.all(
+            out.slice(i, i + 8).map(async (info) => {
+              const meta = await metadata(
+                { ...l, path: prefix + info.name },
+                info.name,
+                ctx.signal,
+              );
+              const custom = meta?.custom_metadata ?? {};
+              if (custom.description !== undefined) info.description = custom.description;
+              if (Object.keys(custom).length) info.metadata = { ...custom };
+            }),
+          );
+        }
+      }
+      return out.sort((a, b) => a.name.localeCompare(b.name));
     },
 
     async versions(name, ctx) {
@@ -569,7 +588,10 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
           hint: 'pass generate() to rotate; KV has no native rotation',
         });
       }
-      return write(name, await ctx.generate(), { signal: ctx.signal });
+      return write(name, await ctx.generate(), {
+        signal: ctx.signal,
+        ...(ctx.metadata ? { metadata: ctx.metadata } : {}),
+      });
     },
 
     /**

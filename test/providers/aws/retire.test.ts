@@ -201,3 +201,29 @@ describe('aws: native rotation (RotateSecret with a schedule)', () => {
     });
   });
 });
+
+describe('aws: a retirement carried across processes in a secret tag', () => {
+  it('a new resolver retires the old version once the grace period is over, not before', async () => {
+    const name = fresh('cross');
+    const old = wire.putSecret(name, 'cross-old-value');
+    await resolverWith().rotate(name, { grace: 300, generate: () => 'cross-new-value' });
+    // The tag holds a version id and a date, never a value.
+    const tag = wire.requests.filter((r) => r.target === 'secretsmanager.TagResource').at(-1)
+      ?.body as { Tags: Array<{ Key: string; Value: string }> };
+    expect(tag.Tags).toEqual([{ Key: 'envmux.retire', Value: expect.stringMatching(/^.+@.+Z$/) }]);
+    expect(tag.Tags[0]!.Value.startsWith(`${old}@`)).toBe(true);
+    expect(JSON.stringify(tag)).not.toMatch(/cross-(old|new)-value/);
+
+    const other = resolverWith(); // another process: nothing scheduled in memory
+    const lists = () =>
+      wire.requests.filter((r) => r.target === 'secretsmanager.ListSecrets').length;
+    const before = lists();
+    expect(await other.retireExpired()).toEqual([]);
+    expect(lists() - before).toBe(1); // one list call answers every marker
+    expect(await other.get(name, { version: 'previous' })).toBe('cross-old-value');
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await resolverWith().retireExpired()).toMatchObject([{ name, version: old }]);
+    expect(await codeOf(resolverWith().get(name, { version: 'previous' }))).toBe('NOT_FOUND');
+    expect(await resolverWith().get(name)).toBe('cross-new-value');
+  });
+});

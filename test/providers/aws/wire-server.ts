@@ -13,7 +13,8 @@
 //   (ResourceExistsException; KmsKeyId, Description, Tags), PutSecretValue (new version takes
 //   AWSCURRENT, the old current AWSPREVIOUS; idempotent ClientRequestToken), UpdateSecret,
 //   DeleteSecret (RecoveryWindowInDays 7–30, default 30; ForceDeleteWithoutRecovery; not both),
-//   RestoreSecret, ListSecrets (name filter = prefix, MaxResults ≤ 100, NextToken; scheduled
+//   RestoreSecret, TagResource (adds or overwrites tags; Key ≤ 128, Value ≤ 256, ≤ 50 tags;
+//   InvalidParameterException, LimitExceededException), ListSecrets (name filter = prefix, MaxResults ≤ 100, NextToken; scheduled
 //   deletions hidden), ListSecretVersionIds (versions without a stage hidden), RotateSecret (needs a
 //   Lambda ARN, given or configured; RotationRules with AutomaticallyAfterDays 1–1000 or a
 //   ScheduleExpression `rate(N days)`/`cron(...)`, not both; RotateImmediately, default true: the fake
@@ -611,6 +612,23 @@ export class AwsWire {
         const stages = (body.VersionStages as string[] | undefined) ?? ['AWSCURRENT'];
         const id = this.addVersion(s, token, value, stages);
         return { ARN: s.arn, Name: s.name, VersionId: id, VersionStages: stages };
+      }
+      case 'TagResource': {
+        // Adds the tags, overwriting a key already there; an empty 200 answer.
+        const s = this.liveSecret(body.SecretId);
+        const tags = (body.Tags as Array<{ Key?: string; Value?: string }> | undefined) ?? [];
+        for (const t of tags) {
+          if (!t.Key || t.Key.length > 128 || (t.Value ?? '').length > 256) {
+            throw new WireError('InvalidParameterException', 'You provided an invalid tag.');
+          }
+        }
+        const merged = new Map(s.tags.map((t) => [t.Key, t.Value]));
+        for (const t of tags) merged.set(t.Key!, t.Value ?? '');
+        if (merged.size > 50) {
+          throw new WireError('LimitExceededException', 'The request exceeds the tag limit of 50.');
+        }
+        s.tags = [...merged].map(([Key, Value]) => ({ Key, Value })) as typeof s.tags;
+        return {};
       }
       case 'DeleteSecret': {
         const s = this.findSecret(body.SecretId);

@@ -100,4 +100,35 @@ describe.skipIf('missing' in tls)('azure: retirement', () => {
     const updated = await client.updateSecretProperties('known', only!.version, { enabled: false });
     expect(updated.enabled).toBe(false);
   });
+
+  it("a retirement travels in the new version's tags: a new resolver retires it after the grace period", async () => {
+    const p = make();
+    const { version: old } = (await p.set!('cross-password', 'cross-old-value', {
+      metadata: { team: 'db' },
+    }))!;
+    await createResolver({ providers: [p], cache: false, audit: false, env: {} }).rotate(
+      'cross-password',
+      { grace: 300, generate: () => 'cross-new-value' },
+    );
+    const [info] = (await make().list!('cross-password', {})).filter(
+      (i) => i.name === 'cross-password',
+    );
+    // The marker is a version and a date, never a value; the other tags stay.
+    expect(info?.metadata).toEqual({
+      team: 'db',
+      'envmux.retire': expect.stringMatching(new RegExp(`^${old}@.+Z$`)),
+    });
+    expect(JSON.stringify(info)).not.toMatch(/cross-(old|new)-value/);
+
+    const other = () =>
+      createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+    const lists = wire.count('list');
+    expect(await other().retireExpired()).toEqual([]);
+    expect(wire.count('list') - lists).toBe(1); // one list call answers every marker
+    expect(await other().get('cross-password', { version: 'previous' })).toBe('cross-old-value');
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await other().retireExpired()).toMatchObject([{ name: 'cross-password', version: old }]);
+    expect(await codeOf(other().get('cross-password', { version: 'previous' }))).toBe('NOT_FOUND');
+    expect(await other().get('cross-password')).toBe('cross-new-value');
+  });
 });

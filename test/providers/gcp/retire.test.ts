@@ -87,3 +87,36 @@ describe('gcp: retirement', () => {
     await p.close?.();
   });
 });
+
+describe('gcp: a retirement carried across processes in a secret annotation', () => {
+  it('a new resolver retires the old version once the grace period is over, not before', async () => {
+    const p = make();
+    await p.set!('cross-password', 'cross-old-value', {
+      description: 'the db',
+      metadata: { team: 'db' },
+    });
+    await createResolver({ providers: [p], cache: false, audit: false, env: {} }).rotate(
+      'cross-password',
+      { grace: 300, generate: () => 'cross-new-value' },
+    );
+    // Labels keep theirs; the marker (a version and a date, never a value) is an annotation.
+    const stored = wire.secret('projects/p1/secrets/cross-password');
+    expect(stored?.labels).toEqual({ team: 'db' });
+    expect(stored?.annotations).toEqual({
+      description: 'the db',
+      'envmux.retire': expect.stringMatching(/^1@.+Z$/),
+    });
+    expect(JSON.stringify(stored?.annotations)).not.toMatch(/cross-(old|new)-value/);
+
+    const other = () =>
+      createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+    const lists = wire.count('list');
+    expect(await other().retireExpired()).toEqual([]);
+    expect(wire.count('list') - lists).toBe(1); // one list call answers every marker
+    expect(await other().get('cross-password', { version: 'previous' })).toBe('cross-old-value');
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await other().retireExpired()).toMatchObject([{ name: 'cross-password', version: '1' }]);
+    expect(await codeOf(other().get('cross-password', { version: 'previous' }))).toBe('NOT_FOUND');
+    expect(await other().get('cross-password')).toBe('cross-new-value');
+  });
+});

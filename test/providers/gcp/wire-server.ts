@@ -6,6 +6,7 @@
 //   POST   /v1/{projects/*[/locations/*]}/secrets?secretId=  create (ALREADY_EXISTS when present)
 //   GET    /v1/{.../secrets/*}                               get
 //   PATCH  /v1/{.../secrets/*}?updateMask=                   update (labels, annotations, expireTime)
+//          (create and update: INVALID_ARGUMENT for labels outside [a-z0-9_-] ≤ 63, or bad annotation keys)
 //   DELETE /v1/{.../secrets/*}                               delete (all versions)
 //   POST   /v1/{.../secrets/*}:addVersion                    add a version (checks payload.dataCrc32c)
 //   GET    /v1/{.../secrets/*}/versions                      list versions, newest first
@@ -179,6 +180,8 @@ export async function startGcpWire(): Promise<GcpWireServer> {
             body: errorBody(400, 'INVALID_ARGUMENT', 'invalid secret id'),
           };
         }
+        const invalid = metadataProblem(json.labels, json.annotations);
+        if (invalid) return { status: 400, body: errorBody(400, 'INVALID_ARGUMENT', invalid) };
         const name = `${route.parent}/secrets/${id}`;
         // Global secrets need a replication policy; regional ones take none.
         const regional = route.parent!.includes('/locations/');
@@ -218,6 +221,8 @@ export async function startGcpWire(): Promise<GcpWireServer> {
           : notFound(`Secret [${route.secret}]`);
       case 'update': {
         if (!secret) return notFound(`Secret [${route.secret}]`);
+        const invalid = metadataProblem(json.labels, json.annotations);
+        if (invalid) return { status: 400, body: errorBody(400, 'INVALID_ARGUMENT', invalid) };
         for (const path of (query.get('updateMask') ?? '').split(',').filter(Boolean)) {
           if (path === 'labels') secret.labels = json.labels ?? {};
           else if (path === 'annotations') secret.annotations = json.annotations ?? {};
@@ -499,6 +504,25 @@ function numericStates(value: unknown): unknown {
       k === 'state' && typeof v === 'string' ? STATE_NUMBER[v as VersionState] : numericStates(v);
   }
   return out;
+}
+
+/**
+ * What the service refuses in a secret's labels (keys start with a lowercase letter; keys and values
+ * [a-z0-9_-], ≤ 63 characters) or annotations (keys ≤ 63, alphanumeric at both ends with `-_.`
+ * between; keys and values < 16 KiB in all).
+ */
+function metadataProblem(labels: unknown, annotations: unknown): string | undefined {
+  for (const [k, v] of Object.entries((labels ?? {}) as Record<string, string>)) {
+    if (!/^[a-z][a-z0-9_-]{0,62}$/.test(k) || !/^[a-z0-9_-]{0,63}$/.test(String(v)))
+      return `Invalid label: ${k}`;
+  }
+  let size = 0;
+  for (const [k, v] of Object.entries((annotations ?? {}) as Record<string, string>)) {
+    if (!/^[a-zA-Z0-9]([a-zA-Z0-9._-]{0,61}[a-zA-Z0-9])?$/.test(k))
+      return `Invalid annotation key: ${k}`;
+    size += Buffer.byteLength(k) + Buffer.byteLength(String(v));
+  }
+  return size >= 16 * 1024 ? 'The total size of annotations must be less than 16KiB.' : undefined;
 }
 
 function errorBody(code: number, status: string, message: string) {

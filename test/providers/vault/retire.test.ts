@@ -72,3 +72,42 @@ describe('vault: retirement (KV v2)', () => {
     await resolver.close();
   });
 });
+
+describe('vault: a retirement carried across processes in custom_metadata (KV v2)', () => {
+  it('a new resolver retires the old version once the grace period is over, not before', async () => {
+    const p = make();
+    const name = 'cross/db';
+    await p.set!(name, 'cross-old-value', { description: 'the db', metadata: { team: 'db' } });
+    await createResolver({ providers: [p], cache: false, audit: false, env: {} }).rotate(name, {
+      grace: 300,
+      generate: () => 'cross-new-value',
+    });
+    const [info] = (await make().list!('cross/', { metadata: true })).filter(
+      (i) => i.name === name,
+    );
+    // The other custom metadata stays; the marker is a version and a date, never a value.
+    expect(info?.metadata).toEqual({
+      team: 'db',
+      description: 'the db',
+      'envmux.retire': expect.stringMatching(/^1@.+Z$/),
+    });
+    expect(JSON.stringify(info)).not.toMatch(/cross-(old|new)-value/);
+
+    const other = () =>
+      createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+    const entries = (await make().list!('', {})).length;
+    const seen = wire.requests.length;
+    expect(await other().retireExpired()).toEqual([]);
+    // KV's LIST answers names only: a LIST per folder (/, app/, cross/), then one metadata read per
+    // entry (the due markers of earlier tests, already retired, then cost a versions read each).
+    const made = wire.requests.slice(seen).map((r) => `${r.method} ${r.path}`);
+    expect(made.filter((r) => /^GET secret\/metadata\/(.*\/)?$/.test(r))).toHaveLength(3);
+    const reads = made.filter((r) => /^GET secret\/metadata\/.*[^/]$/.test(r));
+    expect(new Set(reads).size).toBe(entries);
+    expect(await other().get(name, { version: 'previous' })).toBe('cross-old-value');
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await other().retireExpired()).toMatchObject([{ name, version: '1' }]);
+    expect(await codeOf(other().get(name, { version: 'previous' }))).toBe('NOT_FOUND');
+    expect(await other().get(name)).toBe('cross-new-value');
+  });
+});

@@ -600,6 +600,12 @@ export class VaultWire {
         });
       }
       if (method === 'POST' || method === 'PUT') {
+        // custom_metadata: at most 64 keys, keys ≤ 128 bytes, values ≤ 512 bytes.
+        const custom = Object.entries((json.custom_metadata ?? {}) as Record<string, string>);
+        const bad =
+          custom.length > 64 ||
+          custom.some(([k, v]) => Buffer.byteLength(k) > 128 || Buffer.byteLength(String(v)) > 512);
+        if (bad) return reply(400, { errors: ['custom_metadata exceeds the limits'] });
         const e = entry ?? { versions: [], custom: null };
         e.custom = json.custom_metadata ?? e.custom;
         mount.entries.set(path, e);
