@@ -160,6 +160,7 @@ describe('issue 15 acceptance from the packed package', { timeout: 120_000 }, ()
       skip: 0,
       failed: 0,
       verified: 120,
+      versions: 120,
     });
   });
 
@@ -188,6 +189,7 @@ describe('issue 15 acceptance from the packed package', { timeout: 120_000 }, ()
       skip: 119,
       failed: 0,
       verified: 120,
+      versions: 1,
     });
     // One write: the item that failed (the listing lacks it: its create, no put first).
     // Nothing else is written again.
@@ -225,6 +227,7 @@ describe('issue 15 acceptance from the packed package', { timeout: 120_000 }, ()
       skip: 119,
       failed: 0,
       verified: 120,
+      versions: 1,
     });
     const rerun = gcp.requests.slice(before);
     expect(rerun.filter((r) => r.rpc === 'create')).toHaveLength(1);
