@@ -228,6 +228,33 @@ async function listIfPossible(resolver: Resolver, id: string): Promise<Set<strin
   }
 }
 
+/** Done, or failed when `--verify` reads back a digest other than `expected`. */
+async function finished(item: CopyItem, options: CopyOptions, expected: string): Promise<CopyItem> {
+  if (options.verify) {
+    const { resolver, to, from, signal } = options;
+    const readBack = await digestAt(resolver, to, item.target, signal);
+    item.verified = readBack === expected;
+    if (!item.verified) {
+      item.status = 'failed';
+      item.error = {
+        code: 'VALIDATION_FAILED',
+        message: `"${item.target}" read back from "${to}" differs from "${item.source}" in "${from}" (digests)`,
+      };
+      return item;
+    }
+  }
+  item.status = 'done';
+  return item;
+}
+
+/** The item, failed with the error's code and our message (a store's own text is never kept). */
+function failed(item: CopyItem, error: unknown): CopyItem {
+  const e = toEnvmuxError(error);
+  item.status = 'failed';
+  item.error = { code: e.code, message: e.message };
+  return item;
+}
+
 /** The current value's digest, or `undefined` when the store does not have the name. */
 async function digestAt(
   resolver: Resolver,
@@ -276,25 +303,10 @@ async function copyOne(
     if (existing && !existing.has(target)) context.create = true; // the listing lacks it
     await resolver.set(target, value, context);
     value = undefined;
-    if (options.verify) {
-      const readBack = await digestAt(resolver, to, target, signal);
-      item.verified = readBack === sourceDigest;
-      if (!item.verified) {
-        item.status = 'failed';
-        item.error = {
-          code: 'VALIDATION_FAILED',
-          message: `"${target}" read back from "${to}" differs from "${name}" in "${from}" (digests)`,
-        };
-        return item;
-      }
-    }
-    item.status = 'done';
+    return await finished(item, options, sourceDigest);
   } catch (error) {
-    const e = toEnvmuxError(error);
-    item.status = 'failed';
-    item.error = { code: e.code, message: e.message };
+    return failed(item, error);
   }
-  return item;
 }
 
 /**
@@ -474,23 +486,8 @@ async function copyHistory(
         ),
       );
     }
-    if (options.verify) {
-      const readBack = await digestAt(resolver, to, target, signal);
-      item.verified = readBack === latest.digest;
-      if (!item.verified) {
-        item.status = 'failed';
-        item.error = {
-          code: 'VALIDATION_FAILED',
-          message: `"${target}" read back from "${to}" differs from "${name}" in "${from}" (digests)`,
-        };
-        return item;
-      }
-    }
-    item.status = 'done';
+    return await finished(item, options, latest.digest);
   } catch (error) {
-    const e = toEnvmuxError(error);
-    item.status = 'failed';
-    item.error = { code: e.code, message: e.message };
+    return failed(item, error);
   }
-  return item;
 }

@@ -8,6 +8,7 @@ import type {
 import { EnvmuxError } from '../../errors.js';
 import { importLibOnce } from '../import-lib.js';
 import type { Provider, SecretInfo, VersionInfo } from '../provider.js';
+import { onlyVersionError } from '../retire-version.js';
 import {
   type AwsCommonOptions,
   awsIdentity,
@@ -358,10 +359,7 @@ export function aws(options: AwsProviderOptions = {}): Provider {
       if (target.stages?.includes('AWSCURRENT')) {
         const previous = list.find((v) => v.stages?.includes('AWSPREVIOUS'));
         if (!previous) {
-          throw new EnvmuxError('CONFIG', `provider "${id}" cannot remove the only version`, {
-            provider: id,
-            hint: 'delete the secret instead',
-          });
+          throw onlyVersionError(id);
         }
         // AWS moves AWSPREVIOUS onto the version AWSCURRENT leaves; that label goes below.
         await stage('AWSCURRENT', {

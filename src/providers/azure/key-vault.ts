@@ -10,6 +10,7 @@ import {
 } from '../../errors.js';
 import { importLib } from '../import-lib.js';
 import type { HealthResult, Provider, SecretInfo, VersionInfo, WriteResult } from '../provider.js';
+import { versionToRetire } from '../retire-version.js';
 import { AZURE_NAME_MAX, decodeAzureName, encodeAzureName } from './names.js';
 
 /** The npm packages this provider loads (the second only for the default credential). */
@@ -400,21 +401,10 @@ export function azure(options: AzureProviderOptions = {}): Provider {
      * first writes the value of the enabled version before it as a new version.
      */
     async deleteVersion(name, version, ctx = {}) {
-      const list = await provider.versions!(name, { signal: ctx.signal });
-      const target = list.find((v) => v.version === version);
+      const target = await versionToRetire(provider, name, version, ctx.signal, (value) =>
+        provider.set!(name, value, { signal: ctx.signal }),
+      );
       if (!target) return;
-      if (target.stages?.includes('latest')) {
-        const before = [...list].reverse().find((v) => v !== target && v.enabled);
-        const value =
-          before && (await provider.get(name, { version: before.version, signal: ctx.signal }));
-        if (value === undefined || !before) {
-          throw new EnvmuxError('CONFIG', `provider "${id}" cannot remove the only version`, {
-            provider: id,
-            hint: 'delete the secret instead',
-          });
-        }
-        await provider.set!(name, value, { signal: ctx.signal });
-      }
       if (!target.enabled) return;
       await call({ operation: 'UpdateSecretProperties', name, permission: 'secrets/set' }, (c) =>
         c.updateSecretProperties(vaultNameOf(name), version, {

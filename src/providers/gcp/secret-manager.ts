@@ -12,6 +12,7 @@ import type {
   WriteResult,
 } from '../provider.js';
 import { RETIRE_METADATA } from '../provider.js';
+import { versionToRetire } from '../retire-version.js';
 import { crc32c } from './crc32c.js';
 import { fromGcpError, gcpStatusOf } from './errors.js';
 
@@ -592,21 +593,10 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
      * newest (a rollback) first adds the value of the enabled version before it as a new version.
      */
     async deleteVersion(name, version, ctx = {}) {
-      const list = await provider.versions!(name, { signal: ctx.signal });
-      const target = list.find((v) => v.version === version);
+      const target = await versionToRetire(provider, name, version, ctx.signal, (value) =>
+        provider.set!(name, value, { signal: ctx.signal }),
+      );
       if (!target) return;
-      if (target.stages?.includes('latest')) {
-        const before = [...list].reverse().find((v) => v !== target && v.enabled);
-        const value =
-          before && (await provider.get(name, { version: before.version, signal: ctx.signal }));
-        if (value === undefined || !before) {
-          throw new EnvmuxError('CONFIG', `provider "${id}" cannot remove the only version`, {
-            provider: id,
-            hint: 'delete the secret instead',
-          });
-        }
-        await provider.set!(name, value, { signal: ctx.signal });
-      }
       if (target.enabled) await changeState('disableSecretVersion', name, version, ctx.signal);
     },
     disableVersion: (name, version, ctx = {}) =>

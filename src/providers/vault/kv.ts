@@ -13,6 +13,7 @@ import type {
   WriteContext,
   WriteResult,
 } from '../provider.js';
+import { versionToRetire } from '../retire-version.js';
 import {
   authMethodOf,
   createVaultSession,
@@ -600,21 +601,10 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
      * writes the value of the live version before it as a new version.
      */
     async deleteVersion(name, version, ctx = {}) {
-      const list = await provider.versions!(name, { signal: ctx.signal });
-      const target = list.find((v) => v.version === version);
+      const target = await versionToRetire(provider, name, version, ctx.signal, (value) =>
+        write(name, value, { signal: ctx.signal }),
+      );
       if (!target) return;
-      if (target.stages?.includes('latest')) {
-        const before = [...list].reverse().find((v) => v !== target && v.enabled);
-        const value =
-          before && (await provider.get(name, { version: before.version, signal: ctx.signal }));
-        if (value === undefined || !before) {
-          throw new EnvmuxError('CONFIG', `provider "${id}" cannot remove the only version`, {
-            provider: id,
-            hint: 'delete the secret instead',
-          });
-        }
-        await write(name, value, { signal: ctx.signal });
-      }
       const kind = options.retire === 'destroy' ? 'destroy' : 'delete';
       if (kind === 'delete' && !target.enabled) return;
       await changeVersions(kind, name, [version], ctx.signal);
