@@ -144,7 +144,11 @@ try {
   );
   results['get (latest), ms'] = await timeIt(RUNS, () => p.get('bench/one'));
   for (let i = 0; i < 1000; i++) await p.set(`list/s${String(i).padStart(4, '0')}`, `v${i}`);
-  results['list of 1,000 (metadata), ms'] = await timeIt(20, () => p.list(''));
+  // The first calls compile the 1,000-row path (CPU above wall time: V8's compiler threads);
+  // the target is the steady state of a long-running reader, so it is measured after a warm-up.
+  results['list of 1,000 (metadata), first call, ms'] = await timeIt(1, () => p.list(''));
+  await timeIt(30, () => p.list(''));
+  results['list of 1,000 (metadata), ms'] = await timeIt(50, () => p.list(''));
   const names = Array.from({ length: 100 }, (_, i) => `list/s${String(i * 7).padStart(4, '0')}`);
   results['getMany of 100 references, ms'] = await timeIt(50, () => p.getMany(names));
   roundTrips.push(await trips(() => p.list('')), await trips(() => p.getMany(names)));
