@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { coldBench, getBench, scanBench, tables } from './inproc.mjs';
 import { moduleGraphTable } from './module-graph.mjs';
-import { runServeBench, serveTable } from './serve.bench.mjs';
+import { runServePairs, serveSummary, serveTable } from './serve.bench.mjs';
 import { runStartup, startupTable } from './startup.mjs';
 import { targetsTable } from './targets.mjs';
 
@@ -39,6 +39,8 @@ console.log(
   }),
 );
 console.log('\n### `envmux serve` warm GET (open loop from a second process)\n');
-console.log(serveTable([await runServeBench()]));
+const serveRuns = await runServePairs();
+console.log(serveTable(serveRuns));
+console.log(`\n${serveSummary(serveRuns)}`);
 console.log('\n### Targets\n');
 console.log(targetsTable({ startupRows, scanRows, getRows, vaultReport }));
