@@ -60,7 +60,8 @@ function register(): void {
   g[FLAG] = true;
   const debug = flag(env, 'ENVMUX_DEBUG', false) || /(^|,)envmux(,|$)/.test(env.DEBUG ?? '');
   const strict = flag(env, 'ENVMUX_STRICT', true);
-  const started = performance.now();
+  // `performance` is loaded on first use (~1 ms of every start): only ENVMUX_DEBUG reads the clock.
+  const started = debug ? performance.now() : 0;
   const log = (line: string) => process.stderr.write(`envmux: ${line}\n`);
 
   let deferred = false;
@@ -150,9 +151,10 @@ function resolve(
   const settings = (found ? readJsonConfig(found) : {}) as RegisterSettings;
   const { entries, errors, read } = readEnvFiles(envFilesFor({ files: settings.files }, env), cwd);
   let needsResolution = false;
+  // `quote` last: asking it places every assignment of the file (a second pass over the text).
   for (const entry of entries.values())
     needsResolution ||=
-      entry.value.includes('$') || (entry.quote !== "'" && isOpValue(entry.value));
+      entry.value.includes('$') || (isOpValue(entry.value) && entry.quote !== "'");
   if (needsResolution) {
     const { resolveForRegister } =
       require('./register-resolve.cjs') as typeof import('./resolve-in-thread.js');
