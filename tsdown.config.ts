@@ -11,7 +11,7 @@ const LAZY_CJS_DEPS = ['lru-cache'];
 const requireLazyDeps: Plugin = {
   name: 'envmux:require-lazy-deps',
   renderChunk(code, _chunk, options) {
-    if (options.format !== 'cjs') return builtinsWithoutFacade(requireDotenv(code)?.code ?? code);
+    if (options.format !== 'cjs') return builtinsWithoutFacade(code);
     let out = code;
     for (const name of LAZY_CJS_DEPS) {
       out = out.replaceAll(`import("${name}")`, `Promise.resolve().then(() => require("${name}"))`);
@@ -19,31 +19,6 @@ const requireLazyDeps: Plugin = {
     return out === code ? null : { code: out };
   },
 };
-
-/**
- * dotenv is CommonJS only: in the ESM build, `require` it (from the installed package, as before)
- * rather than `import` it, which would start Node's CommonJS export scanner for one default export
- * (measured ≈ 5 ms CPU of `import('envmux')` on a 2-core machine), and only at the first parse:
- * `import('envmux')` alone starts no CommonJS loader and resolves no second package.
- */
-function requireDotenv(code: string): { code: string } | null {
-  const line = 'import dotenv from "dotenv";';
-  if (!code.includes(line)) return null;
-  const uses = code.match(/\bdotenv\.\w+/g) ?? [];
-  if (uses.some((use) => use !== 'dotenv.parse')) {
-    throw new Error(`envmux build: only dotenv.parse is wrapped for a lazy require, found ${uses}`);
-  }
-  return {
-    code: code.replace(
-      line,
-      [
-        'import { createRequire as __envmuxRequire } from "node:module";',
-        'let __envmuxDotenv;',
-        'const dotenv = { parse: (src, options) => (__envmuxDotenv ??= __envmuxRequire(import.meta.url)("dotenv")).parse(src, options) };',
-      ].join('\n'),
-    ),
-  };
-}
 
 /** `import { a, b as c } from "node:fs";`, `import path from "node:path";`, `import * as os from "node:os";` */
 const BUILTIN_IMPORT = /^import (?:\{([^}]*)\}|([\w$]+)|\* as ([\w$]+)) from "(node:[\w/]+)";$/gm;

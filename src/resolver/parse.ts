@@ -2,8 +2,8 @@
 // The values are dotenv's own: `dotenv.parse` runs here, at run time. This module adds only what
 // envmux needs beside them: each key's line and quoting, and references kept whole across `#`.
 
-import dotenv from 'dotenv';
 import { EnvmuxError } from '../errors.js';
+import { dotenvParse } from './dotenv-package.js';
 import { blankRunOverLimit, LIMITS } from './limits.js';
 
 /** One key of one env file. */
@@ -37,7 +37,7 @@ export function parseEnvSource(source: string, file: string): EnvEntry[] {
       hint: `remove the blank lines (their parsing cost grows with the square of their number; limit ${LIMITS.blankRunCost})`,
     });
   }
-  const parsed = dotenv.parse(text) as Record<string, string>;
+  const parsed = dotenvParse(text);
   const places = new Places(text);
   const mayCut = text.includes('#');
   const entries: EnvEntry[] = [];
@@ -64,7 +64,7 @@ export function earlierEntry(entry: EnvEntry): EnvEntry | undefined {
     if (all && at >= 0) {
       const place = all[at]!;
       const slice = entry.places.text.slice(place.keyAt, place.end);
-      let value = (dotenv.parse(slice) as Record<string, string>)[entry.key] ?? '';
+      let value = dotenvParse(slice)[entry.key] ?? '';
       if (place.quote === '' && (value.includes('$<') || value.includes('${')))
         value = keepReferencesWhole(entry.places.text, place.valueAt, value);
       const earlier = new ParsedEntry(entry.key, value, entry.file, entry.places, at);

@@ -1,0 +1,59 @@
+// dotenv, the parser, taken from the installed package at the first parse (never bundled, never
+// loaded by an app that parses nothing), and found without Node's `exports` resolution, which costs
+// every preload ~2 ms on Node 20. See docs/performance.md, "Start-up".
+
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+type Dotenv = { parse(src: string): Record<string, string> };
+
+let dotenv: Dotenv | undefined;
+
+/** `dotenv.parse(src)` of the dotenv this package depends on. */
+export function dotenvParse(src: string): Record<string, string> {
+  dotenv ??= loadDotenv();
+  return dotenv.parse(src);
+}
+
+/**
+ * The file of the dotenv package Node would resolve from `from`: the first `node_modules/dotenv`
+ * on Node's lookup paths, entered through its package.json's `exports["."]` for `require` (or
+ * `default`, or `main`). `undefined` when the entry is not a plain string; the caller then lets
+ * Node resolve it.
+ */
+export function dotenvEntry(from: string): string | undefined {
+  for (const dir of createRequire(from).resolve.paths('dotenv') ?? []) {
+    const root = join(dir, 'dotenv');
+    let manifest: { exports?: unknown; main?: unknown };
+    try {
+      manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+    } catch {
+      continue;
+    }
+    const target =
+      manifest.exports === undefined ? (manifest.main ?? 'index.js') : entryOf(manifest.exports);
+    return typeof target === 'string' ? join(root, target) : undefined;
+  }
+  return undefined;
+}
+
+/** The `require` target of `exports` for ".", when it is a plain path. */
+function entryOf(exports: unknown): unknown {
+  const conditions = (value: unknown) =>
+    typeof value === 'object' && value !== null
+      ? ((value as Record<string, unknown>).require ?? (value as Record<string, unknown>).default)
+      : value;
+  if (typeof exports !== 'object' || exports === null) return exports;
+  const dot = Object.keys(exports).some((key) => key.startsWith('.'))
+    ? (exports as Record<string, unknown>)['.']
+    : exports;
+  return conditions(dot);
+}
+
+function loadDotenv(): Dotenv {
+  const from = typeof __filename === 'string' ? __filename : import.meta.url;
+  const require = createRequire(from);
+  const entry = dotenvEntry(from);
+  return require(entry ?? 'dotenv') as Dotenv;
+}
