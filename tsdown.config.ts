@@ -94,6 +94,9 @@ export default defineConfig([
     // costs about as much as compiling 20 KB (resolve, open, read, link).
     outputOptions: {
       codeSplitting: { groups: [{ name: 'core', test: (id) => indexGraph.has(id) }] },
+      // Every byte of the core is read, decoded and scanned by each `import('envmux')`: the JSDoc
+      // stays in the declarations (.d.mts/.d.cts), not in the code (−40 KB of 218). Licences stay.
+      comments: { legal: true, annotation: true, jsdoc: false },
     },
   },
   {
