@@ -73,8 +73,34 @@ export interface Resolution {
   sources: Map<string, { entry: EnvEntry; providers: string[]; served: string[] }>;
 }
 
+/** Most unversioned keys {@link requestKey} keeps; past it the kept keys are dropped and rebuilt. */
+const KEPT_KEYS = 4096;
+/** Unversioned request keys by scheme, then name (see {@link requestKey}). */
+let keptKeys = new Map<string, Map<string, string>>();
+let keptCount = 0;
+
+/**
+ * The cache and dedupe key of a request: `scheme\0name\0version`. Unversioned keys are kept (up
+ * to {@link KEPT_KEYS}), so a warm `get` of the same name hands the cache the same string, its
+ * hash already computed, instead of building and hashing a new one per call.
+ */
 export function requestKey(r: SecretRequest): string {
-  return `${r.scheme}\0${r.name}\0${r.version ?? ''}`;
+  if (r.version !== undefined) return `${r.scheme}\0${r.name}\0${r.version}`;
+  let byName = keptKeys.get(r.scheme);
+  if (byName === undefined) {
+    byName = new Map();
+    keptKeys.set(r.scheme, byName);
+  }
+  let key = byName.get(r.name);
+  if (key === undefined) {
+    key = `${r.scheme}\0${r.name}\0`;
+    if (++keptCount > KEPT_KEYS) {
+      keptKeys = new Map([[r.scheme, (byName = new Map())]]);
+      keptCount = 1;
+    }
+    byName.set(r.name, key);
+  }
+  return key;
 }
 
 const BLOCKED = Symbol('blocked');

@@ -59,6 +59,22 @@ describe('warm resolver.get', () => {
   });
 });
 
+describe('warm keys', () => {
+  it('past the bound of kept keys every name still hits its own entry; versions and pins stay apart', async () => {
+    const names = Array.from({ length: 5000 }, (_, i) => `app/s${i}`);
+    const resolver = createResolver({
+      providers: [memory({ values: Object.fromEntries(names.map((n) => [n, `v-${n}`])) })],
+      cache: { max: 10_000 },
+      audit: false,
+    });
+    for (const name of names) await resolver.get(name);
+    for (const name of names) expect(await resolver.get(name)).toBe(`v-${name}`);
+    expect(resolver.cacheStats()).toMatchObject({ hits: 5000, misses: 5000, size: 5000 });
+    expect(await resolver.get('app/s1', { provider: 'memory' })).toBe('v-app/s1');
+    expect(resolver.cacheStats()).toMatchObject({ hits: 5000, size: 5001 });
+  });
+});
+
 describe('the audit clock', () => {
   it('an audited warm get reads the wall clock at most once per timer tick', async () => {
     const resolver = createResolver({ providers: [memory({ values: { db: 'v' } })] });
@@ -78,9 +94,49 @@ describe('the audit clock', () => {
     expect(reads).toBeLessThanOrEqual(1);
   });
 
+  it('an audited warm get reads ENVMUX_ACTOR at most once per timer tick', async () => {
+    const resolver = createResolver({ providers: [memory({ values: { db: 'v' } })] });
+    await resolver.get('db');
+    await new Promise((r) => setTimeout(r, 5));
+    const env = process.env;
+    let reads = 0;
+    process.env = new Proxy(env, {
+      get(target, property, receiver) {
+        if (property === 'ENVMUX_ACTOR') reads++;
+        return Reflect.get(target, property, receiver);
+      },
+    });
+    try {
+      for (let i = 0; i < 1000; i++) await resolver.get('db');
+    } finally {
+      process.env = env;
+    }
+    expect(reads).toBeLessThanOrEqual(1);
+  });
+
+  it('entries carry the actor of their tick (ENVMUX_ACTOR set later applies from the next tick)', async () => {
+    const resolver = createResolver({ providers: [memory({ values: { db: 'v' } })] });
+    const actor = process.env.ENVMUX_ACTOR;
+    try {
+      process.env.ENVMUX_ACTOR = 'ci:first';
+      await new Promise((r) => setTimeout(r, 5));
+      resolver.clearAudit();
+      await resolver.get('db');
+      process.env.ENVMUX_ACTOR = 'ci:second';
+      await new Promise((r) => setTimeout(r, 5));
+      await resolver.get('db');
+      expect(resolver.audit({ key: 'db' }).map((e) => e.actor)).toEqual(['ci:first', 'ci:second']);
+    } finally {
+      if (actor === undefined) delete process.env.ENVMUX_ACTOR;
+      else process.env.ENVMUX_ACTOR = actor;
+    }
+  });
+
   it('entries of later ticks carry later times', async () => {
     const resolver = createResolver({ providers: [memory({ values: { db: 'v' } })] });
     resolver.clearAudit();
+    // A tick first: the stamp of an earlier test's last entry may still be current.
+    await new Promise((r) => setTimeout(r, 5));
     const before = Date.now();
     await resolver.get('db');
     await new Promise((r) => setTimeout(r, 20));
