@@ -171,6 +171,28 @@ describe('rotate with a grace period (local vault)', () => {
     expect(await later.retireExpired()).toEqual([]); // done once
   });
 
+  it('a set with metadata of its own during the grace period keeps the pending retirement', async () => {
+    const v = await makeVault();
+    await v.open().set('db', OLD, { metadata: { team: 'db' } });
+    const writer = createResolver({ providers: [v.open()], audit: false });
+    await writer.rotate('db', { grace: 100, generate: () => 'new-value-fff6' });
+    await writer.set('db', 'by-hand-ggg7', { metadata: { team: 'payments' } });
+    await writer.set('db', 'by-hand-hhh8');
+    const [info] = await v.open().list!('db', {});
+    expect(info?.metadata).toMatchObject({
+      team: 'payments',
+      'envmux.retire': expect.stringMatching(/^1@.+Z$/),
+    });
+    await sleep(150);
+    const later = createResolver({ providers: [v.open()], audit: false });
+    expect(await later.retireExpired()).toMatchObject([{ name: 'db', version: '1' }]);
+    expect(await later.get('db', { version: '1', cache: false }).catch((e) => e.code)).toBe(
+      'NOT_FOUND',
+    );
+    expect(await later.get('db')).toBe('by-hand-hhh8');
+    expect(await later.retireExpired()).toEqual([]); // done once
+  });
+
   it('an apply failure removes the new version: the vault is as before', async () => {
     const v = await makeVault();
     await v.open().set('db', OLD);

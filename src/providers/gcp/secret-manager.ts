@@ -381,8 +381,9 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
       secret.labels = labels;
       paths.push('labels');
     }
-    if (marker) {
-      // The annotations map is replaced whole: keep the ones there (the description) beside the marker.
+    if (marker || ctx.description !== undefined) {
+      // The annotations map is replaced whole: keep the ones there (a scheduled retirement's marker,
+      // the description) beside what this write names (docs/architecture.md "Writes").
       const current = (
         await rpc(
           { operation: 'GetSecret', name, permission: 'secretmanager.secrets.get' },
@@ -395,9 +396,6 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
         ...(ctx.description !== undefined ? { description: ctx.description } : {}),
         ...marker,
       };
-      paths.push('annotations');
-    } else if (ctx.description !== undefined) {
-      secret.annotations = { description: ctx.description };
       paths.push('annotations');
     }
     if (ctx.expiresAt) {

@@ -227,3 +227,27 @@ describe('aws: a retirement carried across processes in a secret tag', () => {
     expect(await resolverWith().get(name)).toBe('cross-new-value');
   });
 });
+
+describe('aws: plain sets during the grace period keep the pending retirement', () => {
+  it('tags belong to the secret and TagResource only adds; the old version loses its label to the sets', async () => {
+    const name = fresh('hand');
+    const old = wire.putSecret(name, 'hand-old-value');
+    const resolver = resolverWith();
+    await resolver.rotate(name, { grace: 300, generate: () => 'hand-new-value' });
+    await resolver.set(name, 'hand-set-1', { description: 'by hand' });
+    await resolver.set(name, 'hand-set-2', { metadata: { team: 'payments' } });
+    await resolver.set(name, 'hand-set-3');
+    const [info] = (await make().list!(name, {})).filter((i) => i.name === name);
+    expect(info?.metadata).toEqual({
+      team: 'payments',
+      'envmux.retire': expect.stringMatching(new RegExp(`^${old}@.+Z$`)),
+    });
+    // AWS moves AWSPREVIOUS along on each write: the old version is left without a staging label
+    // (what retiring it does), so when it is due there is nothing left to do.
+    expect((await make().versions!(name, {})).map((v) => v.version)).not.toContain(old);
+    expect(await resolverWith().get(name, { version: 'previous' })).toBe('hand-set-2');
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await resolverWith().retireExpired()).toEqual([]);
+    expect(await resolverWith().get(name)).toBe('hand-set-3');
+  });
+});

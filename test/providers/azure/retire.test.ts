@@ -132,3 +132,61 @@ describe.skipIf('missing' in tls)('azure: retirement', () => {
     expect(await other().get('cross-password')).toBe('cross-new-value');
   });
 });
+
+describe.skipIf('missing' in tls)('azure: plain sets during the grace period', () => {
+  let wire: AzureWireServer;
+  beforeAll(async () => {
+    wire = await startAzureWire(tls as { key: string; cert: string });
+  });
+  afterAll(async () => {
+    await wire?.close();
+  });
+  const make = () =>
+    azure({
+      vaultUrl: wire.url,
+      credential: {
+        getToken: async () => ({ token: wire.token, expiresOnTimestamp: Date.now() + 3_600_000 }),
+      },
+      env: {},
+      pollIntervalMs: 5,
+      clientOptions: { disableChallengeResourceVerification: true, tlsOptions: { ca: wire.cert } },
+    });
+  const infoOf = async (name: string) =>
+    (await make().list!(name, {})).find((i) => i.name === name);
+
+  it('keep the pending retirement (and the tags and description) on each new version', async () => {
+    const p = make();
+    const resolver = createResolver({ providers: [p], cache: false, audit: false, env: {} });
+    const { version: old } = (await p.set!('hand-password', 'hand-old-value', {
+      description: 'the db',
+      metadata: { team: 'db' },
+    }))!;
+    await resolver.rotate('hand-password', { grace: 300, generate: () => 'hand-new-value' });
+    const marker = (await infoOf('hand-password'))?.metadata?.['envmux.retire'];
+    expect(marker).toMatch(new RegExp(`^${old}@.+Z$`));
+    expect(await infoOf('hand-password')).toMatchObject({ description: 'the db' });
+
+    await resolver.set('hand-password', 'hand-set-1');
+    expect(await infoOf('hand-password')).toMatchObject({
+      description: 'the db',
+      metadata: { team: 'db', 'envmux.retire': marker },
+    });
+    await resolver.set('hand-password', 'hand-set-2', {
+      description: 'by hand',
+      metadata: { team: 'payments' },
+    });
+    const info = await infoOf('hand-password');
+    expect(info?.description).toBe('by hand');
+    expect(info?.metadata).toEqual({ team: 'payments', 'envmux.retire': marker });
+
+    const other = () =>
+      createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+    expect(await other().retireExpired()).toEqual([]);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await other().retireExpired()).toMatchObject([{ name: 'hand-password', version: old }]);
+    expect(await codeOf(p.get('hand-password', { version: old }))).toBe('NOT_FOUND');
+    expect(await other().get('hand-password')).toBe('hand-set-2');
+    expect(await other().retireExpired()).toEqual([]);
+    await resolver.close();
+  });
+});

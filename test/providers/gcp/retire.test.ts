@@ -120,3 +120,38 @@ describe('gcp: a retirement carried across processes in a secret annotation', ()
     expect(await other().get('cross-password')).toBe('cross-new-value');
   });
 });
+
+describe('gcp: plain sets during the grace period keep the pending retirement', () => {
+  it('a set with a description, then one with labels, then a bare one: the old version is still retired when due', async () => {
+    const p = make();
+    const resolver = createResolver({ providers: [p], cache: false, audit: false, env: {} });
+    await p.set!('hand-password', 'hand-old-value', {
+      description: 'the db',
+      metadata: { team: 'db' },
+    });
+    await resolver.rotate('hand-password', { grace: 300, generate: () => 'hand-new-value' });
+    const marker = wire.secret('projects/p1/secrets/hand-password')?.annotations?.['envmux.retire'];
+    expect(marker).toMatch(/^1@.+Z$/);
+    await resolver.set('hand-password', 'hand-set-1', { description: 'the db, by hand' });
+    await resolver.set('hand-password', 'hand-set-2', { metadata: { team: 'payments' } });
+    await resolver.set('hand-password', 'hand-set-3');
+    // The user's labels and description are theirs; the one marker is still the rotation's.
+    const stored = wire.secret('projects/p1/secrets/hand-password');
+    expect(stored?.labels).toEqual({ team: 'payments' });
+    expect(stored?.annotations).toEqual({
+      description: 'the db, by hand',
+      'envmux.retire': marker,
+    });
+
+    const other = () =>
+      createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+    expect(await other().retireExpired()).toEqual([]);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await other().retireExpired()).toMatchObject([{ name: 'hand-password', version: '1' }]);
+    expect(await codeOf(p.get('hand-password', { version: '1' }))).toBeTruthy();
+    expect(await other().get('hand-password')).toBe('hand-set-3');
+    // Done once: the next retirement step finds nothing more to do.
+    expect(await other().retireExpired()).toEqual([]);
+    await resolver.close();
+  });
+});

@@ -111,3 +111,30 @@ describe('vault: a retirement carried across processes in custom_metadata (KV v2
     expect(await other().get(name)).toBe('cross-new-value');
   });
 });
+
+describe('vault: plain sets during the grace period keep the pending retirement (KV v2)', () => {
+  it('a set with a description, then one with metadata: the old version is still retired when due', async () => {
+    const p = make();
+    const resolver = createResolver({ providers: [p], cache: false, audit: false, env: {} });
+    const name = 'hand/db';
+    await p.set!(name, 'hand-old-value', { description: 'the db', metadata: { team: 'db' } });
+    await resolver.rotate(name, { grace: 300, generate: () => 'hand-new-value' });
+    await resolver.set(name, 'hand-set-1', { description: 'by hand' });
+    await resolver.set(name, 'hand-set-2', { metadata: { team: 'payments' } });
+    await resolver.set(name, 'hand-set-3');
+    const [info] = (await make().list!('hand/', { metadata: true })).filter((i) => i.name === name);
+    expect(info?.metadata).toEqual({
+      team: 'payments',
+      description: 'by hand',
+      'envmux.retire': expect.stringMatching(/^1@.+Z$/),
+    });
+    const other = () =>
+      createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await other().retireExpired()).toMatchObject([{ name, version: '1' }]);
+    expect(await p.get(name, { version: '1' })).toBeUndefined();
+    expect(await other().get(name)).toBe('hand-set-3');
+    expect((await other().retireExpired()).filter((r) => r.name === name)).toEqual([]);
+    await resolver.close();
+  });
+});
