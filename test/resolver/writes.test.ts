@@ -68,6 +68,18 @@ describe('rotate with a grace period (memory)', () => {
     expect(JSON.stringify(audit.query())).not.toMatch(/aaa1|bbb2/);
   });
 
+  it('plain sets during the grace period: the schedule (in this process) still retires the old version', async () => {
+    const store = memory({ values: { db: OLD } });
+    const resolver = createResolver({ providers: [store], audit: false });
+    await resolver.rotate('db', { grace: 40, generate: () => 'new-value-iii9' });
+    await resolver.set('db', 'by-hand-jjj1', { metadata: { team: 'payments' } });
+    await resolver.set('db', 'by-hand-kkk2');
+    await sleep(60);
+    expect(await resolver.retireExpired()).toMatchObject([{ name: 'db', version: '1' }]);
+    expect((await resolver.versions('db')).map((v) => v.version)).toEqual(['2', '3', '4']);
+    expect(await resolver.retireExpired()).toEqual([]);
+  });
+
   it('a later rotate runs the due retirement step first (no timer)', async () => {
     const store = memory({ values: { db: OLD } });
     const resolver = createResolver({ providers: [store], audit: false });
