@@ -205,6 +205,23 @@ describe('rotate with a grace period (local vault)', () => {
     expect(await later.retireExpired()).toEqual([]); // done once
   });
 
+  it('rotations within one grace period: another resolver retires every old version when due', async () => {
+    const v = await makeVault();
+    await v.open().set('db', OLD);
+    for (const n of [2, 3, 4]) {
+      await createResolver({ providers: [v.open()], audit: false }).rotate('db', {
+        grace: 100,
+        generate: () => `new-value-${n}`,
+      });
+    }
+    const [info] = await v.open().list!('db', {});
+    expect(info?.metadata?.['envmux.retire']).toMatch(/^1@\S+Z 2@\S+Z 3@\S+Z$/);
+    await sleep(150);
+    const later = createResolver({ providers: [v.open()], audit: false });
+    expect((await later.retireExpired()).map((r) => r.version)).toEqual(['1', '2', '3']);
+    expect((await later.versions('db')).map((x) => x.version)).toEqual(['4']);
+  });
+
   it('an apply failure removes the new version: the vault is as before', async () => {
     const v = await makeVault();
     await v.open().set('db', OLD);

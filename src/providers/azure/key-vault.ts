@@ -412,8 +412,8 @@ export function azure(options: AzureProviderOptions = {}): Provider {
      * first writes the value of the enabled version before it as a new version.
      */
     async deleteVersion(name, version, ctx = {}) {
-      const target = await versionToRetire(provider, name, version, ctx.signal, (value) =>
-        provider.set!(name, value, { signal: ctx.signal }),
+      const target = await versionToRetire(provider, name, version, ctx, (value, rewrite) =>
+        provider.set!(name, value, rewrite),
       );
       if (!target) return;
       if (!target.enabled) return;

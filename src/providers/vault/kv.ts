@@ -615,8 +615,8 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
      * writes the value of the live version before it as a new version.
      */
     async deleteVersion(name, version, ctx = {}) {
-      const target = await versionToRetire(provider, name, version, ctx.signal, (value) =>
-        write(name, value, { signal: ctx.signal }),
+      const target = await versionToRetire(provider, name, version, ctx, (value, rewrite) =>
+        write(name, value, rewrite),
       );
       if (!target) return;
       const kind = options.retire === 'destroy' ? 'destroy' : 'delete';

@@ -251,3 +251,24 @@ describe('aws: plain sets during the grace period keep the pending retirement', 
     expect(await resolverWith().get(name)).toBe('hand-set-3');
   });
 });
+
+describe('aws: a rolled-back rotation', () => {
+  it('puts the marker from before back: a later set does not make the restored version retire', async () => {
+    const name = fresh('undone');
+    wire.putSecret(name, 'undone-1');
+    const failed = resolverWith().rotate(name, {
+      grace: 100,
+      generate: () => 'undone-2',
+      test: () => {
+        throw new Error('no login');
+      },
+    });
+    expect(await codeOf(failed)).toBeTruthy();
+    const [info] = (await make().list!(name, {})).filter((i) => i.name === name);
+    expect(info?.metadata?.['envmux.retire'] ?? '').toBe('');
+    await resolverWith().set(name, 'undone-by-hand'); // the restored version becomes AWSPREVIOUS
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await resolverWith().retireExpired()).filter((r) => r.name === name)).toEqual([]);
+    expect(await resolverWith().get(name, { version: 'previous' })).toBe('undone-1');
+  });
+});

@@ -190,3 +190,70 @@ describe.skipIf('missing' in tls)('azure: plain sets during the grace period', (
     await resolver.close();
   });
 });
+
+describe.skipIf('missing' in tls)(
+  'azure: rotations within one grace period, and a rolled-back one',
+  () => {
+    let wire: AzureWireServer;
+    beforeAll(async () => {
+      wire = await startAzureWire(tls as { key: string; cert: string });
+    });
+    afterAll(async () => {
+      await wire?.close();
+    });
+    const make = () =>
+      azure({
+        vaultUrl: wire.url,
+        credential: {
+          getToken: async () => ({ token: wire.token, expiresOnTimestamp: Date.now() + 3_600_000 }),
+        },
+        env: {},
+        pollIntervalMs: 5,
+        clientOptions: {
+          disableChallengeResourceVerification: true,
+          tlsOptions: { ca: wire.cert },
+        },
+      });
+    const other = () =>
+      createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+
+    it('a second rotation keeps the first retirement in the marker: both old versions are retired', async () => {
+      const p = make();
+      const { version: first } = (await p.set!('twice-password', 'twice-1', {}))!;
+      const [rotated] = await other().rotate('twice-password', {
+        grace: 300,
+        generate: () => 'twice-2',
+      });
+      const second = rotated?.version;
+      await other().rotate('twice-password', { grace: 300, generate: () => 'twice-3' });
+      await other().set('twice-password', 'twice-by-hand');
+      await new Promise((r) => setTimeout(r, 350));
+      const retired = await other().retireExpired();
+      expect(retired.map((r) => r.version).sort()).toEqual([first, second].sort());
+      expect(await other().get('twice-password', { version: 'previous' })).toBe('twice-3');
+    });
+
+    it('a rotation rolled back after its write leaves no retirement behind (tags as before)', async () => {
+      const p = make();
+      const { version: first } = (await p.set!('undone-password', 'undone-1', {
+        description: 'kept',
+        metadata: { team: 'db' },
+      }))!;
+      const failed = other().rotate('undone-password', {
+        grace: 100,
+        generate: () => 'undone-2',
+        test: () => {
+          throw new Error('no login');
+        },
+      });
+      expect(await codeOf(failed)).toBeTruthy();
+      expect(wire.secret('undone-password')?.versions.at(-1)?.tags).toEqual({
+        team: 'db',
+        description: 'kept',
+      });
+      await new Promise((r) => setTimeout(r, 150));
+      expect(await other().retireExpired()).toEqual([]);
+      expect(await p.get('undone-password', { version: first })).toBe('undone-1');
+    });
+  },
+);

@@ -155,3 +155,45 @@ describe('gcp: plain sets during the grace period keep the pending retirement', 
     await resolver.close();
   });
 });
+
+describe('gcp: rotations within one grace period, and a rolled-back one', () => {
+  const other = () => createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+
+  it('a second rotation keeps the first retirement in the marker: both old versions are retired', async () => {
+    const p = make();
+    await p.set!('twice-password', 'twice-1', {});
+    await other().rotate('twice-password', { grace: 300, generate: () => 'twice-2' });
+    await other().rotate('twice-password', { grace: 300, generate: () => 'twice-3' });
+    const marker = wire.secret('projects/p1/secrets/twice-password')?.annotations?.[
+      'envmux.retire'
+    ];
+    expect(marker).toMatch(/^1@\S+Z 2@\S+Z$/);
+    await other().set('twice-password', 'twice-by-hand');
+    await new Promise((r) => setTimeout(r, 350));
+    const retired = await other().retireExpired();
+    expect(retired.filter((r) => r.name === 'twice-password').map((r) => r.version)).toEqual([
+      '1',
+      '2',
+    ]);
+    expect(await other().get('twice-password', { version: 'previous' })).toBe('twice-3');
+  });
+
+  it('a rotation rolled back after its write leaves no retirement behind', async () => {
+    const p = make();
+    await p.set!('undone-password', 'undone-1', { description: 'kept' });
+    const failed = other().rotate('undone-password', {
+      grace: 100,
+      generate: () => 'undone-2',
+      test: () => {
+        throw new Error('no login');
+      },
+    });
+    expect(await codeOf(failed)).toBeTruthy();
+    expect(wire.secret('projects/p1/secrets/undone-password')?.annotations).toEqual({
+      description: 'kept',
+    });
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await other().retireExpired()).filter((r) => r.name === 'undone-password')).toEqual([]);
+    expect(await p.get('undone-password', { version: '1' })).toBe('undone-1');
+  });
+});

@@ -138,3 +138,40 @@ describe('vault: plain sets during the grace period keep the pending retirement 
     await resolver.close();
   });
 });
+
+describe('vault: rotations within one grace period, and a rolled-back one (KV v2)', () => {
+  const other = () => createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+
+  it('a second rotation keeps the first retirement: both old versions are retired', async () => {
+    const name = 'twice/db';
+    await make().set!(name, 'twice-1', {});
+    await other().rotate(name, { grace: 300, generate: () => 'twice-2' });
+    await other().rotate(name, { grace: 300, generate: () => 'twice-3' });
+    await new Promise((r) => setTimeout(r, 350));
+    const retired = (await other().retireExpired()).filter((r) => r.name === name);
+    expect(retired.map((r) => r.version)).toEqual(['1', '2']);
+    expect(await codeOf(other().get(name, { version: 'previous' }))).toBe('NOT_FOUND');
+    expect(await other().get(name)).toBe('twice-3');
+  });
+
+  it('a rotation rolled back after its write leaves no retirement behind', async () => {
+    const p = make();
+    const name = 'undone/db';
+    await p.set!(name, 'undone-1', { metadata: { team: 'db' } });
+    const failed = other().rotate(name, {
+      grace: 100,
+      generate: () => 'undone-2',
+      test: () => {
+        throw new Error('no login');
+      },
+    });
+    expect(await codeOf(failed)).toBeTruthy();
+    const [info] = (await make().list!('undone/', { metadata: true })).filter(
+      (i) => i.name === name,
+    );
+    expect(info?.metadata).toEqual({ team: 'db' });
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await other().retireExpired()).filter((r) => r.name === name)).toEqual([]);
+    expect(await p.get(name, { version: '1' })).toBe('undone-1');
+  });
+});
