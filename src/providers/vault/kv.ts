@@ -457,7 +457,8 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
       ...metadataToStore(ctx.metadata, current),
       ...(ctx.description === undefined ? {} : { description: ctx.description }),
     };
-    if (writesMetadata && Object.keys(custom).length) {
+    // Nothing to write only when there was nothing and is nothing (a cleared marker is a write).
+    if (writesMetadata && (Object.keys(custom).length || Object.keys(current ?? {}).length)) {
       await send(
         'POST',
         dataPath(l, 'metadata'),

@@ -233,27 +233,34 @@ describe.skipIf('missing' in tls)(
       expect(await other().get('twice-password', { version: 'previous' })).toBe('twice-3');
     });
 
-    it('a rotation rolled back after its write leaves no retirement behind (tags as before)', async () => {
-      const p = make();
-      const { version: first } = (await p.set!('undone-password', 'undone-1', {
-        description: 'kept',
-        metadata: { team: 'db' },
-      }))!;
-      const failed = other().rotate('undone-password', {
-        grace: 100,
-        generate: () => 'undone-2',
-        test: () => {
-          throw new Error('no login');
-        },
-      });
-      expect(await codeOf(failed)).toBeTruthy();
-      expect(wire.secret('undone-password')?.versions.at(-1)?.tags).toEqual({
-        team: 'db',
-        description: 'kept',
-      });
-      await new Promise((r) => setTimeout(r, 150));
-      expect(await other().retireExpired()).toEqual([]);
-      expect(await p.get('undone-password', { version: first })).toBe('undone-1');
-    });
+    it.each([
+      ['with', { team: 'db' }],
+      ['without', undefined],
+    ] as const)(
+      'a rotation rolled back after its write leaves no retirement behind (%s tags)',
+      async (what, metadata) => {
+        const p = make();
+        const name = `undone-${what}`;
+        const { version: first } = (await p.set!(name, 'undone-1', {
+          description: 'kept',
+          ...(metadata ? { metadata } : {}),
+        }))!;
+        const failed = other().rotate(name, {
+          grace: 100,
+          generate: () => 'undone-2',
+          test: () => {
+            throw new Error('no login');
+          },
+        });
+        expect(await codeOf(failed)).toBeTruthy();
+        expect(wire.secret(name)?.versions.at(-1)?.tags).toEqual({
+          ...metadata,
+          description: 'kept',
+        });
+        await new Promise((r) => setTimeout(r, 150));
+        expect((await other().retireExpired()).filter((r) => r.name === name)).toEqual([]);
+        expect(await p.get(name, { version: first })).toBe('undone-1');
+      },
+    );
   },
 );

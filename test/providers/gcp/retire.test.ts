@@ -178,22 +178,28 @@ describe('gcp: rotations within one grace period, and a rolled-back one', () => 
     expect(await other().get('twice-password', { version: 'previous' })).toBe('twice-3');
   });
 
-  it('a rotation rolled back after its write leaves no retirement behind', async () => {
-    const p = make();
-    await p.set!('undone-password', 'undone-1', { description: 'kept' });
-    const failed = other().rotate('undone-password', {
-      grace: 100,
-      generate: () => 'undone-2',
-      test: () => {
-        throw new Error('no login');
-      },
-    });
-    expect(await codeOf(failed)).toBeTruthy();
-    expect(wire.secret('projects/p1/secrets/undone-password')?.annotations).toEqual({
-      description: 'kept',
-    });
-    await new Promise((r) => setTimeout(r, 150));
-    expect((await other().retireExpired()).filter((r) => r.name === 'undone-password')).toEqual([]);
-    expect(await p.get('undone-password', { version: '1' })).toBe('undone-1');
-  });
+  it.each([
+    ['with', 'kept'],
+    ['without', undefined],
+  ] as const)(
+    'a rotation rolled back after its write leaves no retirement behind (%s a description)',
+    async (what, description) => {
+      const p = make();
+      const name = `undone-${what}`;
+      await p.set!(name, 'undone-1', description ? { description } : {});
+      const failed = other().rotate(name, {
+        grace: 100,
+        generate: () => 'undone-2',
+        test: () => {
+          throw new Error('no login');
+        },
+      });
+      expect(await codeOf(failed)).toBeTruthy();
+      const annotations = wire.secret(`projects/p1/secrets/${name}`)?.annotations ?? {};
+      expect(annotations).toEqual(description ? { description } : {});
+      await new Promise((r) => setTimeout(r, 150));
+      expect((await other().retireExpired()).filter((r) => r.name === name)).toEqual([]);
+      expect(await p.get(name, { version: '1' })).toBe('undone-1');
+    },
+  );
 });

@@ -154,24 +154,30 @@ describe('vault: rotations within one grace period, and a rolled-back one (KV v2
     expect(await other().get(name)).toBe('twice-3');
   });
 
-  it('a rotation rolled back after its write leaves no retirement behind', async () => {
-    const p = make();
-    const name = 'undone/db';
-    await p.set!(name, 'undone-1', { metadata: { team: 'db' } });
-    const failed = other().rotate(name, {
-      grace: 100,
-      generate: () => 'undone-2',
-      test: () => {
-        throw new Error('no login');
-      },
-    });
-    expect(await codeOf(failed)).toBeTruthy();
-    const [info] = (await make().list!('undone/', { metadata: true })).filter(
-      (i) => i.name === name,
-    );
-    expect(info?.metadata).toEqual({ team: 'db' });
-    await new Promise((r) => setTimeout(r, 150));
-    expect((await other().retireExpired()).filter((r) => r.name === name)).toEqual([]);
-    expect(await p.get(name, { version: '1' })).toBe('undone-1');
-  });
+  it.each([
+    ['with', { team: 'db' }],
+    ['without', undefined],
+  ] as const)(
+    'a rotation rolled back after its write leaves no retirement behind (%s other metadata)',
+    async (what, metadata) => {
+      const p = make();
+      const name = `undone/${what}`;
+      await p.set!(name, 'undone-1', metadata ? { metadata } : {});
+      const failed = other().rotate(name, {
+        grace: 100,
+        generate: () => 'undone-2',
+        test: () => {
+          throw new Error('no login');
+        },
+      });
+      expect(await codeOf(failed)).toBeTruthy();
+      const [info] = (await make().list!('undone/', { metadata: true })).filter(
+        (i) => i.name === name,
+      );
+      expect(info?.metadata).toEqual(metadata);
+      await new Promise((r) => setTimeout(r, 150));
+      expect((await other().retireExpired()).filter((r) => r.name === name)).toEqual([]);
+      expect(await p.get(name, { version: '1' })).toBe('undone-1');
+    },
+  );
 });
