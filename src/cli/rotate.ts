@@ -48,7 +48,7 @@ export function register(program: Command): void {
 Retirement is a step, not a timer: the first \`envmux rotate\` (or \`envmux rotate --retire\`) after the
 grace period retires the old version where the store can: removed (local vault, memory), its
 staging labels taken off (aws), disabled (gcp, azure), deleted (vault KV v2). The due date is
-recorded in the store as the metadata \`envmux.retire\` = version@date (local vault metadata, aws
+recorded in the store as the metadata \`envmux.retire\` = version@date ... (local vault metadata, aws
 tag, gcp annotation, azure tag, vault KV v2 custom_metadata), so \`envmux rotate --retire\` from
 cron, in any process, retires on time; for memory the schedule lives in the rotating process.
 

@@ -179,7 +179,8 @@ export interface Capabilities {
 
 /**
  * The metadata key a rotation with a grace period records its retirement in, as `version@ISO due`
- * (a version id and a date, never a value): any process's `retireExpired()` finds it with one `list`.
+ * (a version id and a date, never a value; one space-separated entry per retirement not yet due,
+ * retire-version.ts): any process's `retireExpired()` finds it with one `list`.
  */
 export const RETIRE_METADATA = 'envmux.retire';
 

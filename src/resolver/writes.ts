@@ -10,6 +10,7 @@ import {
   RETIRE_METADATA,
   type WriteContext,
 } from '../providers/provider.js';
+import { formatRetireMarker, parseRetireMarker } from '../providers/retire-version.js';
 import type { CacheTiers } from './cache-tiers.js';
 import type { ProviderCaller } from './call.js';
 import type { Chain } from './chain.js';
@@ -88,6 +89,16 @@ export interface Writes {
 export { RETIRE_METADATA } from '../providers/provider.js';
 
 type WriteAction = 'set' | 'delete' | 'rotate';
+
+/** What a store held before a rotation: what a rollback goes back to. */
+interface Before {
+  /** Its latest version (retired after the grace period, or restored by a rollback). */
+  version?: string;
+  /** The old value, where a version cannot be removed (kept in memory only). */
+  value?: string;
+  /** Its metadata, where the rotation wrote a retirement marker (`''` in it: there was none). */
+  metadata?: Record<string, string>;
+}
 
 export function createWrites(options: {
   chain: Chain;
@@ -182,21 +193,30 @@ export function createWrites(options: {
   /**
    * Metadata that carries a retirement across processes in a store that keeps metadata and can
    * remove a version (`keepsMetadata`: local vault, aws, gcp, azure, vault KV v2): the store's
-   * other metadata, plus `version@due`.
+   * other metadata, plus the marker with `version@due` beside the retirements not yet due (a second
+   * rotation within the grace period keeps the first's). `restore` is the metadata from before, the
+   * marker included (`''`: none), which a rollback puts back.
    */
   const retireMarker = async (
     p: Provider,
     name: string,
     version: string | undefined,
     grace: number | undefined,
-  ): Promise<Record<string, string> | undefined> => {
+  ): Promise<{ metadata: Record<string, string>; restore: Record<string, string> } | undefined> => {
     if (grace === undefined || !version || !p.deleteVersion || !capabilitiesOf(p).metadata) {
       return undefined;
     }
     const info = (await p.list!(name, { metadata: true })).find((i) => i.name === name);
+    const now = Date.now();
+    const marker = info?.metadata?.[RETIRE_METADATA];
+    // The due ones were just carried out (`retireDue` runs first).
+    const pending = parseRetireMarker(marker).filter((r) => r.due > now);
     return {
-      ...info?.metadata,
-      [RETIRE_METADATA]: `${version}@${new Date(Date.now() + grace).toISOString()}`,
+      metadata: {
+        ...info?.metadata,
+        [RETIRE_METADATA]: formatRetireMarker([...pending, { version, due: now + grace }]),
+      },
+      restore: { ...info?.metadata, [RETIRE_METADATA]: marker ?? '' },
     };
   };
 
@@ -205,15 +225,19 @@ export function createWrites(options: {
     name: string,
     providers: Provider[],
     written: WriteOutcome[],
-    before: Map<Provider, { version?: string; value?: string }>,
+    before: Map<Provider, Before>,
   ) => {
     for (const outcome of written) {
       const p = providers.find((x) => x.id === outcome.provider)!;
       const old = before.get(p);
       try {
         if (p.deleteVersion && outcome.version && old?.version) {
+          // The rotation's retirement marker goes with it: the metadata from before is put back.
           await call(p, `rollback "${name}"`, (signal) =>
-            p.deleteVersion!(name, outcome.version!, { signal }),
+            p.deleteVersion!(name, outcome.version!, {
+              signal,
+              ...(old.metadata ? { metadata: old.metadata } : {}),
+            }),
           );
         } else if (old?.value !== undefined && p.set) {
           await call(p, `rollback "${name}"`, (signal) =>
@@ -259,11 +283,8 @@ export function createWrites(options: {
         p.list!('', { signal, metadata: true }),
       ).catch(() => []);
       for (const item of items) {
-        const marker = item.metadata?.[RETIRE_METADATA];
-        const match = marker && /^([^@\s]+)@(.+)$/.exec(marker);
-        const due = match ? Date.parse(match[2]!) : Number.NaN;
-        if (match && Number.isFinite(due)) {
-          out.push({ provider: p.id, name: item.name, version: match[1]!, due });
+        for (const r of parseRetireMarker(item.metadata?.[RETIRE_METADATA])) {
+          out.push({ provider: p.id, name: item.name, ...r });
         }
       }
     }
@@ -387,7 +408,7 @@ export function createWrites(options: {
       const checked = !!(rotateOptions.apply || rotateOptions.test);
       // What each store holds now: its latest version (to retire later, or to roll back to) and,
       // where a version cannot be removed, the old value itself (kept in memory only).
-      const before = new Map<Provider, { version?: string; value?: string }>();
+      const before = new Map<Provider, Before>();
       await Promise.all(
         providers.map(async (p) => {
           const version = await latestVersion(p, name);
@@ -404,7 +425,9 @@ export function createWrites(options: {
         }),
       );
       const outcomes = await writeEach(name, 'rotate', providers, async (p, signal) => {
-        const metadata = await retireMarker(p, name, before.get(p)?.version, grace);
+        const marked = await retireMarker(p, name, before.get(p)?.version, grace);
+        if (marked) before.get(p)!.metadata = marked.restore;
+        const metadata = marked?.metadata;
         if (p.rotate) {
           return p.rotate(name, {
             generate: () => value,

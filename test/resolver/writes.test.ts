@@ -68,6 +68,18 @@ describe('rotate with a grace period (memory)', () => {
     expect(JSON.stringify(audit.query())).not.toMatch(/aaa1|bbb2/);
   });
 
+  it('plain sets during the grace period: the schedule (in this process) still retires the old version', async () => {
+    const store = memory({ values: { db: OLD } });
+    const resolver = createResolver({ providers: [store], audit: false });
+    await resolver.rotate('db', { grace: 40, generate: () => 'new-value-iii9' });
+    await resolver.set('db', 'by-hand-jjj1', { metadata: { team: 'payments' } });
+    await resolver.set('db', 'by-hand-kkk2');
+    await sleep(60);
+    expect(await resolver.retireExpired()).toMatchObject([{ name: 'db', version: '1' }]);
+    expect((await resolver.versions('db')).map((v) => v.version)).toEqual(['2', '3', '4']);
+    expect(await resolver.retireExpired()).toEqual([]);
+  });
+
   it('a later rotate runs the due retirement step first (no timer)', async () => {
     const store = memory({ values: { db: OLD } });
     const resolver = createResolver({ providers: [store], audit: false });
@@ -169,6 +181,45 @@ describe('rotate with a grace period (local vault)', () => {
     );
     expect(await later.get('db')).toBe('new-value-eee5');
     expect(await later.retireExpired()).toEqual([]); // done once
+  });
+
+  it('a set with metadata of its own during the grace period keeps the pending retirement', async () => {
+    const v = await makeVault();
+    await v.open().set('db', OLD, { metadata: { team: 'db' } });
+    const writer = createResolver({ providers: [v.open()], audit: false });
+    await writer.rotate('db', { grace: 100, generate: () => 'new-value-fff6' });
+    await writer.set('db', 'by-hand-ggg7', { metadata: { team: 'payments' } });
+    await writer.set('db', 'by-hand-hhh8');
+    const [info] = await v.open().list!('db', {});
+    expect(info?.metadata).toMatchObject({
+      team: 'payments',
+      'envmux.retire': expect.stringMatching(/^1@.+Z$/),
+    });
+    await sleep(150);
+    const later = createResolver({ providers: [v.open()], audit: false });
+    expect(await later.retireExpired()).toMatchObject([{ name: 'db', version: '1' }]);
+    expect(await later.get('db', { version: '1', cache: false }).catch((e) => e.code)).toBe(
+      'NOT_FOUND',
+    );
+    expect(await later.get('db')).toBe('by-hand-hhh8');
+    expect(await later.retireExpired()).toEqual([]); // done once
+  });
+
+  it('rotations within one grace period: another resolver retires every old version when due', async () => {
+    const v = await makeVault();
+    await v.open().set('db', OLD);
+    for (const n of [2, 3, 4]) {
+      await createResolver({ providers: [v.open()], audit: false }).rotate('db', {
+        grace: 100,
+        generate: () => `new-value-${n}`,
+      });
+    }
+    const [info] = await v.open().list!('db', {});
+    expect(info?.metadata?.['envmux.retire']).toMatch(/^1@\S+Z 2@\S+Z 3@\S+Z$/);
+    await sleep(150);
+    const later = createResolver({ providers: [v.open()], audit: false });
+    expect((await later.retireExpired()).map((r) => r.version)).toEqual(['1', '2', '3']);
+    expect((await later.versions('db')).map((x) => x.version)).toEqual(['4']);
   });
 
   it('an apply failure removes the new version: the vault is as before', async () => {

@@ -7,7 +7,7 @@ import type {
 } from '@aws-sdk/client-secrets-manager';
 import { EnvmuxError } from '../../errors.js';
 import { importLibOnce } from '../import-lib.js';
-import type { Provider, SecretInfo, VersionInfo } from '../provider.js';
+import { type Provider, RETIRE_METADATA, type SecretInfo, type VersionInfo } from '../provider.js';
 import { onlyVersionError } from '../retire-version.js';
 import {
   type AwsCommonOptions,
@@ -366,6 +366,9 @@ export function aws(options: AwsProviderOptions = {}): Provider {
           MoveToVersionId: previous.version,
           RemoveFromVersionId: version,
         });
+        // A rollback puts the retirement marker from before the rotation back (`''`: none).
+        const marker = ctx.metadata?.[RETIRE_METADATA];
+        if (marker !== undefined) await tag(name, { [RETIRE_METADATA]: marker }, ctx.signal);
       }
       const after = (await provider.versions!(name, { signal: ctx.signal })).find(
         (v) => v.version === version,

@@ -10,7 +10,7 @@ import {
 } from '../../errors.js';
 import { importLib } from '../import-lib.js';
 import type { HealthResult, Provider, SecretInfo, VersionInfo, WriteResult } from '../provider.js';
-import { versionToRetire } from '../retire-version.js';
+import { metadataToStore, versionToRetire } from '../retire-version.js';
 import { AZURE_NAME_MAX, decodeAzureName, encodeAzureName } from './names.js';
 
 /** The npm packages this provider loads (the second only for the default credential). */
@@ -322,9 +322,20 @@ export function azure(options: AzureProviderOptions = {}): Provider {
 
     async set(name, value, ctx): Promise<WriteResult> {
       const vaultName = vaultNameOf(name);
-      const { contentType, ...metadata } = ctx.metadata ?? {};
+      const { contentType, ...given } = ctx.metadata ?? {};
+      // Tags belong to a version: the new one carries the current one's (a scheduled retirement's
+      // marker, the description, the rest unless this write names its own). A current version that
+      // cannot be read (disabled, or no get permission) has none to carry.
+      const current = ctx.create
+        ? undefined
+        : await call(
+            { operation: 'GetSecret', name, permission: 'secrets/get', tolerate: [403, 404] },
+            (c) => c.getSecret(vaultName, { abortSignal: ctx.signal }),
+          );
+      const { description, ...currentTags } = current?.properties.tags ?? {};
       const tags = {
-        ...metadata,
+        ...(description !== undefined ? { description } : {}),
+        ...metadataToStore(ctx.metadata && given, currentTags),
         ...(ctx.description !== undefined ? { description: ctx.description } : {}),
       };
       const write = (c: AzureSecretClient) =>
@@ -401,8 +412,8 @@ export function azure(options: AzureProviderOptions = {}): Provider {
      * first writes the value of the enabled version before it as a new version.
      */
     async deleteVersion(name, version, ctx = {}) {
-      const target = await versionToRetire(provider, name, version, ctx.signal, (value) =>
-        provider.set!(name, value, { signal: ctx.signal }),
+      const target = await versionToRetire(provider, name, version, ctx, (value, rewrite) =>
+        provider.set!(name, value, rewrite),
       );
       if (!target) return;
       if (!target.enabled) return;

@@ -12,7 +12,7 @@ import type {
   WriteResult,
 } from '../provider.js';
 import { RETIRE_METADATA } from '../provider.js';
-import { versionToRetire } from '../retire-version.js';
+import { metadataToStore, versionToRetire } from '../retire-version.js';
 import { crc32c } from './crc32c.js';
 import { fromGcpError, gcpStatusOf } from './errors.js';
 
@@ -349,10 +349,10 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
   const createSecret = async (path: SecretPath, name: string, ctx: WriteContext) => {
     const regional = path.parent.includes('/locations/');
     const { labels, marker } = splitMetadata(ctx.metadata);
-    const annotations = {
-      ...(ctx.description !== undefined ? { description: ctx.description } : {}),
-      ...marker,
-    };
+    const annotations = metadataToStore(
+      { ...(ctx.description !== undefined ? { description: ctx.description } : {}), ...marker },
+      undefined,
+    )!;
     const secret: Record<string, unknown> = {
       ...(regional ? {} : { replication: options.replication ?? { automatic: {} } }),
       ...(labels ? { labels } : {}),
@@ -381,8 +381,9 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
       secret.labels = labels;
       paths.push('labels');
     }
-    if (marker) {
-      // The annotations map is replaced whole: keep the ones there (the description) beside the marker.
+    if (marker || ctx.description !== undefined) {
+      // The annotations map is replaced whole: keep the ones there (a scheduled retirement's marker,
+      // the description) beside what this write names (docs/architecture.md "Writes").
       const current = (
         await rpc(
           { operation: 'GetSecret', name, permission: 'secretmanager.secrets.get' },
@@ -390,14 +391,15 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
           (c) => c.getSecret({ name: secretName(path) }, NO_RETRY),
         )
       )?.[0];
-      secret.annotations = {
-        ...current?.annotations,
-        ...(ctx.description !== undefined ? { description: ctx.description } : {}),
-        ...marker,
-      };
-      paths.push('annotations');
-    } else if (ctx.description !== undefined) {
-      secret.annotations = { description: ctx.description };
+      // An empty marker clears it (a rollback restoring the annotations from before the rotation).
+      secret.annotations = metadataToStore(
+        {
+          ...current?.annotations,
+          ...(ctx.description !== undefined ? { description: ctx.description } : {}),
+          ...marker,
+        },
+        undefined,
+      );
       paths.push('annotations');
     }
     if (ctx.expiresAt) {
@@ -593,8 +595,8 @@ export function gcp(options: GcpProviderOptions = {}): GcpProvider {
      * newest (a rollback) first adds the value of the enabled version before it as a new version.
      */
     async deleteVersion(name, version, ctx = {}) {
-      const target = await versionToRetire(provider, name, version, ctx.signal, (value) =>
-        provider.set!(name, value, { signal: ctx.signal }),
+      const target = await versionToRetire(provider, name, version, ctx, (value, rewrite) =>
+        provider.set!(name, value, rewrite),
       );
       if (!target) return;
       if (target.enabled) await changeState('disableSecretVersion', name, version, ctx.signal);

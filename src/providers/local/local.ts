@@ -28,6 +28,7 @@ import type {
   WriteContext,
   WriteResult,
 } from '../provider.js';
+import { metadataToStore } from '../retire-version.js';
 import { generateKey, makeCheck, openRecord, openRecordBytes, sealRecord } from './cipher.js';
 import {
   type Argon2Params,
@@ -612,7 +613,7 @@ export function local(options: LocalProviderOptions = {}): LocalProvider {
           const description =
             ctx.description === undefined ? previous?.description : ctx.description || undefined;
           const metadata = withActor(
-            ctx.metadata === undefined ? previous?.metadata : ctx.metadata,
+            metadataToStore(ctx.metadata, previous?.metadata),
             ctx.actor ?? currentActor(),
           );
           const version = (previous?.version ?? 0) + 1;

@@ -13,7 +13,7 @@ import type {
   WriteContext,
   WriteResult,
 } from '../provider.js';
-import { versionToRetire } from '../retire-version.js';
+import { metadataToStore, versionToRetire } from '../retire-version.js';
 import {
   authMethodOf,
   createVaultSession,
@@ -429,6 +429,19 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
   const write = async (name: string, value: string, ctx: WriteContext): Promise<WriteResult> => {
     const l = await locate(name, ctx.signal);
     const data = mapOf(value, valueKey);
+    // custom_metadata is replaced whole: a scheduled retirement's marker and the description stay
+    // unless this write names them (read before the value is written; a policy without read on
+    // the metadata writes as before).
+    const writesMetadata =
+      l.version === 2 && (ctx.metadata !== undefined || ctx.description !== undefined);
+    const current = writesMetadata
+      ? ((
+          await metadata(l, name, ctx.signal).catch((error: unknown) => {
+            if ((error as EnvmuxError).code === 'ACCESS_DENIED') return undefined;
+            throw error;
+          })
+        )?.custom_metadata ?? undefined)
+      : undefined;
     const out = await send(
       'POST',
       dataPath(l, 'data'),
@@ -440,10 +453,12 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
       ctx.signal,
     );
     const custom = {
-      ...(ctx.metadata ?? {}),
+      ...(current?.description === undefined ? {} : { description: current.description }),
+      ...metadataToStore(ctx.metadata, current),
       ...(ctx.description === undefined ? {} : { description: ctx.description }),
     };
-    if (l.version === 2 && Object.keys(custom).length) {
+    // Nothing to write only when there was nothing and is nothing (a cleared marker is a write).
+    if (writesMetadata && (Object.keys(custom).length || Object.keys(current ?? {}).length)) {
       await send(
         'POST',
         dataPath(l, 'metadata'),
@@ -601,8 +616,8 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
      * writes the value of the live version before it as a new version.
      */
     async deleteVersion(name, version, ctx = {}) {
-      const target = await versionToRetire(provider, name, version, ctx.signal, (value) =>
-        write(name, value, { signal: ctx.signal }),
+      const target = await versionToRetire(provider, name, version, ctx, (value, rewrite) =>
+        write(name, value, rewrite),
       );
       if (!target) return;
       const kind = options.retire === 'destroy' ? 'destroy' : 'delete';

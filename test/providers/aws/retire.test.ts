@@ -227,3 +227,48 @@ describe('aws: a retirement carried across processes in a secret tag', () => {
     expect(await resolverWith().get(name)).toBe('cross-new-value');
   });
 });
+
+describe('aws: plain sets during the grace period keep the pending retirement', () => {
+  it('tags belong to the secret and TagResource only adds; the old version loses its label to the sets', async () => {
+    const name = fresh('hand');
+    const old = wire.putSecret(name, 'hand-old-value');
+    const resolver = resolverWith();
+    await resolver.rotate(name, { grace: 300, generate: () => 'hand-new-value' });
+    await resolver.set(name, 'hand-set-1', { description: 'by hand' });
+    await resolver.set(name, 'hand-set-2', { metadata: { team: 'payments' } });
+    await resolver.set(name, 'hand-set-3');
+    const [info] = (await make().list!(name, {})).filter((i) => i.name === name);
+    expect(info?.metadata).toEqual({
+      team: 'payments',
+      'envmux.retire': expect.stringMatching(new RegExp(`^${old}@.+Z$`)),
+    });
+    // AWS moves AWSPREVIOUS along on each write: the old version is left without a staging label
+    // (what retiring it does), so when it is due there is nothing left to do.
+    expect((await make().versions!(name, {})).map((v) => v.version)).not.toContain(old);
+    expect(await resolverWith().get(name, { version: 'previous' })).toBe('hand-set-2');
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await resolverWith().retireExpired()).toEqual([]);
+    expect(await resolverWith().get(name)).toBe('hand-set-3');
+  });
+});
+
+describe('aws: a rolled-back rotation', () => {
+  it('puts the marker from before back: a later set does not make the restored version retire', async () => {
+    const name = fresh('undone');
+    wire.putSecret(name, 'undone-1');
+    const failed = resolverWith().rotate(name, {
+      grace: 100,
+      generate: () => 'undone-2',
+      test: () => {
+        throw new Error('no login');
+      },
+    });
+    expect(await codeOf(failed)).toBeTruthy();
+    const [info] = (await make().list!(name, {})).filter((i) => i.name === name);
+    expect(info?.metadata?.['envmux.retire'] ?? '').toBe('');
+    await resolverWith().set(name, 'undone-by-hand'); // the restored version becomes AWSPREVIOUS
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await resolverWith().retireExpired()).filter((r) => r.name === name)).toEqual([]);
+    expect(await resolverWith().get(name, { version: 'previous' })).toBe('undone-1');
+  });
+});

@@ -472,11 +472,19 @@ describe.skipIf('missing' in tls)('azure provider on the wire', () => {
     });
 
     it('never shows the value of a failed write', async () => {
-      wire.fail({ status: 403, code: 'Forbidden' });
+      wire.fail({ status: 403, code: 'Forbidden', op: 'set' });
       const error = await caught(provider().set!('db', SECRET, {}));
       expect(error.code).toBe('ACCESS_DENIED');
       expect(error.hint).toMatch(/secrets\/set/);
       expectNoValue(error);
+    });
+
+    it('a principal that may set but not get still writes (no tags of the current version to carry)', async () => {
+      wire.seed('db', ['v1'], { tags: { team: 'db' } });
+      wire.fail({ status: 403, code: 'Forbidden', op: 'get' });
+      await provider().set!('db', SECRET, {});
+      expect(wire.count('set')).toBe(1);
+      expect(wire.secret('db')!.versions.at(-1)).toMatchObject({ value: SECRET });
     });
 
     it('gives up after the retry budget when throttling persists', async () => {

@@ -132,3 +132,135 @@ describe.skipIf('missing' in tls)('azure: retirement', () => {
     expect(await other().get('cross-password')).toBe('cross-new-value');
   });
 });
+
+describe.skipIf('missing' in tls)('azure: plain sets during the grace period', () => {
+  let wire: AzureWireServer;
+  beforeAll(async () => {
+    wire = await startAzureWire(tls as { key: string; cert: string });
+  });
+  afterAll(async () => {
+    await wire?.close();
+  });
+  const make = () =>
+    azure({
+      vaultUrl: wire.url,
+      credential: {
+        getToken: async () => ({ token: wire.token, expiresOnTimestamp: Date.now() + 3_600_000 }),
+      },
+      env: {},
+      pollIntervalMs: 5,
+      clientOptions: { disableChallengeResourceVerification: true, tlsOptions: { ca: wire.cert } },
+    });
+  const infoOf = async (name: string) =>
+    (await make().list!(name, {})).find((i) => i.name === name);
+
+  it('keep the pending retirement (and the tags and description) on each new version', async () => {
+    const p = make();
+    const resolver = createResolver({ providers: [p], cache: false, audit: false, env: {} });
+    const { version: old } = (await p.set!('hand-password', 'hand-old-value', {
+      description: 'the db',
+      metadata: { team: 'db' },
+    }))!;
+    await resolver.rotate('hand-password', { grace: 300, generate: () => 'hand-new-value' });
+    const marker = (await infoOf('hand-password'))?.metadata?.['envmux.retire'];
+    expect(marker).toMatch(new RegExp(`^${old}@.+Z$`));
+    expect(await infoOf('hand-password')).toMatchObject({ description: 'the db' });
+
+    await resolver.set('hand-password', 'hand-set-1');
+    expect(await infoOf('hand-password')).toMatchObject({
+      description: 'the db',
+      metadata: { team: 'db', 'envmux.retire': marker },
+    });
+    await resolver.set('hand-password', 'hand-set-2', {
+      description: 'by hand',
+      metadata: { team: 'payments' },
+    });
+    const info = await infoOf('hand-password');
+    expect(info?.description).toBe('by hand');
+    expect(info?.metadata).toEqual({ team: 'payments', 'envmux.retire': marker });
+
+    const other = () =>
+      createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+    expect(await other().retireExpired()).toEqual([]);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await other().retireExpired()).toMatchObject([{ name: 'hand-password', version: old }]);
+    expect(await codeOf(p.get('hand-password', { version: old }))).toBe('NOT_FOUND');
+    expect(await other().get('hand-password')).toBe('hand-set-2');
+    expect(await other().retireExpired()).toEqual([]);
+    await resolver.close();
+  });
+});
+
+describe.skipIf('missing' in tls)(
+  'azure: rotations within one grace period, and a rolled-back one',
+  () => {
+    let wire: AzureWireServer;
+    beforeAll(async () => {
+      wire = await startAzureWire(tls as { key: string; cert: string });
+    });
+    afterAll(async () => {
+      await wire?.close();
+    });
+    const make = () =>
+      azure({
+        vaultUrl: wire.url,
+        credential: {
+          getToken: async () => ({ token: wire.token, expiresOnTimestamp: Date.now() + 3_600_000 }),
+        },
+        env: {},
+        pollIntervalMs: 5,
+        clientOptions: {
+          disableChallengeResourceVerification: true,
+          tlsOptions: { ca: wire.cert },
+        },
+      });
+    const other = () =>
+      createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+
+    it('a second rotation keeps the first retirement in the marker: both old versions are retired', async () => {
+      const p = make();
+      const { version: first } = (await p.set!('twice-password', 'twice-1', {}))!;
+      const [rotated] = await other().rotate('twice-password', {
+        grace: 300,
+        generate: () => 'twice-2',
+      });
+      const second = rotated?.version;
+      await other().rotate('twice-password', { grace: 300, generate: () => 'twice-3' });
+      await other().set('twice-password', 'twice-by-hand');
+      await new Promise((r) => setTimeout(r, 350));
+      const retired = await other().retireExpired();
+      expect(retired.map((r) => r.version).sort()).toEqual([first, second].sort());
+      expect(await other().get('twice-password', { version: 'previous' })).toBe('twice-3');
+    });
+
+    it.each([
+      ['with', { team: 'db' }],
+      ['without', undefined],
+    ] as const)(
+      'a rotation rolled back after its write leaves no retirement behind (%s tags)',
+      async (what, metadata) => {
+        const p = make();
+        const name = `undone-${what}`;
+        const { version: first } = (await p.set!(name, 'undone-1', {
+          description: 'kept',
+          ...(metadata ? { metadata } : {}),
+        }))!;
+        const failed = other().rotate(name, {
+          grace: 100,
+          generate: () => 'undone-2',
+          test: () => {
+            throw new Error('no login');
+          },
+        });
+        expect(await codeOf(failed)).toBeTruthy();
+        expect(wire.secret(name)?.versions.at(-1)?.tags).toEqual({
+          ...metadata,
+          description: 'kept',
+        });
+        await new Promise((r) => setTimeout(r, 150));
+        expect((await other().retireExpired()).filter((r) => r.name === name)).toEqual([]);
+        expect(await p.get(name, { version: first })).toBe('undone-1');
+      },
+    );
+  },
+);

@@ -120,3 +120,86 @@ describe('gcp: a retirement carried across processes in a secret annotation', ()
     expect(await other().get('cross-password')).toBe('cross-new-value');
   });
 });
+
+describe('gcp: plain sets during the grace period keep the pending retirement', () => {
+  it('a set with a description, then one with labels, then a bare one: the old version is still retired when due', async () => {
+    const p = make();
+    const resolver = createResolver({ providers: [p], cache: false, audit: false, env: {} });
+    await p.set!('hand-password', 'hand-old-value', {
+      description: 'the db',
+      metadata: { team: 'db' },
+    });
+    await resolver.rotate('hand-password', { grace: 300, generate: () => 'hand-new-value' });
+    const marker = wire.secret('projects/p1/secrets/hand-password')?.annotations?.['envmux.retire'];
+    expect(marker).toMatch(/^1@.+Z$/);
+    await resolver.set('hand-password', 'hand-set-1', { description: 'the db, by hand' });
+    await resolver.set('hand-password', 'hand-set-2', { metadata: { team: 'payments' } });
+    await resolver.set('hand-password', 'hand-set-3');
+    // The user's labels and description are theirs; the one marker is still the rotation's.
+    const stored = wire.secret('projects/p1/secrets/hand-password');
+    expect(stored?.labels).toEqual({ team: 'payments' });
+    expect(stored?.annotations).toEqual({
+      description: 'the db, by hand',
+      'envmux.retire': marker,
+    });
+
+    const other = () =>
+      createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+    expect(await other().retireExpired()).toEqual([]);
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await other().retireExpired()).toMatchObject([{ name: 'hand-password', version: '1' }]);
+    expect(await codeOf(p.get('hand-password', { version: '1' }))).toBeTruthy();
+    expect(await other().get('hand-password')).toBe('hand-set-3');
+    // Done once: the next retirement step finds nothing more to do.
+    expect(await other().retireExpired()).toEqual([]);
+    await resolver.close();
+  });
+});
+
+describe('gcp: rotations within one grace period, and a rolled-back one', () => {
+  const other = () => createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+
+  it('a second rotation keeps the first retirement in the marker: both old versions are retired', async () => {
+    const p = make();
+    await p.set!('twice-password', 'twice-1', {});
+    await other().rotate('twice-password', { grace: 300, generate: () => 'twice-2' });
+    await other().rotate('twice-password', { grace: 300, generate: () => 'twice-3' });
+    const marker = wire.secret('projects/p1/secrets/twice-password')?.annotations?.[
+      'envmux.retire'
+    ];
+    expect(marker).toMatch(/^1@\S+Z 2@\S+Z$/);
+    await other().set('twice-password', 'twice-by-hand');
+    await new Promise((r) => setTimeout(r, 350));
+    const retired = await other().retireExpired();
+    expect(retired.filter((r) => r.name === 'twice-password').map((r) => r.version)).toEqual([
+      '1',
+      '2',
+    ]);
+    expect(await other().get('twice-password', { version: 'previous' })).toBe('twice-3');
+  });
+
+  it.each([
+    ['with', 'kept'],
+    ['without', undefined],
+  ] as const)(
+    'a rotation rolled back after its write leaves no retirement behind (%s a description)',
+    async (what, description) => {
+      const p = make();
+      const name = `undone-${what}`;
+      await p.set!(name, 'undone-1', description ? { description } : {});
+      const failed = other().rotate(name, {
+        grace: 100,
+        generate: () => 'undone-2',
+        test: () => {
+          throw new Error('no login');
+        },
+      });
+      expect(await codeOf(failed)).toBeTruthy();
+      const annotations = wire.secret(`projects/p1/secrets/${name}`)?.annotations ?? {};
+      expect(annotations).toEqual(description ? { description } : {});
+      await new Promise((r) => setTimeout(r, 150));
+      expect((await other().retireExpired()).filter((r) => r.name === name)).toEqual([]);
+      expect(await p.get(name, { version: '1' })).toBe('undone-1');
+    },
+  );
+});

@@ -111,3 +111,73 @@ describe('vault: a retirement carried across processes in custom_metadata (KV v2
     expect(await other().get(name)).toBe('cross-new-value');
   });
 });
+
+describe('vault: plain sets during the grace period keep the pending retirement (KV v2)', () => {
+  it('a set with a description, then one with metadata: the old version is still retired when due', async () => {
+    const p = make();
+    const resolver = createResolver({ providers: [p], cache: false, audit: false, env: {} });
+    const name = 'hand/db';
+    await p.set!(name, 'hand-old-value', { description: 'the db', metadata: { team: 'db' } });
+    await resolver.rotate(name, { grace: 300, generate: () => 'hand-new-value' });
+    await resolver.set(name, 'hand-set-1', { description: 'by hand' });
+    await resolver.set(name, 'hand-set-2', { metadata: { team: 'payments' } });
+    await resolver.set(name, 'hand-set-3');
+    const [info] = (await make().list!('hand/', { metadata: true })).filter((i) => i.name === name);
+    expect(info?.metadata).toEqual({
+      team: 'payments',
+      description: 'by hand',
+      'envmux.retire': expect.stringMatching(/^1@.+Z$/),
+    });
+    const other = () =>
+      createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await other().retireExpired()).toMatchObject([{ name, version: '1' }]);
+    expect(await p.get(name, { version: '1' })).toBeUndefined();
+    expect(await other().get(name)).toBe('hand-set-3');
+    expect((await other().retireExpired()).filter((r) => r.name === name)).toEqual([]);
+    await resolver.close();
+  });
+});
+
+describe('vault: rotations within one grace period, and a rolled-back one (KV v2)', () => {
+  const other = () => createResolver({ providers: [make()], cache: false, audit: false, env: {} });
+
+  it('a second rotation keeps the first retirement: both old versions are retired', async () => {
+    const name = 'twice/db';
+    await make().set!(name, 'twice-1', {});
+    await other().rotate(name, { grace: 300, generate: () => 'twice-2' });
+    await other().rotate(name, { grace: 300, generate: () => 'twice-3' });
+    await new Promise((r) => setTimeout(r, 350));
+    const retired = (await other().retireExpired()).filter((r) => r.name === name);
+    expect(retired.map((r) => r.version)).toEqual(['1', '2']);
+    expect(await codeOf(other().get(name, { version: 'previous' }))).toBe('NOT_FOUND');
+    expect(await other().get(name)).toBe('twice-3');
+  });
+
+  it.each([
+    ['with', { team: 'db' }],
+    ['without', undefined],
+  ] as const)(
+    'a rotation rolled back after its write leaves no retirement behind (%s other metadata)',
+    async (what, metadata) => {
+      const p = make();
+      const name = `undone/${what}`;
+      await p.set!(name, 'undone-1', metadata ? { metadata } : {});
+      const failed = other().rotate(name, {
+        grace: 100,
+        generate: () => 'undone-2',
+        test: () => {
+          throw new Error('no login');
+        },
+      });
+      expect(await codeOf(failed)).toBeTruthy();
+      const [info] = (await make().list!('undone/', { metadata: true })).filter(
+        (i) => i.name === name,
+      );
+      expect(info?.metadata).toEqual(metadata);
+      await new Promise((r) => setTimeout(r, 150));
+      expect((await other().retireExpired()).filter((r) => r.name === name)).toEqual([]);
+      expect(await p.get(name, { version: '1' })).toBe('undone-1');
+    },
+  );
+});
