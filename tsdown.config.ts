@@ -106,6 +106,8 @@ export default defineConfig([
     entry: { register: 'src/register/register.ts' },
     format: ['cjs'],
     clean: false,
+    // Compiled by every process that preloads it, references or not: 32 KB of source → 13 KB.
+    minify: true,
     // Required at run time, only when a value holds a reference: never inlined.
     deps: { ...common.deps, neverBundle: ['./register-resolve.cjs'] },
   },
