@@ -6,6 +6,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
+/** The parser's package (a runtime dependency). */
+const PACKAGE: string = 'dotenv';
+
 type Dotenv = { parse(src: string): Record<string, string> };
 
 let dotenv: Dotenv | undefined;
@@ -23,8 +26,8 @@ export function dotenvParse(src: string): Record<string, string> {
  * Node resolve it.
  */
 export function dotenvEntry(from: string): string | undefined {
-  for (const dir of createRequire(from).resolve.paths('dotenv') ?? []) {
-    const root = join(dir, 'dotenv');
+  for (const dir of createRequire(from).resolve.paths(PACKAGE) ?? []) {
+    const root = join(dir, PACKAGE);
     let manifest: { exports?: unknown; main?: unknown };
     try {
       manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
@@ -55,5 +58,5 @@ function loadDotenv(): Dotenv {
   const from = typeof __filename === 'string' ? __filename : import.meta.url;
   const require = createRequire(from);
   const entry = dotenvEntry(from);
-  return require(entry ?? 'dotenv') as Dotenv;
+  return require(entry ?? PACKAGE) as Dotenv;
 }
