@@ -38,17 +38,19 @@ export function parseEnvSource(source: string, file: string): EnvEntry[] {
     });
   }
   const parsed = dotenv.parse(text) as Record<string, string>;
-  const places = new Places(text);
+  const places = new Places(text, file);
   const mayCut = text.includes('#');
-  const entries: EnvEntry[] = [];
-  for (const key of Object.keys(parsed)) {
+  const keys = Object.keys(parsed);
+  const entries: EnvEntry[] = new Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     let value = parsed[key]!;
-    // dotenv stopped at a `#` that may sit inside a reference: read the line again.
-    if (mayCut && value.includes('$') && (value.includes('$<') || value.includes('${'))) {
+    // dotenv stopped at a `#` inside a reference (the value ends in one left open): read the line again.
+    if (mayCut && value.includes('$') && endsInOpenReference(value)) {
       const place = places.of(key);
       if (place && place.quote === '') value = keepReferencesWhole(text, place.valueAt, value);
     }
-    entries.push(new ParsedEntry(key, value, file, places));
+    entries[i] = new ParsedEntry(key, value, places);
   }
   return entries;
 }
@@ -67,7 +69,7 @@ export function earlierEntry(entry: EnvEntry): EnvEntry | undefined {
       let value = (dotenv.parse(slice) as Record<string, string>)[entry.key] ?? '';
       if (place.quote === '' && (value.includes('$<') || value.includes('${')))
         value = keepReferencesWhole(entry.places.text, place.valueAt, value);
-      const earlier = new ParsedEntry(entry.key, value, entry.file, entry.places, at);
+      const earlier = new ParsedEntry(entry.key, value, entry.places, at);
       earlier.shadows = entry.shadows;
       return earlier;
     }
@@ -75,17 +77,20 @@ export function earlierEntry(entry: EnvEntry): EnvEntry | undefined {
   return entry.shadows;
 }
 
-/** An entry whose line and quoting are found on first use. */
+/** An entry whose line and quoting are found on first use; its file is its text's. */
 class ParsedEntry implements EnvEntry {
   shadows?: EnvEntry;
   constructor(
     public key: string,
     public value: string,
-    public file: string,
     readonly places: Places,
     /** Which assignment of the key this is; the last (the one that wins) when not given. */
     readonly index?: number,
   ) {}
+
+  get file(): string {
+    return this.places.file;
+  }
 
   private place(): Place | undefined {
     const all = this.places.all().get(this.key);
@@ -119,14 +124,17 @@ interface Place {
 }
 
 /**
- * Every assignment of a text, per key, found on first use. Walks the lines as dotenv does: a key
+ * Every assignment of a text (of one file), per key, found on first use. Walks the lines as dotenv does: a key
  * at the start of a line, `=` or `: `, then a value that a quote may carry over several lines.
  * Differential tests against dotenv.parse pin that the places agree with dotenv's values.
  */
 class Places {
   private byKey?: Map<string, Place[]>;
 
-  constructor(readonly text: string) {}
+  constructor(
+    readonly text: string,
+    readonly file: string,
+  ) {}
 
   of(key: string): Place | undefined {
     const all = this.all().get(key);
@@ -235,6 +243,37 @@ function lineEndAfter(text: string, at: number): number {
   if (text[i] === '#') while (i < text.length && !isLineEnd(text[i])) i++;
   return i;
 }
+
+/**
+ * Whether `value` ends inside a `$<...>` / `${...}` it opened (read as {@link keepReferencesWhole}
+ * reads the line): the only way dotenv can have cut a reference at a `#`.
+ */
+function endsInOpenReference(value: string): boolean {
+  let depth = 0;
+  // From the character before the first `$`: a backslash there escapes it.
+  for (let i = Math.max(0, value.indexOf('$') - 1); i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === BACKSLASH && value.charCodeAt(i + 1) === DOLLAR) {
+      i++;
+    } else if (
+      c === DOLLAR &&
+      (value.charCodeAt(i + 1) === LT || value.charCodeAt(i + 1) === LBRACE)
+    ) {
+      depth++;
+      i++;
+    } else if (depth > 0 && (c === GT || c === RBRACE)) {
+      depth--;
+    }
+  }
+  return depth > 0;
+}
+
+const BACKSLASH = 92;
+const DOLLAR = 36;
+const LT = 60;
+const GT = 62;
+const LBRACE = 123;
+const RBRACE = 125;
 
 /**
  * The unquoted value read from `at` to the first `#` outside any reference on its line (dotenv
