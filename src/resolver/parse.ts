@@ -39,14 +39,16 @@ export function parseEnvSource(source: string, file: string): EnvEntry[] {
   }
   const parsed = dotenv.parse(text) as Record<string, string>;
   const places = new Places(text, file);
-  const mayCut = text.includes('#');
+  // A value holds `$<` / `${` only where the text does: dotenv's values are slices of it (with
+  // `\n` / `\r` escapes turned into line ends).
+  const mayCut = text.includes('#') && (text.includes('$<') || text.includes('${'));
   const keys = Object.keys(parsed);
   const entries: EnvEntry[] = new Array(keys.length);
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     let value = parsed[key]!;
     // dotenv stopped at a `#` inside a reference (the value ends in one left open): read the line again.
-    if (mayCut && value.includes('$') && endsInOpenReference(value)) {
+    if (mayCut && endsInOpenReference(value)) {
       const place = places.of(key);
       if (place && place.quote === '') value = keepReferencesWhole(text, place.valueAt, value);
     }
@@ -249,9 +251,11 @@ function lineEndAfter(text: string, at: number): number {
  * reads the line): the only way dotenv can have cut a reference at a `#`.
  */
 function endsInOpenReference(value: string): boolean {
+  const first = value.indexOf('$');
+  if (first === -1) return false;
   let depth = 0;
   // From the character before the first `$`: a backslash there escapes it.
-  for (let i = Math.max(0, value.indexOf('$') - 1); i < value.length; i++) {
+  for (let i = Math.max(0, first - 1); i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c === BACKSLASH && value.charCodeAt(i + 1) === DOLLAR) {
       i++;
