@@ -60,17 +60,19 @@ export function mayHoldReference(value: string): boolean {
 
 /** Split `value` into text and references. Throws {@link ScanError} on malformed input. */
 export function scan(value: string, options: ScanOptions): Template {
+  // The common case, a value that is one plain reference, first and without the general scanner.
+  const simple = value.charCodeAt(0) === DOLLAR ? plainReference(value) : undefined;
+  if (simple) return [simple];
   if (isOpValue(value)) {
     const op = opValueReference(value);
     if ('scheme' in op) return [op];
     throw new ScanError(op.message, 0, op.hint);
   }
   if (!value.includes('$')) return value ? [value] : [];
-  // The common case, a value that is one plain reference, without the general scanner.
-  const simple = plainReference(value);
-  if (simple) return [simple];
   return new Scanner(value, options).template(0, '');
 }
+
+const DOLLAR = 36;
 
 /**
  * `value` read as one plain reference, `$<scheme:name>` or `$<scheme:name#field>` with no
