@@ -81,7 +81,8 @@ export function earlierEntry(entry: EnvEntry): EnvEntry | undefined {
 
 /** An entry whose line and quoting are found on first use; its file is its text's. */
 class ParsedEntry implements EnvEntry {
-  shadows?: EnvEntry;
+  // Set only on an entry that hides another (files.ts): not a field every entry carries.
+  declare shadows?: EnvEntry;
   constructor(
     public key: string,
     public value: string,
