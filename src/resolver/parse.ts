@@ -47,7 +47,8 @@ export function parseEnvSource(source: string, file: string): EnvEntry[] {
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     let value = parsed[key]!;
-    // dotenv stopped at a `#` inside a reference (the value ends in one left open): read the line again.
+    // dotenv stopped at a `#` inside a reference (the value ends in one left open): read the
+    // line again.
     if (mayCut && endsInOpenReference(value)) {
       const place = places.last(i, key);
       if (place && place.quote === '') value = keepReferencesWhole(text, place.valueAt, value);
@@ -157,7 +158,10 @@ class Places {
     return all?.[all.length - 1];
   }
 
-  /** Every assignment, per key (building a map of every key costs more than the walk itself). */
+  /**
+   * Every assignment, per key. A map of every key costs more than the walk itself (a 10,000-key
+   * `Map` on Node 20): {@link last} does without it when the keys line up.
+   */
   all(): Map<string, Place[]> {
     this.byKey ??= byKey(this.inOrder());
     return this.byKey;
