@@ -84,9 +84,13 @@ function plainReference(value: string): Reference | undefined {
   const colon = value.indexOf(':');
   const hash = value.indexOf('#', colon);
   const last = value.length - 1;
+  const name = value.slice(colon + 1, hash === -1 ? last : hash);
+  // A blank name is the general scanner's error ("names nothing").
+  const first = name.charCodeAt(0);
+  if ((first <= 32 || first >= 128) && name.trim() === '') return undefined;
   const ref: Reference = {
     scheme: value.slice(2, colon),
-    name: [value.slice(colon + 1, hash === -1 ? last : hash)],
+    name: [name],
     fallbackWhenEmpty: true,
     raw: value,
   };

@@ -138,6 +138,8 @@ describe('scan: errors', () => {
     ['$<secret:$<env:X>', /unterminated reference/],
     ['$<nocolon>', /has no scheme/],
     ['$<secret:>', /names nothing/],
+    ['$<secret: >', /names nothing/],
+    ['$<secret: #field>', /names nothing/],
     ['$<secret:db?ver=1>', /unknown option/],
     [`${'$<secret:'.repeat(9)}x${'>'.repeat(9)}`, /nest deeper than 8/],
   ])('%s', (value, message) => {
