@@ -38,17 +38,22 @@ export function parseEnvSource(source: string, file: string): EnvEntry[] {
     });
   }
   const parsed = dotenvParse(text);
-  const places = new Places(text);
-  const mayCut = text.includes('#');
-  const entries: EnvEntry[] = [];
-  for (const key of Object.keys(parsed)) {
+  const keys = Object.keys(parsed);
+  const places = new Places(text, file, keys);
+  // A value holds `$<` / `${` only where the text does: dotenv's values are slices of it (with
+  // `\n` / `\r` escapes turned into line ends).
+  const mayCut = text.includes('#') && (text.includes('$<') || text.includes('${'));
+  const entries: EnvEntry[] = new Array(keys.length);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     let value = parsed[key]!;
-    // dotenv stopped at a `#` that may sit inside a reference: read the line again.
-    if (mayCut && value.includes('$') && (value.includes('$<') || value.includes('${'))) {
-      const place = places.of(key);
+    // dotenv stopped at a `#` inside a reference (the value ends in one left open): read the
+    // line again.
+    if (mayCut && endsInOpenReference(value)) {
+      const place = places.last(i, key);
       if (place && place.quote === '') value = keepReferencesWhole(text, place.valueAt, value);
     }
-    entries.push(new ParsedEntry(key, value, file, places));
+    entries[i] = new ParsedEntry(key, value, places, i);
   }
   return entries;
 }
@@ -67,7 +72,7 @@ export function earlierEntry(entry: EnvEntry): EnvEntry | undefined {
       let value = dotenvParse(slice)[entry.key] ?? '';
       if (place.quote === '' && (value.includes('$<') || value.includes('${')))
         value = keepReferencesWhole(entry.places.text, place.valueAt, value);
-      const earlier = new ParsedEntry(entry.key, value, entry.file, entry.places, at);
+      const earlier = new ParsedEntry(entry.key, value, entry.places, -1, at);
       earlier.shadows = entry.shadows;
       return earlier;
     }
@@ -75,21 +80,27 @@ export function earlierEntry(entry: EnvEntry): EnvEntry | undefined {
   return entry.shadows;
 }
 
-/** An entry whose line and quoting are found on first use. */
+/** An entry whose line and quoting are found on first use; its file is its text's. */
 class ParsedEntry implements EnvEntry {
-  shadows?: EnvEntry;
+  // Set only on an entry that hides another (files.ts): not a field every entry carries.
+  declare shadows?: EnvEntry;
   constructor(
     public key: string,
     public value: string,
-    public file: string,
     readonly places: Places,
+    /** The key's position among the file's keys (dotenv's order); -1 for an earlier assignment. */
+    readonly ordinal: number,
     /** Which assignment of the key this is; the last (the one that wins) when not given. */
     readonly index?: number,
   ) {}
 
+  get file(): string {
+    return this.places.file;
+  }
+
   private place(): Place | undefined {
-    const all = this.places.all().get(this.key);
-    return all?.[this.index ?? all.length - 1];
+    if (this.index === undefined) return this.places.last(this.ordinal, this.key);
+    return this.places.all().get(this.key)?.[this.index];
   }
 
   get line(): number {
@@ -108,6 +119,7 @@ class ParsedEntry implements EnvEntry {
 
 /** Where one assignment sits in the text. */
 interface Place {
+  key: string;
   line: number;
   quote: EnvEntry['quote'];
   /** Offset of the key. */
@@ -119,31 +131,69 @@ interface Place {
 }
 
 /**
- * Every assignment of a text, per key, found on first use. Walks the lines as dotenv does: a key
- * at the start of a line, `=` or `: `, then a value that a quote may carry over several lines.
+ * Every assignment of a text (of one file), found on first use. Walks the lines as dotenv does: a
+ * key at the start of a line, `=` or `: `, then a value that a quote may carry over several lines.
  * Differential tests against dotenv.parse pin that the places agree with dotenv's values.
  */
 class Places {
+  private list?: Place[];
   private byKey?: Map<string, Place[]>;
+  /** Whether the text assigns each of `keys` once, in their order (then no map is needed). */
+  private aligned?: boolean;
 
-  constructor(readonly text: string) {}
+  constructor(
+    readonly text: string,
+    readonly file: string,
+    /** dotenv's keys of the text, in its order. */
+    private readonly keys: readonly string[],
+  ) {}
 
-  of(key: string): Place | undefined {
+  /** The last assignment of `key`, the `ordinal`-th of {@link keys}. */
+  last(ordinal: number, key: string): Place | undefined {
+    const list = this.inOrder();
+    this.aligned ??=
+      list.length === this.keys.length && list.every((place, i) => place.key === this.keys[i]);
+    if (this.aligned) return list[ordinal];
     const all = this.all().get(key);
     return all?.[all.length - 1];
   }
 
+  /**
+   * Every assignment, per key. A map of every key costs more than the walk itself (a 10,000-key
+   * `Map` on Node 20): {@link last} does without it when the keys line up.
+   */
   all(): Map<string, Place[]> {
-    this.byKey ??= locateAssignments(this.text);
+    this.byKey ??= byKey(this.inOrder());
     return this.byKey;
+  }
+
+  private inOrder(): Place[] {
+    this.list ??= assignments(this.text);
+    return this.list;
   }
 }
 
 /** A key at the start of a line (after blanks and `export `), then `=` or `:` and a blank. */
 const HEAD = /^\s*(?:export\s+)?([\w.-]+)(?:\s*=|:\s)/gm;
 
+/** Every assignment of `text`, per key. */
 export function locateAssignments(text: string): Map<string, Place[]> {
+  return byKey(assignments(text));
+}
+
+function byKey(places: Place[]): Map<string, Place[]> {
   const out = new Map<string, Place[]>();
+  for (const place of places) {
+    const list = out.get(place.key);
+    if (list) list.push(place);
+    else out.set(place.key, [place]);
+  }
+  return out;
+}
+
+/** Every assignment of `text`, in the order of the text. */
+function assignments(text: string): Place[] {
+  const out: Place[] = [];
   let line = 1;
   let counted = 0; // newlines before this offset are counted in `line`
   HEAD.lastIndex = 0;
@@ -160,10 +210,7 @@ export function locateAssignments(text: string): Map<string, Place[]> {
       counted = i + 1;
     }
     const { quote, end } = readValue(text, valueAt);
-    const place: Place = { line, quote, keyAt, valueAt, end };
-    const list = out.get(key);
-    if (list) list.push(place);
-    else out.set(key, [place]);
+    out.push({ key, line, quote, keyAt, valueAt, end });
     HEAD.lastIndex = Math.max(end, valueAt);
   }
   return out;
@@ -235,6 +282,39 @@ function lineEndAfter(text: string, at: number): number {
   if (text[i] === '#') while (i < text.length && !isLineEnd(text[i])) i++;
   return i;
 }
+
+/**
+ * Whether `value` ends inside a `$<...>` / `${...}` it opened (read as {@link keepReferencesWhole}
+ * reads the line): the only way dotenv can have cut a reference at a `#`.
+ */
+function endsInOpenReference(value: string): boolean {
+  const first = value.indexOf('$');
+  if (first === -1) return false;
+  let depth = 0;
+  // From the character before the first `$`: a backslash there escapes it.
+  for (let i = Math.max(0, first - 1); i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === BACKSLASH && value.charCodeAt(i + 1) === DOLLAR) {
+      i++;
+    } else if (
+      c === DOLLAR &&
+      (value.charCodeAt(i + 1) === LT || value.charCodeAt(i + 1) === LBRACE)
+    ) {
+      depth++;
+      i++;
+    } else if (depth > 0 && (c === GT || c === RBRACE)) {
+      depth--;
+    }
+  }
+  return depth > 0;
+}
+
+const BACKSLASH = 92;
+const DOLLAR = 36;
+const LT = 60;
+const GT = 62;
+const LBRACE = 123;
+const RBRACE = 125;
 
 /**
  * The unquoted value read from `at` to the first `#` outside any reference on its line (dotenv

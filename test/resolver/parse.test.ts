@@ -149,6 +149,30 @@ describe('the places of assignments agree with dotenv', () => {
     );
   });
 
+  it("gives each entry its last assignment's line and quoting, by position or by key (property)", () => {
+    // Keys assigned once each, in dotenv's order, are placed by position; repeats and
+    // integer-like keys (which dotenv's result lists first) by key.
+    const line = fc.tuple(
+      fc.constantFrom('A', 'B', 'C', 'D', '1', '20', 'export E'),
+      fc.constantFrom('=v', "='q'", '="d"', '=`b`', ': v', '=$<secret:x#y> # c', '="m\nn"'),
+      fc.constantFrom('\n', '\n\n', '\n# note\n'),
+    );
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 8 }), (lines) => {
+        const text = lines.map(([k, v, end]) => `${k}${v}${end}`).join('');
+        const places = locateAssignments(text);
+        for (const entry of parseEnvSource(text, '.env')) {
+          const last = places.get(entry.key)!.at(-1)!;
+          expect([entry.line, entry.quote], `${entry.key} in ${JSON.stringify(text)}`).toEqual([
+            last.line,
+            last.quote,
+          ]);
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('single quotes are found where dotenv strips them (property)', () => {
     const value = fc.stringMatching(/^[^\n'$]{0,12}$/);
     fc.assert(

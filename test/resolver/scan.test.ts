@@ -138,6 +138,8 @@ describe('scan: errors', () => {
     ['$<secret:$<env:X>', /unterminated reference/],
     ['$<nocolon>', /has no scheme/],
     ['$<secret:>', /names nothing/],
+    ['$<secret: >', /names nothing/],
+    ['$<secret: #field>', /names nothing/],
     ['$<secret:db?ver=1>', /unknown option/],
     [`${'$<secret:'.repeat(9)}x${'>'.repeat(9)}`, /nest deeper than 8/],
   ])('%s', (value, message) => {
@@ -182,4 +184,33 @@ describe('scan: the fast path for a value that is one plain reference', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('declines, or agrees with the general scanner, on any `$<...>` value (property)', async () => {
+    const fc = (await import('fast-check')).default;
+    const char = fc.constantFrom(...'aZ09_-:#?<>${}\\/. é\n'.split(''));
+    const outcome = (v: string) => {
+      try {
+        return scan(v, options);
+      } catch (error) {
+        return `error: ${(error as Error).message.replace(/ "[^"]*"/, '')}`;
+      }
+    };
+    fc.assert(
+      fc.property(fc.array(char, { maxLength: 16 }), (chars) => {
+        const value = `$<${chars.join('')}>`;
+        const whole = outcome(value);
+        const spaced = outcome(`${value} `);
+        // The trailing space is literal text after whatever the value held.
+        if (typeof whole === 'string' || typeof spaced === 'string') expect(whole).toEqual(spaced);
+        else expect(spaced).toEqual([...whole.slice(0, -1), ...adjoin(whole.at(-1), ' ')]);
+      }),
+      { numRuns: 5000 },
+    );
+  });
 });
+
+/** The parts `last` and a literal `text` after it make: literal text joins a literal part. */
+function adjoin(last: string | Reference | undefined, text: string): Array<string | Reference> {
+  if (last === undefined) return [text];
+  return typeof last === 'string' ? [last + text] : [last, text];
+}
