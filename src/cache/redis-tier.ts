@@ -142,25 +142,32 @@ export async function redisTier(
     backoff = Math.min(backoff * 2, MAX_BACKOFF);
   };
 
-  /** One connection attempt, bounded by connectTimeout; undefined when Redis is not there. */
-  const open = (): Promise<RedisLike | undefined> => {
+  /**
+   * A connection with the tier's bounds, not yet connected: it fails fast instead of queueing
+   * while Redis is away (a miss costs less than a wait), commands are bounded by the race in
+   * `command`, it never reconnects in the background (its timer would hold the process open; the
+   * next command after the back-off opens a new connection), and its socket is unref'd once it
+   * exists. Both the command connection and the subscriber's are made here.
+   */
+  const newClient = (): RedisLike => {
     const client = new Redis!(url, {
       lazyConnect: true,
-      // Fail fast instead of queueing while Redis is away: a miss costs less than a wait.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       autoResendUnfulfilledCommands: false,
-      // Commands are bounded by the race in `command`, which also marks a silent Redis down.
       connectTimeout,
       disconnectTimeout: connectTimeout,
-      // Never reconnect in the background (its timer would hold the process open): the next
-      // command after the back-off opens a new connection instead.
       retryStrategy: () => null,
     });
     // ioredis emits 'error' on every failure; unhandled it would crash the process.
     client.on?.('error', () => {});
-    // The tier must never keep the event loop alive: the socket is unref'd once it exists.
     client.on?.('connect', () => (client.stream as Socket | undefined)?.unref?.());
+    return client;
+  };
+
+  /** One connection attempt, bounded by connectTimeout; undefined when Redis is not there. */
+  const open = (): Promise<RedisLike | undefined> => {
+    const client = newClient();
     client.on?.('close', () => {
       if (current === client) markDown(client, 'connection closed');
     });
@@ -240,7 +247,7 @@ export async function redisTier(
     channel,
     connect: async () => {
       if (options.client) return options.client.duplicate?.();
-      return openSubscriber();
+      return newClient();
     },
     timeout,
     onMessage(message) {
@@ -255,21 +262,6 @@ export async function redisTier(
     isClosed: () => closed,
   });
 
-  /** A second connection for subscribe mode: same bounds, unref'd, never reconnecting by itself. */
-  const openSubscriber = async (): Promise<RedisLike | undefined> => {
-    const client = new Redis!(url, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      autoResendUnfulfilledCommands: false,
-      connectTimeout,
-      disconnectTimeout: connectTimeout,
-      retryStrategy: () => null,
-    });
-    client.on?.('error', () => {});
-    client.on?.('connect', () => (client.stream as Socket | undefined)?.unref?.());
-    return client;
-  };
   const fieldOf = (scope: string, cacheKey: string) => keys.mac('field', `${scope}\0${cacheKey}`);
   const track = <T>(promise: Promise<T>): Promise<T> => {
     pending.add(promise);
