@@ -22,8 +22,8 @@ export function dotenvParse(src: string): Record<string, string> {
 /**
  * The file of the dotenv package Node would resolve from `from`: the first `node_modules/dotenv`
  * on Node's lookup paths, entered through its package.json's `exports["."]` for `require` (or
- * `default`, or `main`). `undefined` when the entry is not a plain string; the caller then lets
- * Node resolve it.
+ * `default`, or `main`). `undefined` when the entry is not a plain string or that package.json
+ * cannot be read; the caller then lets Node resolve it (and report what is wrong).
  */
 export function dotenvEntry(from: string): string | undefined {
   for (const dir of createRequire(from).resolve.paths(PACKAGE) ?? []) {
@@ -31,8 +31,11 @@ export function dotenvEntry(from: string): string | undefined {
     let manifest: { exports?: unknown; main?: unknown };
     try {
       manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-    } catch {
-      continue;
+    } catch (error) {
+      // Not on this path: the next one. Anything else (unreadable, not JSON) is Node's to report.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') continue;
+      return undefined;
     }
     const target =
       manifest.exports === undefined ? (manifest.main ?? 'index.js') : entryOf(manifest.exports);

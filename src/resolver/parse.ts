@@ -289,24 +289,32 @@ function lineEndAfter(text: string, at: number): number {
  */
 function endsInOpenReference(value: string): boolean {
   const first = value.indexOf('$');
-  if (first === -1) return false;
-  let depth = 0;
   // From the character before the first `$`: a backslash there escapes it.
-  for (let i = Math.max(0, first - 1); i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c === BACKSLASH && value.charCodeAt(i + 1) === DOLLAR) {
+  return first !== -1 && readReferences(value, Math.max(0, first - 1), value.length).open > 0;
+}
+
+/**
+ * Reads `s` from `from` to `to` as an unquoted value: `\$` is escaped, `$<` / `${` open a
+ * reference, `>` / `}` close one. Where it stopped (the first `#` outside any reference, else `to`)
+ * and how many references were still open there.
+ */
+function readReferences(s: string, from: number, to: number): { stop: number; open: number } {
+  let open = 0;
+  let i = from;
+  for (; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === BACKSLASH && s.charCodeAt(i + 1) === DOLLAR) {
       i++;
-    } else if (
-      c === DOLLAR &&
-      (value.charCodeAt(i + 1) === LT || value.charCodeAt(i + 1) === LBRACE)
-    ) {
-      depth++;
+    } else if (c === DOLLAR && (s.charCodeAt(i + 1) === LT || s.charCodeAt(i + 1) === LBRACE)) {
+      open++;
       i++;
-    } else if (depth > 0 && (c === GT || c === RBRACE)) {
-      depth--;
+    } else if (open > 0 && (c === GT || c === RBRACE)) {
+      open--;
+    } else if (c === HASH && open === 0) {
+      break;
     }
   }
-  return depth > 0;
+  return { stop: i, open };
 }
 
 const BACKSLASH = 92;
@@ -315,6 +323,7 @@ const LT = 60;
 const GT = 62;
 const LBRACE = 123;
 const RBRACE = 125;
+const HASH = 35;
 
 /**
  * The unquoted value read from `at` to the first `#` outside any reference on its line (dotenv
@@ -323,21 +332,6 @@ const RBRACE = 125;
 function keepReferencesWhole(text: string, at: number, value: string): string {
   let lineEnd = text.indexOf('\n', at);
   if (lineEnd === -1) lineEnd = text.length;
-  let depth = 0;
-  let i = at;
-  for (; i < lineEnd; i++) {
-    const c = text[i];
-    if (c === '\\' && text[i + 1] === '$') {
-      i++;
-    } else if (c === '$' && (text[i + 1] === '<' || text[i + 1] === '{')) {
-      depth++;
-      i++;
-    } else if (depth > 0 && (c === '>' || c === '}')) {
-      depth--;
-    } else if (c === '#' && depth === 0) {
-      break;
-    }
-  }
-  const whole = text.slice(at, i).trim();
+  const whole = text.slice(at, readReferences(text, at, lineEnd).stop).trim();
   return whole.length > value.length && whole.startsWith(value) ? whole : value;
 }

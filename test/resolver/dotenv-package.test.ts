@@ -45,4 +45,14 @@ describe('dotenvEntry: the file Node would load for require("dotenv")', () => {
     ]);
     expect(dotenvEntry(from)).toBeUndefined();
   });
+
+  it('leaves an unreadable package.json to Node, never a dotenv further up (undefined)', () => {
+    const outer = join(root, 'node_modules', 'dotenv');
+    mkdirSync(outer, { recursive: true });
+    writeFileSync(join(outer, 'package.json'), JSON.stringify({ main: 'index.js' }));
+    writeFileSync(join(outer, 'index.js'), 'module.exports = { parse: () => ({}) };');
+    const from = project('broken', { main: 'lib/a.js' }, ['lib/a.js']);
+    writeFileSync(join(root, 'broken', 'node_modules', 'dotenv', 'package.json'), '{ not json');
+    expect(dotenvEntry(from)).toBeUndefined();
+  });
 });
