@@ -25,25 +25,25 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   }
 }
 
-describe.skipIf('missing' in tls)('azure: retirement', () => {
-  let wire: AzureWireServer;
-  beforeAll(async () => {
-    wire = await startAzureWire(tls as { key: string; cert: string });
+let wire: AzureWireServer;
+beforeAll(async () => {
+  if (!('missing' in tls)) wire = await startAzureWire(tls);
+});
+afterAll(async () => {
+  await wire?.close();
+});
+const make = () =>
+  azure({
+    vaultUrl: wire.url,
+    credential: {
+      getToken: async () => ({ token: wire.token, expiresOnTimestamp: Date.now() + 3_600_000 }),
+    },
+    env: {},
+    pollIntervalMs: 5,
+    clientOptions: { disableChallengeResourceVerification: true, tlsOptions: { ca: wire.cert } },
   });
-  afterAll(async () => {
-    await wire?.close();
-  });
-  const make = () =>
-    azure({
-      vaultUrl: wire.url,
-      credential: {
-        getToken: async () => ({ token: wire.token, expiresOnTimestamp: Date.now() + 3_600_000 }),
-      },
-      env: {},
-      pollIntervalMs: 5,
-      clientOptions: { disableChallengeResourceVerification: true, tlsOptions: { ca: wire.cert } },
-    });
 
+describe.skipIf('missing' in tls)('azure: retirement', () => {
   it('keeps previous for the grace period, then disables it: previous is gone', async () => {
     const p = make();
     const resolver = createResolver({ providers: [p], cache: false, audit: false, env: {} });
@@ -134,23 +134,6 @@ describe.skipIf('missing' in tls)('azure: retirement', () => {
 });
 
 describe.skipIf('missing' in tls)('azure: plain sets during the grace period', () => {
-  let wire: AzureWireServer;
-  beforeAll(async () => {
-    wire = await startAzureWire(tls as { key: string; cert: string });
-  });
-  afterAll(async () => {
-    await wire?.close();
-  });
-  const make = () =>
-    azure({
-      vaultUrl: wire.url,
-      credential: {
-        getToken: async () => ({ token: wire.token, expiresOnTimestamp: Date.now() + 3_600_000 }),
-      },
-      env: {},
-      pollIntervalMs: 5,
-      clientOptions: { disableChallengeResourceVerification: true, tlsOptions: { ca: wire.cert } },
-    });
   const infoOf = async (name: string) =>
     (await make().list!(name, {})).find((i) => i.name === name);
 
@@ -194,26 +177,6 @@ describe.skipIf('missing' in tls)('azure: plain sets during the grace period', (
 describe.skipIf('missing' in tls)(
   'azure: rotations within one grace period, and a rolled-back one',
   () => {
-    let wire: AzureWireServer;
-    beforeAll(async () => {
-      wire = await startAzureWire(tls as { key: string; cert: string });
-    });
-    afterAll(async () => {
-      await wire?.close();
-    });
-    const make = () =>
-      azure({
-        vaultUrl: wire.url,
-        credential: {
-          getToken: async () => ({ token: wire.token, expiresOnTimestamp: Date.now() + 3_600_000 }),
-        },
-        env: {},
-        pollIntervalMs: 5,
-        clientOptions: {
-          disableChallengeResourceVerification: true,
-          tlsOptions: { ca: wire.cert },
-        },
-      });
     const other = () =>
       createResolver({ providers: [make()], cache: false, audit: false, env: {} });
 
