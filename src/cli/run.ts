@@ -298,7 +298,8 @@ async function runWatching(
   const reloads = watchReloads(
     watching.resolver,
     [...watching.requests.values()],
-    { interval: watching.interval },
+    // A change must still be there one settle later (a file read half-written restarts nothing).
+    { interval: watching.interval, debounce: Math.min(watching.interval, 1_000) },
     async (changes) => {
       if (stopping) return;
       let next: CommandLoad;

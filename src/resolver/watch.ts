@@ -30,8 +30,9 @@ export interface WatchOptions {
   /** Up to this much random time is added to each interval (ms or `5s`); default 10% of it. */
   jitter?: number | string;
   /**
-   * A change is reported once it has stayed this long (ms or `1s`); a value that changes back
-   * within it is not reported. Default 0: reported at the read that saw it.
+   * A change is reported once it has stayed this long (ms or `1s`): a read at its end must still
+   * see it, so a value that changes back within it is not reported. Default 0: reported at the
+   * read that saw it.
    */
   debounce?: number | string;
   /** Pin a provider id instead of walking the chain. */
@@ -53,7 +54,7 @@ interface Known {
   digest?: string;
   version?: string;
   /** A change waiting for its debounce. */
-  pending?: { digest: string | undefined; timer: NodeJS.Timeout };
+  pending?: { digest: string | undefined; timer: NodeJS.Timeout; due?: boolean };
 }
 
 /** SHA-256 of a value (never stored beside the value's name in anything exported). */
@@ -113,12 +114,18 @@ export function startWatch(
     }
   };
 
+  /**
+   * Read one secret and compare its digest. With a debounce, a change waits for its timer, whose
+   * end reads again: the change is reported only when that read still sees the changed content, so
+   * a value read half-written, or changed back meanwhile, is never reported.
+   */
   const check = async (id: string) => {
     const state = known.get(id)!;
     const request = requests.get(id)!;
     const name = shownName(request);
     const answer = await read(request);
     if ('error' in answer) {
+      if (state.pending?.due) state.pending = undefined; // unconfirmed: the next read starts over
       options.onError?.(answer.error, name);
       return;
     }
@@ -129,11 +136,13 @@ export function startWatch(
       state.version = version;
       return;
     }
-    if (state.pending && state.pending.digest !== digest) {
-      clearTimeout(state.pending.timer);
+    const pending = state.pending;
+    if (pending && pending.digest === digest && !pending.due) return; // waiting for its timer
+    if (pending && pending.digest !== digest) {
+      clearTimeout(pending.timer);
       state.pending = undefined;
     }
-    if (digest === state.digest || state.pending) return;
+    if (digest === state.digest) return;
     const event: ChangeEvent = {
       type: 'change',
       key: name,
@@ -143,11 +152,15 @@ export function startWatch(
       digestChanged: true,
       ...(digest === undefined ? { removed: true } : {}),
     };
-    if (debounce <= 0) emit(state, digest, event);
+    if (debounce <= 0 || state.pending?.due) emit(state, digest, event);
     else {
-      const t = setTimeout(() => emit(state, digest, event), debounce);
-      t.unref();
-      state.pending = { digest, timer: t };
+      const timer = setTimeout(() => {
+        if (state.pending?.timer !== timer) return;
+        state.pending.due = true;
+        void check(id).catch(() => {});
+      }, debounce);
+      timer.unref();
+      state.pending = { digest, timer };
     }
   };
 

@@ -82,4 +82,27 @@ describe('resolver.watch', () => {
     expect(events.map((e) => [e.oldVersion, e.newVersion])).toEqual([['1', '4']]);
     handle.close();
   });
+
+  it('debounce: the read at its end confirms the change (no read in between is needed)', async () => {
+    const store = memory({ values: { db: 'a-value-11' } });
+    const resolver = createResolver({ providers: [store], audit: false });
+    const events: ChangeEvent[] = [];
+    const handle = resolver.watch(['db'], {
+      interval: 60_000,
+      debounce: 50,
+      onChange: (e) => events.push(e),
+    });
+    await handle.refreshNow();
+    await store.set!('db', '', {}); // read half-written
+    await handle.refreshNow();
+    await store.set!('db', 'a-value-11', {}); // and written in full before the debounce ends
+    await sleep(120);
+    expect(events).toEqual([]);
+    await store.set!('db', 'b-value-22', {});
+    await handle.refreshNow();
+    await sleep(120);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ key: 'db', digestChanged: true });
+    handle.close();
+  });
 });
