@@ -5,20 +5,45 @@ import { defineConfig, type UserConfig } from 'tsdown';
 const LAZY_CJS_DEPS = ['lru-cache'];
 
 /**
+ * What Node pays to load the chunks, cut at the source: every chunk is ASCII, and builtins and lazy
+ * dependencies are taken the cheapest way for the chunk's format.
+ */
+const loadCost: Plugin = {
+  name: 'envmux:load-cost',
+  // On the final code: a later pass that prints the chunk again would undo the escapes.
+  generateBundle(options, bundle) {
+    for (const chunk of Object.values(bundle)) {
+      if (chunk.type !== 'chunk') continue;
+      const ascii = asciiOnly(chunk.code);
+      chunk.code =
+        options.format === 'cjs' ? requireLazyDeps(ascii) : builtinsWithoutFacade(ascii);
+    }
+  },
+};
+
+/**
+ * Non-ASCII characters as `\u` escapes. One `…` in a message makes V8 hold the whole chunk as a
+ * two-byte string: Node's UTF-8 decode of the 180 KB core took 3 ms, and the compile is slower on it.
+ * An escape means the same in a string, a template, a regular expression, an identifier or a
+ * comment; the source has no `String.raw` over such a character.
+ */
+function asciiOnly(code: string): string {
+  // `\…` (an identity escape) would become `\\u2026`, a backslash and text: refuse to guess.
+  if (/\\[^\0-\x7f]/.test(code)) throw new Error('a backslash before a non-ASCII character');
+  return code.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
  * In the CJS build, `import('lru-cache')` would start the ES module loader in a CommonJS app to load
  * a package that has a CommonJS build: rewrite it to a deferred `require`.
  */
-const requireLazyDeps: Plugin = {
-  name: 'envmux:require-lazy-deps',
-  renderChunk(code, _chunk, options) {
-    if (options.format !== 'cjs') return builtinsWithoutFacade(code);
-    let out = code;
-    for (const name of LAZY_CJS_DEPS) {
-      out = out.replaceAll(`import("${name}")`, `Promise.resolve().then(() => require("${name}"))`);
-    }
-    return out === code ? null : { code: out };
-  },
-};
+function requireLazyDeps(code: string): string {
+  let out = code;
+  for (const name of LAZY_CJS_DEPS) {
+    out = out.replaceAll(`import("${name}")`, `Promise.resolve().then(() => require("${name}"))`);
+  }
+  return out;
+}
 
 /** `import { a, b as c } from "node:fs";`, `import path from "node:path";`, `import * as os from "node:os";` */
 const BUILTIN_IMPORT = /^import (?:\{([^}]*)\}|([\w$]+)|\* as ([\w$]+)) from "(node:[\w/]+)";$/gm;
@@ -30,8 +55,8 @@ const BUILTIN_IMPORT = /^import (?:\{([^}]*)\}|([\w$]+)|\* as ([\w$]+)) from "(n
  * `promises`; 6 of the 10 ms CPU that `import('envmux')` spent in builtins on a 2-core machine).
  * A builtin's exports are never reassigned, so a destructured constant reads the same binding.
  */
-function builtinsWithoutFacade(code: string): { code: string } | null {
-  const out = code.replace(BUILTIN_IMPORT, (_line, names, only, star, id) => {
+function builtinsWithoutFacade(code: string): string {
+  return code.replace(BUILTIN_IMPORT, (_line, names, only, star, id) => {
     const module = `process.getBuiltinModule(${JSON.stringify(id)})`;
     if (only ?? star) return `const ${only ?? star} = ${module};`;
     const bindings = (names as string)
@@ -41,7 +66,6 @@ function builtinsWithoutFacade(code: string): { code: string } | null {
       .map((name) => name.replace(/^([\w$]+) as ([\w$]+)$/, '$1: $2'));
     return `const { ${bindings.join(', ')} } = ${module};`;
   });
-  return out === code ? null : { code: out };
 }
 
 /** The modules `src/index.ts` imports statically (itself left out), filled when the build ends. */
@@ -69,7 +93,7 @@ const common: UserConfig = {
   // p-retry is ESM-only: bundled so the CJS build never require()s an ES module. It is imported
   // only after a provider call fails, and so gets a chunk of its own.
   deps: { alwaysBundle: ['p-retry', 'is-network-error'], onlyBundle: false },
-  plugins: [requireLazyDeps],
+  plugins: [loadCost],
 };
 
 export default defineConfig([

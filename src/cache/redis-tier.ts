@@ -9,6 +9,7 @@ import { nodeCrypto } from '../crypto/lazy-crypto.js';
 import { EnvmuxError, toEnvmuxError } from '../errors.js';
 import { importLib } from '../providers/import-lib.js';
 import type { HealthResult } from '../providers/provider.js';
+import { monotonicMs } from '../resolver/clock.js';
 import type { CachedSecret } from './secret-cache.js';
 
 export interface RedisTierOptions {
@@ -338,10 +339,10 @@ export async function redisTier(
       listeners.push(listener);
     },
     async health() {
-      const started = performance.now();
+      const started = monotonicMs();
       const redis = await connection(true);
       const pong = redis ? await command((r) => r.ping()) : undefined;
-      const latencyMs = performance.now() - started;
+      const latencyMs = monotonicMs() - started;
       if (pong !== undefined) return { ok: true, latencyMs, detail: 'ready' };
       return { ok: false, latencyMs, detail: `UNAVAILABLE: Redis ${lastProblem}` };
     },

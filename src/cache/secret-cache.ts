@@ -1,8 +1,10 @@
 // The in-process cache tier: LRU with TTL (lru-cache). Holds fetched documents (fields are picked
 // after), keeps expired entries for stale-if-error, and is invalidated by name on writes.
-// lru-cache is loaded by the first lookup that goes to a store (`ready()`), not on import.
+// lru-cache is loaded by the first lookup that goes to a store (`ready()`), not on import; a cache
+// that lives for one load (a preload, `run`, `loadConfig`) is a plain Map and never loads it.
 
 import type { LRUCache } from 'lru-cache';
+import { monotonicMs } from '../resolver/clock.js';
 import { parseDuration } from '../resolver/durations.js';
 
 /** A cached answer: the value and the provider that served it. */
@@ -46,10 +48,18 @@ export interface CacheStats {
   size: number;
 }
 
+/**
+ * How long the cache's resolver lives. `one load`: it answers one load and is closed, so nothing
+ * expires or is evicted within its life (the load asks each secret once) and a Map holds it.
+ */
+export type CacheLifetime = 'lasting' | 'one load';
+
 /** Cache keys are `target\0name\0version`; `target` is `secret` (the chain) or a provider id. */
 export class SecretCache {
   /** Absent until {@link ready} has loaded lru-cache: the cache is empty until then. */
   private lru?: LRUCache<string, CachedSecret>;
+  /** The entries of a cache that lives for one load (no lru-cache, no TTL, no stale serving). */
+  private readonly oneLoad?: Map<string, CachedSecret>;
   private loading?: Promise<void>;
   private readonly options: CacheOptions;
   private readonly maxStale: number;
@@ -60,8 +70,9 @@ export class SecretCache {
   private misses = 0;
   private staleServed = 0;
 
-  constructor(options: CacheOptions = {}) {
+  constructor(options: CacheOptions = {}, lifetime: CacheLifetime = 'lasting') {
     this.options = options;
+    if (lifetime === 'one load') this.oneLoad = new Map();
     this.maxStale = options.maxStale ?? 0;
     this.swr = parseDuration(options.staleWhileRevalidate, 0);
   }
@@ -71,22 +82,22 @@ export class SecretCache {
    * set earlier is not kept. (Lookups before it are misses: nothing can be cached yet.)
    */
   ready(): Promise<void> | undefined {
-    if (this.lru) return undefined;
+    if (this.lru || this.oneLoad) return undefined;
     this.loading ??= import('lru-cache').then(({ LRUCache }) => {
       this.lru = new LRUCache({
         max: this.options.max ?? 1000,
         ttl: this.options.ttl ?? 5 * 60_000,
         // Keep expired entries until evicted, so stale-if-error and SWR have something to serve.
         noDeleteOnStaleGet: this.maxStale > 0 || this.swr > 0,
-        // Read the clock through the global at each call (fake timers in tests replace it).
-        perf: { now: () => performance.now() },
+        // Read the clock at each call (fake timers in tests replace process.hrtime).
+        perf: { now: () => monotonicMs() },
       });
     });
     return this.loading;
   }
 
   get(key: string): CachedSecret | undefined {
-    const hit = this.lru?.get(key);
+    const hit = this.entries?.get(key);
     if (hit) this.hits++;
     else this.misses++;
     return hit;
@@ -94,7 +105,8 @@ export class SecretCache {
 
   set(key: string, value: CachedSecret, ttl?: number): void {
     this.failing.delete(key);
-    this.lru?.set(key, value, ttl === undefined ? undefined : { ttl });
+    if (this.oneLoad) this.oneLoad.set(key, value);
+    else this.lru?.set(key, value, ttl === undefined ? undefined : { ttl });
   }
 
   /**
@@ -105,7 +117,7 @@ export class SecretCache {
   failed(key: string, retryable: boolean): void {
     if (!retryable) {
       this.failing.delete(key);
-      this.lru?.delete(key);
+      this.entries?.delete(key);
     } else if (this.swr > 0) this.failing.add(key);
   }
 
@@ -140,18 +152,24 @@ export class SecretCache {
 
   /** Forget every entry for `name` (any target, any version). */
   invalidate(name: string): void {
-    if (!this.lru) return;
-    for (const key of this.lru.keys()) {
+    const entries = this.entries;
+    if (!entries) return;
+    for (const key of [...entries.keys()]) {
       if (key.split('\0')[1] === name) {
-        this.lru.delete(key);
+        entries.delete(key);
         this.failing.delete(key);
       }
     }
   }
 
+  /** Whichever store holds the entries (none before lru-cache is loaded). */
+  private get entries(): Map<string, CachedSecret> | LRUCache<string, CachedSecret> | undefined {
+    return this.oneLoad ?? this.lru;
+  }
+
   clear(): void {
     this.failing.clear();
-    this.lru?.clear();
+    this.entries?.clear();
   }
 
   stats(): CacheStats {
@@ -162,7 +180,7 @@ export class SecretCache {
       misses: this.misses,
       stale: this.staleServed,
       hitRate: total ? this.hits / total : 0,
-      size: this.lru?.size ?? 0,
+      size: this.entries?.size ?? 0,
     };
   }
 }

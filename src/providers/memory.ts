@@ -98,7 +98,8 @@ export function memory(options: MemoryProviderOptions = {}): MemoryProvider {
   const provider: MemoryProvider = {
     id,
     type: 'memory',
-    identity: `memory|${crypto.randomUUID()}`, // one instance, one store
+    // No `identity`: each instance is its own store, so a shared cache tier gives it a random one
+    // of its own when it needs it (drawing it here would load node:crypto at every start).
     ttl: options.ttl,
     batchSize: options.batchSize ?? 100,
     calls,

@@ -20,13 +20,20 @@ function loadedByImportFlag(): boolean {
   return false;
 }
 
+/**
+ * Whether an `--import` specifier names this module. The package's own `envmux/register` is taken
+ * as it reads: asking Node to resolve it costs milliseconds of every start. Another bare specifier
+ * ending in `/register` (an npm alias of the package) is resolved; any other is not this module.
+ */
 function namesThisModule(specifier: string): boolean {
   const unquoted = specifier.replace(/^["']|["']$/g, '');
+  if (unquoted === 'envmux/register') return true;
+  const relative = unquoted.startsWith('.') || path.isAbsolute(unquoted);
+  if (!relative && !unquoted.startsWith('file:') && !unquoted.endsWith('/register')) return false;
   try {
-    const url =
-      unquoted.startsWith('.') || path.isAbsolute(unquoted)
-        ? pathToFileURL(path.resolve(unquoted)).href
-        : import.meta.resolve(unquoted);
+    const url = relative
+      ? pathToFileURL(path.resolve(unquoted)).href
+      : import.meta.resolve(unquoted);
     return url === import.meta.url;
   } catch {
     return false;

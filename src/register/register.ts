@@ -4,6 +4,7 @@
 // Writes nothing to stdout, ever; fails closed. See docs/architecture.md, "The preload".
 
 import { describeProblems, EnvmuxError, isEnvmuxError } from '../errors.js';
+import { monotonicMs } from '../resolver/clock.js';
 import { findConfigFile, readJsonConfig } from '../resolver/config-file.js';
 import { parseDuration } from '../resolver/durations.js';
 import { parseBoolean } from '../resolver/env-flags.js';
@@ -61,7 +62,7 @@ function register(): void {
   const debug = flag(env, 'ENVMUX_DEBUG', false) || /(^|,)envmux(,|$)/.test(env.DEBUG ?? '');
   const strict = flag(env, 'ENVMUX_STRICT', true);
   // `performance` is loaded on first use (~1 ms of every start): only ENVMUX_DEBUG reads the clock.
-  const started = debug ? performance.now() : 0;
+  const started = debug ? monotonicMs() : 0;
   const log = (line: string) => process.stderr.write(`envmux: ${line}\n`);
 
   let deferred = false;
@@ -124,7 +125,7 @@ function debugLines(
   started: number,
   log: (line: string) => void,
 ): void {
-  const ms = (performance.now() - started).toFixed(1);
+  const ms = (monotonicMs() - started).toFixed(1);
   log(
     `read ${resolution.files.join(', ') || 'no env files'}; set ${set} key(s), kept ${resolution.kept.length} from the environment, in ${ms} ms`,
   );

@@ -9,6 +9,7 @@ import {
 } from '../cache/redis-tier.js';
 import {
   type CachedSecret,
+  type CacheLifetime,
   type CacheOptions,
   type CacheStats,
   SecretCache,
@@ -56,7 +57,7 @@ export interface CacheTiers {
 export function createCacheTiers(
   options: false | (CacheOptions & { redis?: RedisTierOptions }) | undefined,
   environment: Env,
-  context: { chain: Chain; failover: readonly string[] | false },
+  context: { chain: Chain; failover: readonly string[] | false; lifetime: CacheLifetime },
 ): CacheTiers {
   const { chain, failover } = context;
   const defaultTtl =
@@ -68,7 +69,7 @@ export function createCacheTiers(
   const memory =
     options === false
       ? undefined
-      : new SecretCache({ ...options, ttl: defaultTtl, staleWhileRevalidate });
+      : new SecretCache({ ...options, ttl: defaultTtl, staleWhileRevalidate }, context.lifetime);
   const redisOptions = options ? options.redis : undefined;
   let tierPromise: Promise<SecondTier> | undefined;
   let l2Hits = 0;

@@ -6,6 +6,7 @@
 import { EnvmuxError, toEnvmuxError } from '../errors.js';
 import type { Provider } from '../providers/provider.js';
 import type { Breaker, BreakerPolicy } from './breaker.js';
+import { monotonicMs } from './clock.js';
 import { createLimiter } from './limit.js';
 
 export interface RetryOptions {
@@ -46,7 +47,7 @@ export async function callProvider<T>(
   fn: (signal: AbortSignal, page: () => void) => Promise<T>,
 ): Promise<T> {
   const { provider, retry } = options;
-  const started = performance.now();
+  const started = monotonicMs();
   let reauthenticated = false;
   let last: EnvmuxError | undefined;
   let attempts = 0;
@@ -76,7 +77,7 @@ export async function callProvider<T>(
   const attempt = async (n: number): Promise<T> => {
     options.signal?.throwIfAborted();
     // Retries share the call's one timeout: what the first attempt and the backoff left.
-    const left = n === 1 ? options.timeout : options.timeout - (performance.now() - started);
+    const left = n === 1 ? options.timeout : options.timeout - (monotonicMs() - started);
     if (left <= 0) throw new Final(last!);
     try {
       return await once(left);
@@ -127,7 +128,7 @@ export async function callProvider<T>(
         factor: 2,
         minTimeout: retry.minDelay ?? 100,
         maxTimeout: retry.maxDelay ?? 2000,
-        maxRetryTime: Math.max(0, options.timeout - (performance.now() - started)),
+        maxRetryTime: Math.max(0, options.timeout - (monotonicMs() - started)),
         randomize: true,
         signal: options.signal,
         onFailedAttempt: ({ error, retriesLeft }) => {
@@ -178,7 +179,7 @@ function withTimeout<T>(
   ms: number,
   fn: (signal: AbortSignal, page: () => void) => Promise<T>,
 ): Promise<T> {
-  const started = performance.now();
+  const started = monotonicMs();
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
     const fail = (message: string, timedOut: boolean) => {
@@ -202,7 +203,7 @@ function withTimeout<T>(
     const page = () => {
       if (finished || controller.signal.aborted) return;
       clearTimeout(timer);
-      const left = PAGED_CAP * options.timeout - (performance.now() - started);
+      const left = PAGED_CAP * options.timeout - (monotonicMs() - started);
       timer = arm(Math.min(options.timeout, left));
     };
     const onAbort = () => fail('the load deadline passed', false);

@@ -12,7 +12,7 @@ import {
   processAuditLog,
 } from '../audit/audit-log.js';
 import type { RedisTierOptions } from '../cache/redis-tier.js';
-import type { CacheOptions, CacheStats } from '../cache/secret-cache.js';
+import type { CacheLifetime, CacheOptions, CacheStats } from '../cache/secret-cache.js';
 import { EnvmuxAggregateError, EnvmuxError, type ErrorCode } from '../errors.js';
 import { asProvider, type Provider } from '../providers/provider.js';
 import type { Env } from '../providers/registry.js';
@@ -151,6 +151,14 @@ function gotValue(result: SecretAnswer, name: string, getOptions: GetOptions): s
 
 /** Create a resolver client. */
 export function createResolver(options: ResolverOptions = {}): Resolver {
+  return resolverFor(options, 'lasting');
+}
+
+/**
+ * A resolver whose in-process cache lives `lifetime`: `one load` for the resolver a load makes for
+ * itself and closes after it (no lru-cache to load; see secret-cache.ts).
+ */
+export function resolverFor(options: ResolverOptions, lifetime: CacheLifetime): Resolver {
   const environment = options.env ?? process.env;
   const audit = options.audit === false ? undefined : (options.audit?.log ?? processAuditLog());
   const auditSource = options.audit ? options.audit.source : undefined;
@@ -177,7 +185,7 @@ export function createResolver(options: ResolverOptions = {}): Resolver {
       : options.failover === true || !options.failover
         ? DEFAULT_FAILOVER
         : options.failover;
-  const tiers = createCacheTiers(options.cache, environment, { chain, failover });
+  const tiers = createCacheTiers(options.cache, environment, { chain, failover, lifetime });
   const policy = breakerPolicy(options.breaker, environment);
   // A provider object handed in keeps its breaker across resolvers; one built from a type name
   // shares the breaker of every build from the same environment (see breaker.ts).

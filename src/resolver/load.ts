@@ -6,7 +6,7 @@ import { type AuditInput, processAuditLog } from '../audit/audit-log.js';
 import { EnvmuxAggregateError, type EnvmuxError, isEnvmuxError, toEnvmuxError } from '../errors.js';
 import { shownPath } from '../providers/local/format.js';
 import { isProviderType, leftOutOfChain } from '../providers/registry.js';
-import { createResolver, type Resolver, type ResolverOptions } from './client.js';
+import { createResolver, type Resolver, type ResolverOptions, resolverFor } from './client.js';
 import { findConfigFile, readConfigFile } from './config-file.js';
 import {
   type ConfigWatchOptions,
@@ -125,7 +125,7 @@ export async function loadEnvironment(
   if (!needsProviders) {
     resolution = await resolveAsync(evaluation, async () => new Map());
   } else {
-    const resolver = options.resolver ?? createResolver({ ...options, env });
+    const resolver = options.resolver ?? resolverFor({ ...options, env }, 'one load');
     const deadline = AbortSignal.timeout(
       parseDuration(options.deadline ?? env.ENVMUX_DEADLINE, 15_000),
     );

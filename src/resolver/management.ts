@@ -6,6 +6,7 @@ import { EnvmuxError, toEnvmuxError } from '../errors.js';
 import type { HealthResult, SecretInfo, VersionInfo } from '../providers/provider.js';
 import type { ProviderCaller } from './call.js';
 import type { Chain } from './chain.js';
+import { monotonicMs } from './clock.js';
 
 export interface Management {
   list(
@@ -77,7 +78,7 @@ export function createManagement(options: {
   async function providerHealth() {
     return Promise.all(
       (await chain.providers()).map(async (p) => {
-        const started = performance.now();
+        const started = monotonicMs();
         try {
           const result = p.health
             ? await call(p, 'health', (signal) => p.health!({ signal }))
@@ -86,7 +87,7 @@ export function createManagement(options: {
           return {
             ...result,
             provider: p.id,
-            latencyMs: result.latencyMs ?? performance.now() - started,
+            latencyMs: result.latencyMs ?? monotonicMs() - started,
           };
         } catch (error) {
           const e = toEnvmuxError(error, { provider: p.id });
@@ -95,7 +96,7 @@ export function createManagement(options: {
             ok: false,
             provider: p.id,
             detail: e.code,
-            latencyMs: performance.now() - started,
+            latencyMs: monotonicMs() - started,
           };
         }
       }),

@@ -6,6 +6,7 @@ import { type ErrorCode, toEnvmuxError } from '../errors.js';
 import type { Provider } from '../providers/provider.js';
 import type { BreakerState } from './breaker.js';
 import type { ProviderCaller } from './call.js';
+import { monotonicMs } from './clock.js';
 
 /** A cache lookup: answered by a tier (`hit`, `l2` for the shared tier), not (`miss`), or stale-if-error (`stale`). */
 export interface CacheMetric {
@@ -92,14 +93,14 @@ export function meteredCaller(
     }
   };
   return async (provider, what, fn, signal) => {
-    const started = performance.now();
+    const started = monotonicMs();
     try {
       const result = await call(provider, what, fn, signal);
       emit({
         type: 'provider-call',
         provider: provider.id,
         operation: what,
-        durationMs: performance.now() - started,
+        durationMs: monotonicMs() - started,
         outcome: 'ok',
       });
       return result;
@@ -108,7 +109,7 @@ export function meteredCaller(
         type: 'provider-call',
         provider: provider.id,
         operation: what,
-        durationMs: performance.now() - started,
+        durationMs: monotonicMs() - started,
         outcome: toEnvmuxError(error, { provider: provider.id }).code,
       });
       throw error;

@@ -10,6 +10,7 @@ import { BatchLoader } from './batch.js';
 import type { CacheTiers } from './cache-tiers.js';
 import type { ProviderCaller } from './call.js';
 import type { Chain } from './chain.js';
+import { monotonicMs } from './clock.js';
 import { requestKey, type SecretAnswer, type SecretRequest, shownName } from './resolve.js';
 
 export interface ReadPathOptions {
@@ -126,7 +127,7 @@ export function createReadPath(options: ReadPathOptions): Answer {
   ): Promise<SecretAnswer> => {
     const shared = inflight.get(key);
     if (shared) return shared;
-    const started = performance.now();
+    const started = monotonicMs();
     // The first tier's LRU loads alongside the first read (nothing is set before it is ready).
     const loading = cache?.ready();
     const read = readThrough(request, key, useCache, signal);
@@ -143,7 +144,7 @@ export function createReadPath(options: ReadPathOptions): Answer {
           });
           return result.tierHit;
         }
-        const durationMs = performance.now() - started;
+        const durationMs = monotonicMs() - started;
         const cacheState = !cache ? undefined : useCache ? 'miss' : 'bypass';
         if (result.value === undefined) {
           cache?.failed(key, false);
@@ -194,7 +195,7 @@ export function createReadPath(options: ReadPathOptions): Answer {
           provider: e.provider,
           outcome: 'error',
           code: e.code,
-          durationMs: performance.now() - started,
+          durationMs: monotonicMs() - started,
         });
         return { error: e };
       })

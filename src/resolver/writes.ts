@@ -14,6 +14,7 @@ import { formatRetireMarker, parseRetireMarker } from '../providers/retire-versi
 import type { CacheTiers } from './cache-tiers.js';
 import type { ProviderCaller } from './call.js';
 import type { Chain } from './chain.js';
+import { monotonicMs } from './clock.js';
 import { parseDuration } from './durations.js';
 import { SeenValues } from './scrub.js';
 
@@ -140,7 +141,7 @@ export function createWrites(options: {
   ): Promise<WriteOutcome[]> => {
     const outcomes = await Promise.all(
       providers.map(async (p): Promise<WriteOutcome> => {
-        const started = performance.now();
+        const started = monotonicMs();
         try {
           const result = await call(p, `${action} "${name}"`, (s) => fn(p, s));
           record({
@@ -148,7 +149,7 @@ export function createWrites(options: {
             key: name,
             provider: p.id,
             outcome: 'ok',
-            durationMs: performance.now() - started,
+            durationMs: monotonicMs() - started,
             ...(action === 'rotate' ? { step: 'write' as const } : {}),
           });
           return { provider: p.id, ...(result?.version ? { version: result.version } : {}) };

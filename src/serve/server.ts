@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { AuditLog } from '../audit/audit-log.js';
 import { EnvmuxAggregateError, EnvmuxError, type ErrorCode, toEnvmuxError } from '../errors.js';
 import type { Resolver } from '../resolver/client.js';
+import { monotonicMs } from '../resolver/clock.js';
 import { parseDuration } from '../resolver/durations.js';
 import { parseEnvSource } from '../resolver/parse.js';
 import { Evaluation, resolveAsync } from '../resolver/resolve.js';
@@ -152,7 +153,7 @@ export function sharedDeadline(ms: number, windowMs = 100): () => AbortSignal {
   let signal: AbortSignal | undefined;
   let until = 0;
   return () => {
-    const now = performance.now();
+    const now = monotonicMs();
     if (!signal || now >= until) {
       signal = AbortSignal.timeout(ms);
       // Every request of the window may listen to it while it reads from a store.

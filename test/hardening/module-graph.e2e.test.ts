@@ -1,6 +1,7 @@
 // What each entry path loads, from the installed package: the files of every thread, read by a
 // module hook (ES modules) and each thread's CommonJS cache. Libraries load when a load needs them:
-// lru-cache with the first store read, p-retry after a first failed attempt, never CLI code.
+// lru-cache with the first store read of a resolver that outlives one load, p-retry after a first
+// failed attempt, never CLI code.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -137,16 +138,30 @@ const config = await loadConfig({ providers: [memory], processEnv: {}, configFil
 console.log(config.A);
 `;
 
-  it('a loadConfig answered at the first attempt loads lru-cache but not p-retry', () => {
+  it('a loadConfig answered at the first attempt loads neither lru-cache nor p-retry', () => {
+    // Its resolver lives for one load: a Map caches it.
     const g = trace({ '.env': 'A=$<memory:a>\n', 'app.mjs': loadOne(0) }, ['app.mjs']);
     expect(g.stdout).toBe('v\n');
     expect(g.main).toEqual([
       'dotenv/dist/index.cjs',
       'envmux/dist/core.mjs',
       'envmux/dist/index.mjs',
-      'lru-cache/dist/esm/node/index.min.js',
     ]);
     expect(g.pRetry).toBe(false);
+  });
+
+  it("a resolver's first store read loads lru-cache, in both builds", () => {
+    const app = (load: string) => `const { createResolver, defineProvider } = ${load};
+const store = defineProvider({ id: 'memory', async get() { return 'v'; } });
+const resolver = createResolver({ providers: [store], audit: false });
+resolver.get('a').then(async (v) => { console.log(v); await resolver.close(); });
+`;
+    const esm = trace({ 'app.mjs': app("await import('envmux')") }, ['app.mjs']);
+    expect(esm.stdout).toBe('v\n');
+    expect(packages(esm.main)).toEqual(['envmux', 'lru-cache']);
+    const cjs = trace({ 'app.cjs': app("require('envmux')") }, ['app.cjs']);
+    expect(cjs.stdout).toBe('v\n');
+    expect(packages(cjs.main)).toEqual(['envmux', 'lru-cache']);
   });
 
   it('a first failed attempt loads p-retry, and the retry answers', () => {
@@ -163,7 +178,7 @@ console.log(config.A);
     // A JS config sends the whole load to the worker: this thread parses nothing.
     expect(packages(bridged.main)).toEqual(['envmux']);
     expect(envmux(bridged.main)).toEqual(['register.cjs']);
-    expect(packages(bridged.worker)).toEqual(['dotenv', 'envmux', 'lru-cache']);
+    expect(packages(bridged.worker)).toEqual(['dotenv', 'envmux']);
     expect(envmux(bridged.worker).filter((f) => NEVER.test(f))).toEqual([]);
     expect(bridged.pRetry).toBe(false);
 

@@ -565,3 +565,19 @@ describe('the load deadline', () => {
     expect(Date.now() - started).toBeLessThan(30_000);
   });
 });
+
+describe('a load reads each secret once', () => {
+  it('a secret a later wave asks for again comes from the load’s cache', async () => {
+    // Wave 1 reads `db` and `which`; wave 2 asks for `db` again (named by `which`).
+    const store = memory({ values: { db: values.db, which: 'db' }, batch: false });
+    const config = await loadConfig({
+      cwd: project({ '.env': 'USER=$<secret:db#user>\nPASS=$<secret:$<secret:which>#password>\n' }),
+      processEnv: {},
+      providers: [store],
+      configFile: false,
+      audit: false,
+    });
+    expect(config).toMatchObject({ USER: 'app', PASS: 'pw-123456' });
+    expect(store.calls.get).toBe(2);
+  });
+});

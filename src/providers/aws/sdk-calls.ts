@@ -1,6 +1,7 @@
 // One AWS SDK client per provider and the way each command goes through it: created on first use,
 // SDK errors mapped to envmux codes, recreated on re-authentication. Shared by Secrets Manager and SSM.
 
+import { monotonicMs } from '../../resolver/clock.js';
 import type { HealthResult } from '../provider.js';
 import { type AwsSdkClient, lazyClient } from './config.js';
 import { fromAwsError } from './errors.js';
@@ -62,9 +63,9 @@ export function awsSdkCalls<Sdk, C extends AwsSdkClient>(spec: {
           client.reset();
         },
         async health(ctx) {
-          const started = performance.now();
+          const started = monotonicMs();
           await probe(ctx.signal);
-          return { ok: true, latencyMs: performance.now() - started };
+          return { ok: true, latencyMs: monotonicMs() - started };
         },
         async close() {
           client.close();

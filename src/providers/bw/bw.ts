@@ -2,6 +2,7 @@
 // Spawns without a shell and without prompts (--nointeraction); never logs a value or the session.
 
 import { EnvmuxError } from '../../errors.js';
+import { monotonicMs } from '../../resolver/clock.js';
 import { parseBoolean } from '../../resolver/env-flags.js';
 import { type CliRequest, cliFailure, runCli, type StderrRule } from '../cli-process.js';
 import type { HealthResult, Provider } from '../provider.js';
@@ -241,13 +242,13 @@ export function bw(options: BwProviderOptions = {}): Provider {
       return [...names].sort().map((n) => ({ name: n }));
     },
     async health({ signal }): Promise<HealthResult> {
-      const started = performance.now();
+      const started = monotonicMs();
       const { result } = await run(['status'], signal);
       const status =
         result.code === 0 ? (parse(result.stdout) as { status?: string }).status : undefined;
       return {
         ok: status === 'unlocked',
-        latencyMs: performance.now() - started,
+        latencyMs: monotonicMs() - started,
         detail: `bw status: ${status ?? 'unknown'}`,
       };
     },

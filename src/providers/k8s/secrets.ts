@@ -13,6 +13,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { EnvmuxError } from '../../errors.js';
+import { monotonicMs } from '../../resolver/clock.js';
 import { pickField } from '../../resolver/fields.js';
 import { DEFAULT_VALUE_KEY, documentOf, mapOf, pickEntryField } from '../entry-document.js';
 import type { Provider, SecretInfo, WriteContext, WriteResult } from '../provider.js';
@@ -394,7 +395,7 @@ export function k8s(options: K8sProviderOptions = {}): K8sProvider {
     },
 
     async health(ctx) {
-      const started = performance.now();
+      const started = monotonicMs();
       const namespace = await defaultNamespace();
       if (defaultSecret) await readSecret({ namespace, secret: defaultSecret }, ctx.signal);
       else
@@ -402,7 +403,7 @@ export function k8s(options: K8sProviderOptions = {}): K8sProvider {
           { method: 'GET', path: `${secretPath({ namespace })}?limit=1`, signal: ctx.signal },
           { operation: `list Secrets in "${namespace}"`, verb: 'list', namespace },
         );
-      return { ok: true, latencyMs: performance.now() - started };
+      return { ok: true, latencyMs: monotonicMs() - started };
     },
 
     async close() {

@@ -2,6 +2,7 @@
 // Secret Service) through the optional peer @napi-rs/keyring, loaded on first use. Never logs a value.
 
 import { EnvmuxError } from '../../errors.js';
+import { monotonicMs } from '../../resolver/clock.js';
 import { importLibOnce } from '../import-lib.js';
 import type { HealthResult, Provider, SecretInfo } from '../provider.js';
 
@@ -162,10 +163,10 @@ export function keychain(options: KeychainProviderOptions = {}): Provider {
         .map((name): SecretInfo => ({ name }));
     },
     async health(): Promise<HealthResult> {
-      const started = performance.now();
+      const started = monotonicMs();
       try {
         await (await entry('envmux-health-check')).getPassword();
-        return { ok: true, latencyMs: performance.now() - started, detail: `service ${service}` };
+        return { ok: true, latencyMs: monotonicMs() - started, detail: `service ${service}` };
       } catch (error) {
         return { ok: false, detail: mapped(error, 'read').message };
       }

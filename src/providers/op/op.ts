@@ -3,6 +3,7 @@
 // shell; never logs a value.
 
 import { EnvmuxError, toEnvmuxError } from '../../errors.js';
+import { monotonicMs } from '../../resolver/clock.js';
 import { type CliRequest, cliFailure, runCli, type StderrRule } from '../cli-process.js';
 import type { HealthResult, Provider } from '../provider.js';
 import {
@@ -255,9 +256,9 @@ export function op(options: OpProviderOptions = {}): Provider {
         .map((n) => ({ name: n }));
     },
     async health({ signal }): Promise<HealthResult> {
-      const started = performance.now();
+      const started = monotonicMs();
       const { request, result } = await run(['whoami'], signal);
-      if (result.code === 0) return { ok: true, latencyMs: performance.now() - started };
+      if (result.code === 0) return { ok: true, latencyMs: monotonicMs() - started };
       return { ok: false, detail: cliFailure(request, result, RULES).message };
     },
   };

@@ -5,6 +5,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { EnvmuxError } from '../../errors.js';
+import { monotonicMs } from '../../resolver/clock.js';
 import { type CliRequest, cliFailure, runCli, type StderrRule } from '../cli-process.js';
 import type { HealthResult, Provider, SecretInfo } from '../provider.js';
 import { answerOf, entryTextOf } from './entry.js';
@@ -139,12 +140,12 @@ export function pass(options: PassProviderOptions = {}): Provider {
       return names.filter(match).map((n): SecretInfo => ({ name: n }));
     },
     async health(): Promise<HealthResult> {
-      const started = performance.now();
+      const started = monotonicMs();
       const base = root();
       const ok = existsSync(join(base, '.gpg-id'));
       return {
         ok,
-        latencyMs: performance.now() - started,
+        latencyMs: monotonicMs() - started,
         detail: ok ? `store ${dir}` : `store ${dir} has no .gpg-id (run pass init)`,
       };
     },

@@ -3,6 +3,7 @@
 
 import { existsSync, readFileSync } from 'node:fs';
 import { EnvmuxError } from '../../errors.js';
+import { monotonicMs } from '../../resolver/clock.js';
 import { DEFAULT_VALUE_KEY, documentOf, mapOf, pickEntryField } from '../entry-document.js';
 import { importLib } from '../import-lib.js';
 import type {
@@ -638,7 +639,7 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
     },
 
     async health(ctx): Promise<HealthResult> {
-      const started = performance.now();
+      const started = monotonicMs();
       let out: any;
       try {
         // sys/health answers with a status per state (429 standby, 503 sealed); node-vault resolves them all.
@@ -646,7 +647,7 @@ export function vault(options: VaultProviderOptions = {}): VaultProvider {
       } catch (error) {
         throw fromVaultError(error, { provider: id, operation: 'health check' });
       }
-      const latencyMs = performance.now() - started;
+      const latencyMs = monotonicMs() - started;
       if (out?.initialized === false) return { ok: false, latencyMs, detail: 'not initialized' };
       if (out?.sealed === true) return { ok: false, latencyMs, detail: 'sealed' };
       ctx.signal?.throwIfAborted();
