@@ -15,8 +15,7 @@ const loadCost: Plugin = {
     for (const chunk of Object.values(bundle)) {
       if (chunk.type !== 'chunk') continue;
       const ascii = asciiOnly(chunk.code);
-      chunk.code =
-        options.format === 'cjs' ? requireLazyDeps(ascii) : builtinsWithoutFacade(ascii);
+      chunk.code = options.format === 'cjs' ? requireLazyDeps(ascii) : builtinsWithoutFacade(ascii);
     }
   },
 };
