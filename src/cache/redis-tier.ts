@@ -83,14 +83,6 @@ export interface SecondTier {
   close(): Promise<void>;
 }
 
-/** Whether a Redis tier is configured by options or environment. */
-export function wantsRedisTier(
-  options: RedisTierOptions | undefined,
-  env: Record<string, string | undefined>,
-): boolean {
-  return !!(options?.client || options?.url || env.ENVMUX_REDIS_URL);
-}
-
 type RedisConstructor = new (url: string, opts: object) => RedisLike;
 
 /** Most names whose HMAC a process remembers to map an invalidation back to its name. */

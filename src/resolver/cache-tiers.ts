@@ -1,12 +1,8 @@
 // The resolver's cache tiers: the in-process LRU (first tier) and, when configured, the encrypted
-// Redis tier (second tier), connected on first use. See docs/architecture.md, "Resolution".
+// Redis tier (second tier), connected on first use; its code is loaded then, never before. See
+// docs/architecture.md, "Resolution".
 
-import {
-  type RedisTierOptions,
-  redisTier,
-  type SecondTier,
-  wantsRedisTier,
-} from '../cache/redis-tier.js';
+import type { RedisTierOptions, SecondTier } from '../cache/redis-tier.js';
 import {
   type CachedSecret,
   type CacheLifetime,
@@ -54,6 +50,11 @@ export interface CacheTiers {
   close(): Promise<void>;
 }
 
+/** Whether a Redis tier is configured by options or environment. */
+function wantsRedisTier(options: RedisTierOptions | undefined, env: Env): boolean {
+  return !!(options?.client || options?.url || env.ENVMUX_REDIS_URL);
+}
+
 export function createCacheTiers(
   options: false | (CacheOptions & { redis?: RedisTierOptions }) | undefined,
   environment: Env,
@@ -77,7 +78,8 @@ export function createCacheTiers(
 
   const second = () => {
     if (options === false || !wantsRedisTier(redisOptions, environment)) return undefined;
-    tierPromise ??= redisTier(redisOptions, environment).then((tier) => {
+    tierPromise ??= import('../cache/redis-tier.js').then(async ({ redisTier }) => {
+      const tier = await redisTier(redisOptions, environment);
       // Another process's write: drop this process's copy (all of them after a missed message).
       tier.onInvalidate((name) =>
         name === undefined ? memory?.clear() : memory?.invalidate(name),
