@@ -55,6 +55,12 @@ describe('the --import path', () => {
     ['a CJS app', ['-r', './trap.cjs', '--import', 'envmux/register', 'app.cjs'], {}],
     ['--import=', ['-r', './trap.cjs', '--import=envmux/register', 'app.mjs'], {}],
     ['NODE_OPTIONS', ['-r', './trap.cjs', 'app.cjs'], { NODE_OPTIONS: '--import envmux/register' }],
+    // Named by its path (resolved against the working directory, as Node does), not the package.
+    [
+      'a path to the file',
+      ['-r', './trap.cjs', '--import', '../node_modules/envmux/dist/register.mjs', 'app.mjs'],
+      {},
+    ],
   ])('resolves an async store on the main thread, with no worker (%s)', (_, args, env) => {
     const dir = makeCase(files);
     const r = runNode(args, dir, env);
