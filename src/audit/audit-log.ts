@@ -2,7 +2,6 @@
 // Entries hold names, providers, codes and timings — never a value, by construction of the type.
 
 import { appendFileSync, closeSync, openSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import type { ErrorCode } from '../errors.js';
 
 export type AuditAction =
@@ -74,7 +73,8 @@ export function currentActor(): string {
   }
   if (osUser === undefined) {
     try {
-      osUser = userInfo().username;
+      osUser = (process.getBuiltinModule('node:os') as typeof import('node:os')).userInfo()
+        .username;
     } catch {
       osUser = process.env.USER ?? 'unknown';
     }

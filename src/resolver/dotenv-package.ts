@@ -3,7 +3,6 @@
 // every preload ~2 ms on Node 20. See docs/performance.md, "Start-up".
 
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 /** The parser's package (a runtime dependency). */
@@ -12,6 +11,9 @@ const PACKAGE: string = 'dotenv';
 type Dotenv = { parse(src: string): Record<string, string> };
 
 let dotenv: Dotenv | undefined;
+
+/** node:module when a parse first needs it: an import of the library that parses nothing skips it. */
+const nodeModule = () => process.getBuiltinModule('node:module') as typeof import('node:module');
 
 /** `dotenv.parse(src)` of the dotenv this package depends on. */
 export function dotenvParse(src: string): Record<string, string> {
@@ -26,7 +28,7 @@ export function dotenvParse(src: string): Record<string, string> {
  * cannot be read; the caller then lets Node resolve it (and report what is wrong).
  */
 export function dotenvEntry(from: string): string | undefined {
-  for (const dir of createRequire(from).resolve.paths(PACKAGE) ?? []) {
+  for (const dir of nodeModule().createRequire(from).resolve.paths(PACKAGE) ?? []) {
     const root = join(dir, PACKAGE);
     let manifest: { exports?: unknown; main?: unknown };
     try {
@@ -59,7 +61,7 @@ function entryOf(exports: unknown): unknown {
 
 function loadDotenv(): Dotenv {
   const from = typeof __filename === 'string' ? __filename : import.meta.url;
-  const require = createRequire(from);
+  const require = nodeModule().createRequire(from);
   const entry = dotenvEntry(from);
   return require(entry ?? PACKAGE) as Dotenv;
 }

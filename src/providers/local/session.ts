@@ -4,7 +4,6 @@
 // Never holds a passphrase; refuses a folder another user owns or others can read.
 
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeCrypto } from '../../crypto/lazy-crypto.js';
 import { EnvmuxError } from '../../errors.js';
@@ -29,6 +28,7 @@ export function sessionDir(env: Env = process.env): string {
   if (env.XDG_RUNTIME_DIR && existsSync(env.XDG_RUNTIME_DIR))
     return join(env.XDG_RUNTIME_DIR, 'envmux');
   const uid = typeof process.getuid === 'function' ? String(process.getuid()) : 'user';
+  const { tmpdir } = process.getBuiltinModule('node:os') as typeof import('node:os');
   return join(tmpdir(), `envmux-${uid}`);
 }
 

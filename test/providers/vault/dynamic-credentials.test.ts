@@ -22,6 +22,16 @@ afterAll(async () => {
 
 const make = () => vault({ address: wire.url, token: wire.rootToken, env: {} });
 
+/** Run `check` with a new provider, closed after it whatever happens (its renewals would go on). */
+async function withProvider(check: (p: ReturnType<typeof vault>) => Promise<void>): Promise<void> {
+  const p = make();
+  try {
+    await check(p);
+  } finally {
+    await p.close?.();
+  }
+}
+
 async function until(check: () => boolean, ms = 15_000): Promise<void> {
   const started = Date.now();
   while (!check()) {
@@ -55,39 +65,41 @@ describe('vault: dynamic database credentials', () => {
   });
 
   it('renews the lease before it expires, keeping the same credentials', async () => {
-    wire.databaseRole('renewed', { ttl: 2, maxTtl: 3600 });
-    const p = make();
-    const first = await credsOf(p, 'renewed');
-    const renewals = wire.counts.leaseRenewals;
-    const reads = wire.counts.creds;
-    await until(() => wire.counts.leaseRenewals >= renewals + 2);
-    expect(wire.counts.creds).toBe(reads); // renewed, not re-read
-    expect(await credsOf(p, 'renewed')).toEqual(first);
-    await p.close?.();
+    // 5 s: a renewal at 2/3 of it leaves the lease over 1 s of life (what get() asks of it) for
+    // seconds after, time enough for the read below on a loaded machine.
+    wire.databaseRole('renewed', { ttl: 5, maxTtl: 3600 });
+    await withProvider(async (p) => {
+      const first = await credsOf(p, 'renewed');
+      const renewals = wire.counts.leaseRenewals;
+      const reads = wire.counts.creds;
+      await until(() => wire.counts.leaseRenewals >= renewals + 2);
+      expect(wire.counts.creds).toBe(reads); // renewed, not re-read
+      expect(await credsOf(p, 'renewed')).toEqual(first);
+    });
   });
 
   it('reads new credentials before the old ones end when the max TTL caps renewal', async () => {
     wire.databaseRole('capped', { ttl: 2, maxTtl: 3 });
-    const p = make();
-    const first = await credsOf(p, 'capped');
-    const reads = wire.counts.creds;
-    await until(() => wire.counts.creds > reads);
-    const second = await credsOf(p, 'capped');
-    expect(second.username).not.toBe(first.username);
-    expect(second.password).not.toBe(first.password);
-    await p.close?.();
+    await withProvider(async (p) => {
+      const first = await credsOf(p, 'capped');
+      const reads = wire.counts.creds;
+      await until(() => wire.counts.creds > reads);
+      const second = await credsOf(p, 'capped');
+      expect(second.username).not.toBe(first.username);
+      expect(second.password).not.toBe(first.password);
+    });
   });
 
   it('reads new credentials when the lease is revoked (renewal refused: "lease not found")', async () => {
     wire.databaseRole('revoked', { ttl: 2, maxTtl: 3600 });
-    const p = make();
-    const first = await credsOf(p, 'revoked');
-    const reads = wire.counts.creds;
-    const leaseId = [...wire.leases].find(([, l]) => l.username === first.username)![0];
-    wire.leases.delete(leaseId); // `vault lease revoke`
-    await until(() => wire.counts.creds > reads);
-    expect((await credsOf(p, 'revoked')).username).not.toBe(first.username);
-    await p.close?.();
+    await withProvider(async (p) => {
+      const first = await credsOf(p, 'revoked');
+      const reads = wire.counts.creds;
+      const leaseId = [...wire.leases].find(([, l]) => l.username === first.username)![0];
+      wire.leases.delete(leaseId); // `vault lease revoke`
+      await until(() => wire.counts.creds > reads);
+      expect((await credsOf(p, 'revoked')).username).not.toBe(first.username);
+    });
   });
 
   it('close() stops renewing; an unknown role is an error without a value', async () => {
