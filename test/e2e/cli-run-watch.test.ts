@@ -39,6 +39,8 @@ function start(dir: string, args: string[], env: Record<string, string> = {}): W
   const child = spawn(nodeBin, [cli, 'run', ...args], {
     cwd: dir,
     env: cleanEnv({ ENVMUX_FILE_DIR: join(dir, 'secrets'), ...env }),
+    // Its own process group: a test that ends envmux with SIGKILL ends its command with it.
+    detached: true,
   });
   let stdout = '';
   let stderr = '';
@@ -146,7 +148,8 @@ describe('envmux run --watch', () => {
     await sleep(500);
     expect(count(run.out(), 'start')).toBe(2);
     expect(run.err()).not.toContain(SECOND);
-    run.child.kill('SIGKILL');
+    // SIGKILL gives envmux no chance to stop the command (which ignores SIGTERM): the whole group.
+    process.kill(-run.child.pid!, 'SIGKILL');
     await run.closed;
   }, 60_000);
 
