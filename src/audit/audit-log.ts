@@ -1,7 +1,7 @@
 // The audit log: a process-wide ring buffer of operations (docs/architecture.md, "Audit"), with filters and sinks.
 // Entries hold names, providers, codes and timings — never a value, by construction of the type.
 
-import { appendFileSync, closeSync, openSync } from 'node:fs';
+import { appendFileSync, closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
 import type { ErrorCode } from '../errors.js';
 
 export type AuditAction =
@@ -172,9 +172,26 @@ export class AuditLog {
   }
 }
 
-/** A sink appending JSON lines to `path` (created 0600). */
+/**
+ * Open `path` for appending audit lines (created 0600). A writer killed by SIGKILL in the middle of
+ * a write can leave a torn last line: Linux stops copying a write at a page boundary once a fatal
+ * signal is pending. Such a line is ended here with a newline, so the next entry starts a line of
+ * its own instead of being glued to the fragment. Readers skip the fragment (and count it).
+ */
+export function openAuditFile(path: string): number {
+  const fd = openSync(path, 'a+', 0o600);
+  const { size } = fstatSync(fd);
+  if (size > 0) {
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    if (last[0] !== 0x0a) writeSync(fd, '\n');
+  }
+  return fd;
+}
+
+/** A sink appending JSON lines to `path` (created 0600), one synchronous write per entry. */
 export function jsonLinesSink(path: string): AuditSink {
-  closeSync(openSync(path, 'a', 0o600));
+  closeSync(openAuditFile(path));
   return (entry) => appendFileSync(path, `${JSON.stringify(entry)}\n`);
 }
 

@@ -1,8 +1,8 @@
 // A JSON-lines audit sink for long-lived servers: entries are buffered and written together (one
 // `write` per batch on a file kept open), bounded in memory, and flushed on close and at process exit.
 
-import { closeSync, openSync, writeSync } from 'node:fs';
-import type { AuditEntry, AuditSink } from './audit-log.js';
+import { closeSync, writeSync } from 'node:fs';
+import { type AuditEntry, type AuditSink, openAuditFile } from './audit-log.js';
 
 export interface BufferedSinkOptions {
   /** Entries held before a write is forced at once (bounds memory); default 512. */
@@ -32,7 +32,7 @@ export function bufferedJsonLinesSink(
 ): BufferedSink {
   const maxEntries = options.maxEntries ?? 512;
   const flushMs = options.flushMs ?? 50;
-  let fd: number | undefined = openSync(path, 'a', 0o600);
+  let fd: number | undefined = openAuditFile(path);
   let pending: AuditEntry[] = [];
   let timer: NodeJS.Timeout | undefined;
 

@@ -1,5 +1,8 @@
 // Crash safety of the audit file: a writer process is killed with SIGKILL at random points, many
-// times; afterwards every line parses and every entry the writer acknowledged is there.
+// times; afterwards every entry the writer acknowledged is there and parses. The only lines that do
+// not parse are torn writes cut by a kill (Linux stops a write at a page boundary once SIGKILL is
+// pending): at most one per kill, never acknowledged, and ended by the next writer so that its own
+// entries start lines of their own.
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -48,12 +51,23 @@ describe('audit file under kill -9', () => {
       await new Promise((r) => child.once('exit', r));
       const acks = out.match(/ack (\d+)\n/g) ?? [];
       const last = acks.length ? Number(acks[acks.length - 1]!.slice(4)) : -1;
-      const lines = readFileSync(file, 'utf8').split('\n');
-      expect(lines.pop()).toBe(''); // the file ends with a whole line
-      const entries = lines.map((line) => JSON.parse(line));
+      const text = readFileSync(file, 'utf8');
+      expect(text).not.toContain('SECRET-');
+      const lines = text.split('\n');
+      lines.pop(); // '' after a whole line, or the write this kill cut
+      const entries = [];
+      let torn = 0; // writes cut by the earlier kills, each ended by the next writer
+      for (const line of lines) {
+        try {
+          entries.push(JSON.parse(line));
+        } catch {
+          expect(line.startsWith('{"action":"get"')).toBe(true);
+          torn++;
+        }
+      }
+      expect(torn).toBeLessThanOrEqual(round);
       const keys = new Set(entries.map((e) => e.key));
       for (let i = 0; i <= last; i++) expect(keys.has(`k${i}`)).toBe(true);
-      expect(lines.join('\n')).not.toContain('SECRET-');
       acknowledged = Math.max(acknowledged, last);
     }
     expect(acknowledged).toBeGreaterThan(0);
