@@ -4,12 +4,8 @@
 // Ratios are to the first command. NODE_EXTRA_CA_CERTS is unset for the children.
 
 import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 
-const [rounds, ...specs] = process.argv.slice(2);
-const commands = specs.map((spec) => {
-  const [dir, args] = spec.split('|');
-  return { dir, args: args.trim().split(/\s+/), label: spec };
-});
 const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS;
 
@@ -24,19 +20,43 @@ function run(command) {
   return Number(process.hrtime.bigint() - started) / 1e6;
 }
 
-const times = commands.map(() => []);
-for (let w = 0; w < 2; w++) for (const command of commands) run(command);
-for (let r = 0; r < Number(rounds); r++) {
-  const order = commands.map((_, i) => i);
-  if (r % 2) order.reverse();
-  for (const i of order) times[i].push(run(commands[i]));
-}
 const quantile = (list, q) => [...list].sort((a, b) => a - b)[Math.floor(list.length * q)];
-const base = quantile(times[0], 0.5);
-commands.forEach((command, i) => {
-  const median = quantile(times[i], 0.5);
-  const spread = `q25 ${quantile(times[i], 0.25).toFixed(0)}, q75 ${quantile(times[i], 0.75).toFixed(0)}`;
-  console.log(
-    `${median.toFixed(1).padStart(7)} ms ${(median / base).toFixed(2)}× [${spread}] ${command.label}`,
-  );
-});
+
+/**
+ * Run `commands` ({ dir, args, label }) in turn for `rounds` rounds after two warm-ups; returns
+ * each command's median, quartiles and ratio of medians to the first command.
+ */
+export function interleave(commands, rounds) {
+  const times = commands.map(() => []);
+  for (let w = 0; w < 2; w++) for (const command of commands) run(command);
+  for (let r = 0; r < rounds; r++) {
+    const order = commands.map((_, i) => i);
+    if (r % 2) order.reverse();
+    for (const i of order) times[i].push(run(commands[i]));
+  }
+  const base = quantile(times[0], 0.5);
+  return commands.map((command, i) => {
+    const median = quantile(times[i], 0.5);
+    return {
+      label: command.label,
+      median,
+      q25: quantile(times[i], 0.25),
+      q75: quantile(times[i], 0.75),
+      ratio: median / base,
+    };
+  });
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [rounds, ...specs] = process.argv.slice(2);
+  const commands = specs.map((spec) => {
+    const [dir, args] = spec.split('|');
+    return { dir, args: args.trim().split(/\s+/), label: spec };
+  });
+  for (const row of interleave(commands, Number(rounds))) {
+    const spread = `q25 ${row.q25.toFixed(0)}, q75 ${row.q75.toFixed(0)}`;
+    console.log(
+      `${row.median.toFixed(1).padStart(7)} ms ${row.ratio.toFixed(2)}× [${spread}] ${row.label}`,
+    );
+  }
+}

@@ -72,7 +72,7 @@ function quote(s) {
 /** The smallest `.env.schema` varlock loads: its header only (items optional, untyped). */
 const VARLOCK_SCHEMA = '# @defaultRequired=false\n# ---\n';
 
-const memoryConfig = (latency) => `import { memory } from 'envmux/testing';
+export const memoryConfig = (latency) => `import { memory } from 'envmux/testing';
 const values = Object.fromEntries(Array.from({ length: 20 }, (_, i) => ['app/secret_' + i, 'value-' + i]));
 export default { providers: [memory({ values, latency: ${latency} })] };
 `;
