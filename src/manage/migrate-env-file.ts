@@ -2,7 +2,7 @@
 // the file with references (comments, order and quoting kept), keep a backup and a manifest of what
 // was created, validate by digests, roll back. Never puts a value in a report, diff or error.
 
-import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { EnvmuxError, type ErrorCode, isEnvmuxError, toEnvmuxError } from '../errors.js';
 import { writeFileAtomicSync } from '../files/atomic-write.js';
@@ -209,12 +209,14 @@ export async function migrateEnvFile(options: MigrateOptions): Promise<MigrateRe
       continue;
     }
     try {
-      await options.resolver.set(secret, entry.value, { provider: options.to });
-      item.status = 'done';
+      // Recorded before the write: a kill between the write and the record would leave a secret
+      // this migration created that no rollback deletes. One never written is skipped then.
       if (item.action === 'create' && !manifest.created.includes(secret)) {
         manifest.created.push(secret);
         writeManifest(manifestPath, manifest);
       }
+      await options.resolver.set(secret, entry.value, { provider: options.to });
+      item.status = 'done';
     } catch (error) {
       fail(item, error);
     }
@@ -374,8 +376,9 @@ function readManifest(path: string): Manifest | undefined {
   });
 }
 
+/** Atomically (a kill mid-write leaves the previous manifest, never a torn one). */
 function writeManifest(path: string, manifest: Manifest): void {
-  writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+  writeFileAtomicSync(path, `${JSON.stringify(manifest, null, 2)}\n`, 0o600);
 }
 
 async function currentDigest(

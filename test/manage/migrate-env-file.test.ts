@@ -208,6 +208,48 @@ describe('migrate failures', () => {
     );
   });
 
+  it('a secret is in the manifest before it is written: a write that landed unanswered is rolled back', async () => {
+    const vault = await makeVault();
+    const store = memory({ id: 'm' });
+    // The store applies B_TOKEN's write and never answers (a timeout after a write that landed,
+    // or a kill right after it): migrate never learns that B_TOKEN was created.
+    const unanswered: typeof store = {
+      ...store,
+      async set(name, value, ctx) {
+        const written = await store.set!(name, value, ctx);
+        if (name === 'B_TOKEN') await new Promise(() => {});
+        return written;
+      },
+    };
+    const file = join(vault.dir, '.env');
+    const text = 'A_TOKEN=aaa\nB_TOKEN=bbb\nC_TOKEN=ccc\n';
+    writeFileSync(file, text);
+    const resolver = createResolver({
+      providers: [unanswered],
+      cache: false,
+      audit: false,
+      timeout: 200,
+      retry: { attempts: 1 },
+    });
+    const first = await migrateEnvFile({ file, resolver, to: 'm' });
+    expect(first.ok).toBe(false);
+    expect(first.items.find((i) => i.key === 'B_TOKEN')?.error?.code).toBe('TIMEOUT');
+    const { manifest } = migrationPaths(file);
+    expect(JSON.parse(readFileSync(manifest, 'utf8')).created).toEqual([
+      'A_TOKEN',
+      'B_TOKEN',
+      'C_TOKEN',
+    ]);
+    // A new process rolls back: every secret this migration wrote is deleted, B_TOKEN too, and the
+    // file is the original.
+    const fresh = createResolver({ providers: [store], cache: false, audit: false });
+    const rolled = await rollbackMigration({ file, resolver: fresh, deleteUploaded: true });
+    expect(rolled.ok).toBe(true);
+    expect(rolled.deleted.sort()).toEqual(['A_TOKEN', 'B_TOKEN', 'C_TOKEN']);
+    expect(await fresh.list('', { provider: 'm' })).toEqual([]);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
   it('a different value already in the store is a conflict unless overwrite; equal is reused', async () => {
     const vault = await makeVault();
     const store = memory({ id: 'm', values: { A_TOKEN: 'other', B_TOKEN: 'bbb' } });
