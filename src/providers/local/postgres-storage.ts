@@ -485,9 +485,13 @@ export function postgresStorage(
 
   /** The last statement found the server unreachable (refused, frozen): the audit insert waits. */
   let unreachable = false;
+  /** Settles when the latest operation does: the audit insert waits for it to know `unreachable`. */
+  let lastOperation: Promise<unknown> = Promise.resolve();
   const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const running = fn();
+    lastOperation = running.catch(() => {});
     try {
-      const out = await fn();
+      const out = await running;
       unreachable = false;
       return out;
     } catch (error) {
@@ -552,6 +556,7 @@ export function postgresStorage(
   const flushAudit = async () => {
     const batch = pendingAudit;
     pendingAudit = [];
+    await lastOperation;
     // A server just found unreachable would cost another connection timeout for a best-effort row
     // (and keep a CLI alive that long); the process audit log still has the entries.
     if (!batch.length || unreachable) return;
