@@ -487,18 +487,21 @@ export function postgresStorage(
   let unreachable = false;
   /** Settles when the latest operation does: the audit insert waits for it to know `unreachable`. */
   let lastOperation: Promise<unknown> = Promise.resolve();
-  const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
-    const running = fn();
+  const guarded = <T>(fn: () => Promise<T>): Promise<T> => {
+    // `unreachable` is known before `lastOperation` settles (an audit flush waiting on it reads it).
+    const running = fn().then(
+      (out) => {
+        unreachable = false;
+        return out;
+      },
+      (error: unknown) => {
+        const problem = pgProblem(error, location, provider);
+        if (problem.code === 'UNAVAILABLE' && problem.retryable) unreachable = true;
+        throw problem;
+      },
+    );
     lastOperation = running.catch(() => {});
-    try {
-      const out = await running;
-      unreachable = false;
-      return out;
-    } catch (error) {
-      const problem = pgProblem(error, location, provider);
-      if (problem.code === 'UNAVAILABLE' && problem.retryable) unreachable = true;
-      throw problem;
-    }
+    return running;
   };
 
   const load = async (sender: Send, scope: VaultScope | undefined) => {
