@@ -36,6 +36,34 @@ export interface CliResult {
 /** The processes this module has spawned (tests count them to compare strategies). */
 export const cliStats = { spawned: 0 };
 
+/** The process groups of the tools still running; killed whole when this process exits. */
+const running = new Set<number>();
+let exitHook = false;
+
+/**
+ * Kill a tool's whole process group: `pass` is a shell script whose `gpg` (waiting on a frozen
+ * agent) would outlive a kill of the script alone, and would hold its pipes open.
+ */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(process.platform === 'win32' ? pid : -pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
+}
+
+function track(pid: number | undefined): void {
+  if (pid === undefined) return;
+  running.add(pid);
+  if (exitHook) return;
+  exitHook = true;
+  // A process that ends (a failed load, a timeout the resolver gave up on) leaves no tool behind.
+  process.on('exit', () => {
+    for (const group of running) killGroup(group);
+  });
+}
+
 /**
  * Run a store's CLI and collect its output. Rejects only for what is not the tool's answer: a
  * missing executable (`CONFIG`), the timeout or an abort (`TIMEOUT`), too much output
@@ -54,8 +82,11 @@ export function runCli(request: CliRequest): Promise<CliResult> {
       shell: false,
       stdio: ['pipe', 'pipe', 'pipe'],
       windowsHide: true,
+      // Its own process group, so a timeout or an exit kills the tool and everything it started.
+      detached: process.platform !== 'win32',
     });
     cliStats.spawned++;
+    track(child.pid);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let outBytes = 0;
@@ -64,7 +95,9 @@ export function runCli(request: CliRequest): Promise<CliResult> {
     let settled = false;
     const fail = (error: EnvmuxError) => {
       failure ??= error;
-      child.kill('SIGKILL');
+      killGroup(child.pid);
+      // Settle now: a grandchild that escaped the group could hold the pipes open for ever.
+      finish(() => reject(failure));
     };
     const timer = setTimeout(
       () => fail(timeoutError(request, `no answer within ${request.timeoutMs} ms`)),
@@ -72,13 +105,16 @@ export function runCli(request: CliRequest): Promise<CliResult> {
     );
     const onAbort = () => fail(timeoutError(request, 'the call was aborted'));
     request.signal?.addEventListener('abort', onAbort, { once: true });
-    const finish = (action: () => void) => {
+    function finish(action: () => void) {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       request.signal?.removeEventListener('abort', onAbort);
       action();
-    };
+    }
+    child.on('exit', () => {
+      if (child.pid !== undefined) running.delete(child.pid);
+    });
     child.stdout.on('data', (chunk: Buffer) => {
       outBytes += chunk.length;
       if (outBytes > request.maxOutputBytes) fail(tooMuch(request));

@@ -33,6 +33,8 @@ interface PgClient extends PgQueryable {
 interface PgPool extends PgQueryable {
   connect(): Promise<PgClient>;
   end(): Promise<void>;
+  /** pg-pool's connections (connecting, busy or idle); `close()` hangs up those a frozen server holds. */
+  _clients?: Array<{ connection?: { stream?: { destroy(): void } } }>;
   on?(event: 'error', listener: (error: Error) => void): void;
 }
 interface PgModule {
@@ -50,6 +52,13 @@ export interface PostgresStorageOptions {
   /** How long a statement waits for a lock (ms) before the server cancels it; default 4000. */
   lockTimeout?: number;
 }
+
+/** How long a connection attempt may take (TCP, TLS, the server's startup answer). */
+const CONNECT_TIMEOUT = 5_000;
+/** A statement's client-side bound beyond `lockTimeout` (the server's own cancel comes first). */
+const STATEMENT_SLACK = 5_000;
+/** How long `close()` waits for the audit flush and a clean hang-up before cutting connections. */
+const CLOSE_WAIT = 1_000;
 
 /** Advisory lock keys: (class, object) pairs in envmux's own class numbers. */
 const VAULT_LOCK = 0x656e7600; // the whole vault: shared by name writers, exclusive for rotation
@@ -392,7 +401,10 @@ export function postgresStorage(
         ...connectionConfig(url, options.ssl),
         max: options.poolSize ?? 1,
         idleTimeoutMillis: 5_000,
-        connectionTimeoutMillis: 5_000,
+        connectionTimeoutMillis: CONNECT_TIMEOUT,
+        // A server that stops answering (frozen, half-dead link) fails the statement instead of
+        // holding it for ever: past the longest lock wait a statement may legitimately have.
+        query_timeout: lockTimeout + STATEMENT_SLACK,
         // A preload's or CLI's process exits when its work is done, not when the pool times out.
         allowExitOnIdle: true,
       });
@@ -471,12 +483,25 @@ export function postgresStorage(
     migrated = true;
   };
 
-  const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (error) {
-      throw pgProblem(error, location, provider);
-    }
+  /** The last statement found the server unreachable (refused, frozen): the audit insert waits. */
+  let unreachable = false;
+  /** Settles when the latest operation does: the audit insert waits for it to know `unreachable`. */
+  let lastOperation: Promise<unknown> = Promise.resolve();
+  const guarded = <T>(fn: () => Promise<T>): Promise<T> => {
+    // `unreachable` is known before `lastOperation` settles (an audit flush waiting on it reads it).
+    const running = fn().then(
+      (out) => {
+        unreachable = false;
+        return out;
+      },
+      (error: unknown) => {
+        const problem = pgProblem(error, location, provider);
+        if (problem.code === 'UNAVAILABLE' && problem.retryable) unreachable = true;
+        throw problem;
+      },
+    );
+    lastOperation = running.catch(() => {});
+    return running;
   };
 
   const load = async (sender: Send, scope: VaultScope | undefined) => {
@@ -534,7 +559,10 @@ export function postgresStorage(
   const flushAudit = async () => {
     const batch = pendingAudit;
     pendingAudit = [];
-    if (!batch.length) return;
+    await lastOperation;
+    // A server just found unreachable would cost another connection timeout for a best-effort row
+    // (and keep a CLI alive that long); the process audit log still has the entries.
+    if (!batch.length || unreachable) return;
     try {
       await send(
         `INSERT INTO envmux_audit (time, actor, source, action, name, outcome, code)
@@ -630,12 +658,22 @@ export function postgresStorage(
         });
       }),
     async close() {
-      await flushing?.catch(() => {});
-      await flushAudit();
       const p = pool;
+      // Best effort, bounded: a server that stops answering must not keep the process alive.
+      const bounded = (work: Promise<unknown>) => {
+        let timer: NodeJS.Timeout | undefined;
+        const waited = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, CLOSE_WAIT);
+        });
+        return Promise.race([work.catch(() => {}), waited]).finally(() => clearTimeout(timer));
+      };
+      await bounded((flushing ?? Promise.resolve()).then(flushAudit));
       pool = undefined;
       pooling = undefined;
-      await p?.end().catch(() => {});
+      if (!p) return;
+      await bounded(p.end());
+      // Still connected (a frozen server never answers the goodbye): hang up.
+      for (const client of p._clients ?? []) client.connection?.stream?.destroy();
     },
   };
 }
