@@ -3,6 +3,7 @@
 
 import { spawn } from 'node:child_process';
 import { EnvmuxError, type ErrorCode } from '../errors.js';
+import { killProcessTree } from './process-tree.js';
 
 /** One run of a store's CLI. */
 export interface CliRequest {
@@ -36,22 +37,9 @@ export interface CliResult {
 /** The processes this module has spawned (tests count them to compare strategies). */
 export const cliStats = { spawned: 0 };
 
-/** The process groups of the tools still running; killed whole when this process exits. */
+/** The tools still running; killed with what they started when this process exits. */
 const running = new Set<number>();
 let exitHook = false;
-
-/**
- * Kill a tool's whole process group: `pass` is a shell script whose `gpg` (waiting on a frozen
- * agent) would outlive a kill of the script alone, and would hold its pipes open.
- */
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(process.platform === 'win32' ? pid : -pid, 'SIGKILL');
-  } catch {
-    // Already gone.
-  }
-}
 
 function track(pid: number | undefined): void {
   if (pid === undefined) return;
@@ -60,7 +48,7 @@ function track(pid: number | undefined): void {
   exitHook = true;
   // A process that ends (a failed load, a timeout the resolver gave up on) leaves no tool behind.
   process.on('exit', () => {
-    for (const group of running) killGroup(group);
+    for (const tool of running) killProcessTree(tool);
   });
 }
 
@@ -82,8 +70,6 @@ export function runCli(request: CliRequest): Promise<CliResult> {
       shell: false,
       stdio: ['pipe', 'pipe', 'pipe'],
       windowsHide: true,
-      // Its own process group, so a timeout or an exit kills the tool and everything it started.
-      detached: process.platform !== 'win32',
     });
     cliStats.spawned++;
     track(child.pid);
@@ -95,8 +81,12 @@ export function runCli(request: CliRequest): Promise<CliResult> {
     let settled = false;
     const fail = (error: EnvmuxError) => {
       failure ??= error;
-      killGroup(child.pid);
-      // Settle now: a grandchild that escaped the group could hold the pipes open for ever.
+      if (child.pid !== undefined) killProcessTree(child.pid);
+      // Settle now, and let go of the pipes: a process that escaped the kill (one that left the
+      // tree) could hold them open for ever, and with them this process.
+      child.stdin.destroy();
+      child.stdout.destroy();
+      child.stderr.destroy();
       finish(() => reject(failure));
     };
     const timer = setTimeout(

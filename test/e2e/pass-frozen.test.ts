@@ -1,10 +1,11 @@
 // `pass` with a frozen gpg-agent (SIGSTOP): a read through the preload and through `envmux run`
-// ends with TIMEOUT within the call timeout, and no `pass` or `gpg` is left running afterwards.
+// ends with TIMEOUT within the call timeout, and no `pass` or `gpg` is left running afterwards;
+// a Ctrl-C during the hang (SIGINT to the job's process group) leaves none either.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GpgStore, makeGpgStore, passMissing } from '../providers/pass/gpg-store.js';
-import { makeCase, runCli, runNode } from './consumer.js';
+import { cleanEnv, makeCase, nodeBin, runCli, runNode } from './consumer.js';
 
 const missing = passMissing();
 if (missing && process.env.ENVMUX_REQUIRE_SERVERS === '1') {
@@ -65,6 +66,27 @@ describe.skipIf(!!missing)('pass with a frozen gpg-agent (packed package)', () =
     expect(r.stderr).toContain('TIMEOUT');
     expect(r.stderr).not.toContain('frozen-agent-canary');
     expect(took).toBeLessThan(2000 + 15_000);
+    expect(leftOver()).toEqual([]);
+  }, 60_000);
+
+  it('Ctrl-C while the read hangs: the start ends, and no pass or gpg is left', async () => {
+    const dir = makeCase(files);
+    // A job of its own, as a shell runs it: the terminal's SIGINT goes to the whole group.
+    const child = spawn(nodeBin, ['-r', 'envmux/register', 'app.cjs'], {
+      cwd: dir,
+      env: cleanEnv({ ...env(), ENVMUX_TIMEOUT: '30000' }),
+      stdio: 'ignore',
+      detached: true,
+    });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const until = async (done: () => boolean) => {
+      for (let i = 0; i < 200 && !done(); i++) await new Promise((r) => setTimeout(r, 50));
+    };
+    await until(() => leftOver().length > 0);
+    expect(leftOver().length).toBeGreaterThan(0); // pass is waiting on the frozen agent
+    process.kill(-child.pid!, 'SIGINT');
+    await exited;
+    await until(() => leftOver().length === 0);
     expect(leftOver()).toEqual([]);
   }, 60_000);
 
