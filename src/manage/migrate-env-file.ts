@@ -208,10 +208,11 @@ export async function migrateEnvFile(options: MigrateOptions): Promise<MigrateRe
       item.status = 'done';
       continue;
     }
+    // Recorded before the write: a kill between the write and the record would leave a secret
+    // this migration created that no rollback deletes. One never written is skipped then.
+    const recorded = item.action === 'create' && !manifest.created.includes(secret);
     try {
-      // Recorded before the write: a kill between the write and the record would leave a secret
-      // this migration created that no rollback deletes. One never written is skipped then.
-      if (item.action === 'create' && !manifest.created.includes(secret)) {
+      if (recorded) {
         manifest.created.push(secret);
         writeManifest(manifestPath, manifest);
       }
@@ -219,6 +220,12 @@ export async function migrateEnvFile(options: MigrateOptions): Promise<MigrateRe
       item.status = 'done';
     } catch (error) {
       fail(item, error);
+      // A refusal (denied, invalid…) wrote nothing: a rollback must not try to delete it. Only a
+      // timeout or a lost connection leaves the write's outcome unknown.
+      if (recorded && !OUTCOME_UNKNOWN.has(item.error!.code)) {
+        manifest.created = manifest.created.filter((name) => name !== secret);
+        writeManifest(manifestPath, manifest);
+      }
     }
   }
   report.ok = items.every((i) => i.status !== 'failed');
@@ -393,6 +400,9 @@ async function currentDigest(
     throw error;
   }
 }
+
+/** Failures after which a write may still have been applied by the store. */
+const OUTCOME_UNKNOWN: ReadonlySet<ErrorCode> = new Set(['TIMEOUT', 'UNAVAILABLE']);
 
 function fail(item: MigrateItem, error: unknown): void {
   const e = toEnvmuxError(error);

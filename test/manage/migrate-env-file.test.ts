@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { EnvmuxError } from '../../src/errors.js';
 import { secretReason } from '../../src/manage/detect-secrets.js';
 import {
   migrateEnvFile,
@@ -247,6 +248,33 @@ describe('migrate failures', () => {
     expect(rolled.ok).toBe(true);
     expect(rolled.deleted.sort()).toEqual(['A_TOKEN', 'B_TOKEN', 'C_TOKEN']);
     expect(await fresh.list('', { provider: 'm' })).toEqual([]);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+
+  it('a refused write is taken off the manifest: read-only credentials roll back, deleting nothing', async () => {
+    const vault = await makeVault();
+    const store = memory({ id: 'm' });
+    const denied = () => new EnvmuxError('ACCESS_DENIED', 'read-only', { provider: 'm' });
+    // Credentials that may read but neither write nor delete.
+    const readOnly: typeof store = {
+      ...store,
+      async set() {
+        throw denied();
+      },
+      async delete() {
+        throw denied();
+      },
+    };
+    const file = join(vault.dir, '.env');
+    const text = 'A_TOKEN=aaa\nB_TOKEN=bbb\n';
+    writeFileSync(file, text);
+    const resolver = createResolver({ providers: [readOnly], cache: false, audit: false });
+    const first = await migrateEnvFile({ file, resolver, to: 'm' });
+    expect(first.items.map((i) => i.error?.code)).toEqual(['ACCESS_DENIED', 'ACCESS_DENIED']);
+    expect(JSON.parse(readFileSync(migrationPaths(file).manifest, 'utf8')).created).toEqual([]);
+    const rolled = await rollbackMigration({ file, resolver, deleteUploaded: true });
+    expect(rolled.ok).toBe(true);
+    expect(rolled.deleted).toEqual([]);
     expect(readFileSync(file, 'utf8')).toBe(text);
   });
 
