@@ -61,8 +61,7 @@ function register(): void {
   g[FLAG] = true;
   const debug = flag(env, 'ENVMUX_DEBUG', false) || /(^|,)envmux(,|$)/.test(env.DEBUG ?? '');
   const strict = flag(env, 'ENVMUX_STRICT', true);
-  // `performance` is loaded on first use (~1 ms of every start): only ENVMUX_DEBUG reads the clock.
-  const started = debug ? monotonicMs() : 0;
+  const started = monotonicMs();
   const log = (line: string) => process.stderr.write(`envmux: ${line}\n`);
 
   let deferred = false;
